@@ -1,0 +1,64 @@
+// The validated shape of a site file. Durations and sizes stay strings here (as the user wrote
+// them); the parts that use them parse them with parseDuration/parseSize.
+import type { DeviceConfigBase } from '../driver-api/index.js';
+
+export interface TlsConfig {
+  ca?: string;
+  cert?: string;
+  key?: string;
+  /** Server name for SNI/verification when it differs from the URL host. */
+  servername?: string;
+}
+
+export interface MqttConfig {
+  url?: string;
+  urls?: string[];
+  client_id?: string;
+  username?: string;
+  password?: string;
+  password_file?: string;
+  protocol_version?: 4 | 5;
+  qos?: 0 | 1 | 2;
+  keepalive?: string;
+  connect_timeout?: string;
+  tls?: TlsConfig;
+  status_topic?: string;
+}
+
+export type WhenFull = 'drop_oldest' | 'drop_newest';
+export type SyncMode = 'normal' | 'full';
+
+export interface BufferConfig {
+  path?: string;
+  max_messages?: number;
+  max_bytes?: string | number;
+  when_full?: WhenFull;
+  inflight?: number;
+  replay_rate?: number;
+  synchronous?: SyncMode;
+}
+
+export interface HttpConfig {
+  listen?: string;
+  unhealthy_after?: string;
+}
+
+export interface SiteConfig {
+  site: string;
+  gateway?: string;
+  mqtt: MqttConfig;
+  buffer?: BufferConfig;
+  topic?: string;
+  payload?: 'json' | 'value';
+  http?: HttpConfig;
+  devices: DeviceConfigBase[];
+}
+
+/** A site file after loading: the config plus where it came from (for relative paths, errors). */
+export interface LoadedSite {
+  config: SiteConfig;
+  /** Absolute path of the site file; relative paths in it resolve against its directory. */
+  file: string;
+  /** Secrets found in the file (after ${VAR} expansion and password_file), for log redaction. */
+  secrets: string[];
+}

@@ -1,0 +1,146 @@
+// The driver API: the only module a driver in drivers/<protocol>/ may import from src/.
+// Everything a driver needs from the core is reachable from here, so a driver folder stays
+// self-contained and the core can change its internals freely.
+import type { Logger } from 'pino';
+
+export type { Logger } from 'pino';
+export { parseDuration, formatDuration } from '../util/duration.js';
+export { Backoff, type BackoffOptions } from '../util/backoff.js';
+export { FieldgateError, DeviceError, CommandError, type ErrorKind } from '../util/errors.js';
+
+/** Wall clock in epoch milliseconds; injected so tests control time. */
+export interface Clock {
+  now(): number;
+}
+
+export type Scalar = number | boolean | string | bigint;
+
+/**
+ * One acquired value. Drivers report raw values: scale/offset, topics and payloads are the
+ * core's job. A point that could not be read is reported with quality 'bad', value null and an
+ * error text, never with a made-up value.
+ */
+export interface Reading {
+  point: string;
+  value: Scalar | null;
+  /** Acquisition time, epoch ms; defaults to the time the core received the reading. */
+  ts?: number;
+  quality?: 'good' | 'bad';
+  error?: string;
+}
+
+/** Keys every point has, whatever its driver. Drivers add their own keys through pointSchema. */
+export interface PointConfigBase {
+  name: string;
+  topic?: string;
+  qos?: 0 | 1 | 2;
+  retain?: boolean;
+  unit?: string;
+  scale?: number;
+  offset?: number;
+  deadband?: number;
+  heartbeat?: string;
+  writable?: boolean;
+  min?: number;
+  max?: number;
+  [key: string]: unknown;
+}
+
+/** Keys every device has, whatever its driver. */
+export interface DeviceConfigBase {
+  name: string;
+  driver: string;
+  interval?: string;
+  topic?: string;
+  payload?: 'json' | 'value';
+  tags?: Record<string, string>;
+  points: PointConfigBase[];
+  [key: string]: unknown;
+}
+
+/** A problem found in a device's configuration; path is relative to the device object. */
+export interface ConfigIssue {
+  path: (string | number)[];
+  message: string;
+}
+
+/**
+ * A physical resource a device claims (a serial port, say). Two devices may claim the same id
+ * only when both give the same non-empty `share` token (e.g. Modbus RTU devices with identical
+ * port settings on one RS-485 bus); anything else is a configuration error.
+ */
+export interface ResourceClaim {
+  id: string;
+  share?: string;
+  /** Human description used in conflict messages, e.g. "Modbus RTU 9600 8N1". */
+  describe?: string;
+}
+
+/**
+ * Reference-counted objects shared by the devices of one gateway (an RS-485 bus, a BLE adapter).
+ * The first acquire creates, the last release disposes. Keeps drivers free of module-level state.
+ */
+export interface SharedResources {
+  acquire<T>(key: string, create: () => T, dispose: (value: T) => Promise<void> | void): T;
+  release(key: string): Promise<void>;
+}
+
+export interface DriverContext {
+  /** Child logger bound to { device }. */
+  logger: Logger;
+  clock: Clock;
+  /** Push readings acquired outside poll() (listen mode, notifications, advertisements). */
+  emit(readings: Reading[]): void;
+  /** Count and log a device fault; kind is a short stable label such as "timeout" or "crc". */
+  reportError(kind: string, err: unknown): void;
+  /** Report that the device answers again after faults (clears the device's error state). */
+  reportRecovered(): void;
+  resources: SharedResources;
+}
+
+/** Lifecycle: the constructor (create) only stores its arguments; start()/stop() do the work. */
+export interface Driver {
+  /**
+   * Open connections and subscriptions. Must not reject for conditions that can heal
+   * (port missing, device off, BlueZ absent): report them and retry internally, forever.
+   */
+  start(): Promise<void>;
+  /** Close everything; must resolve even when the device is unreachable. */
+  stop(): Promise<void>;
+  /**
+   * Read every point once. Called by the scheduler each interval, never concurrently with itself.
+   * Rejects with a DeviceError when the device cannot be read at all; per-point failures are
+   * readings with quality 'bad'.
+   */
+  poll?(): Promise<Reading[]>;
+  /**
+   * Write a raw value (already range-checked and un-scaled by the core) to a writable point.
+   * Rejects with CommandError for invalid requests and DeviceError for transport failures.
+   */
+  write?(point: string, value: Scalar): Promise<void>;
+}
+
+export interface JsonSchemaFragment {
+  properties: Record<string, object>;
+  required?: string[];
+}
+
+export interface DriverFactory<D extends DeviceConfigBase = DeviceConfigBase> {
+  /** The `driver:` value in the site file. */
+  type: string;
+  /** One-line description for `fieldgate validate` summaries and docs. */
+  description: string;
+  /** JSON Schema properties of the driver's device keys (beyond DeviceConfigBase). */
+  deviceSchema: JsonSchemaFragment;
+  /** JSON Schema properties of the driver's point keys (beyond PointConfigBase). */
+  pointSchema: JsonSchemaFragment;
+  /** Whether the scheduler should poll this device at `interval` (false for listen-only devices). */
+  polled(device: D): boolean;
+  /** Semantic checks after the schema passed; no I/O. */
+  check?(device: D): ConfigIssue[];
+  resources?(device: D): ResourceClaim[];
+  /** Human-readable commissioning view (`fieldgate plan`). */
+  plan?(device: D): string;
+  /** No I/O here: store arguments, compile plans. */
+  create(device: D, ctx: DriverContext): Driver;
+}

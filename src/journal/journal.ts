@@ -1,0 +1,59 @@
+// The store-and-forward journal seen by the rest of the gateway. It knows topics and bytes, not
+// MQTT: the forwarder decides what to publish, the journal only keeps it safe until told to forget.
+export type Qos = 0 | 1 | 2;
+
+export interface JournalEntry {
+  /** Gateway-wide sequence number: +1 for every entry journaled, never reused, survives restarts. */
+  seq: number;
+  /** Acquisition time, epoch ms. */
+  ts: number;
+  topic: string;
+  qos: Qos;
+  retain: boolean;
+  payload: Buffer;
+}
+
+export interface NewEntry {
+  ts: number;
+  topic: string;
+  qos: Qos;
+  retain: boolean;
+  /** Builds the stored bytes once the entry's seq is known (payloads carry their own seq). */
+  render(seq: number): Buffer;
+}
+
+export type DropReason = 'drop_oldest' | 'drop_newest' | 'purge';
+
+export interface AppendResult {
+  /** Seqs assigned to the entries that were stored, in order. */
+  stored: number[];
+  /** Entries of this call that were refused (drop_newest). */
+  refused: number;
+  /** Older entries removed to make room (drop_oldest). */
+  evicted: number;
+}
+
+export interface JournalStats {
+  depth: number;
+  bytes: number;
+  fileBytes: number;
+  oldestSeq: number | null;
+  oldestTs: number | null;
+  lastSeq: number;
+  drops: Record<DropReason, number>;
+}
+
+export interface Journal {
+  /** Store entries durably (one transaction) and return once committed. */
+  append(entries: NewEntry[]): AppendResult;
+  /** Up to `limit` entries with seq > afterSeq, oldest first. */
+  readAfter(afterSeq: number, limit: number): JournalEntry[];
+  /** Forget entries whose delivery was confirmed; unknown seqs are ignored. */
+  remove(seqs: readonly number[]): void;
+  stats(): JournalStats;
+  /** Entries with since <= ts < until (epoch ms), oldest first. */
+  export(since: number, until: number): Iterable<JournalEntry>;
+  /** Delete everything stored; counted as drops of reason 'purge'. Returns the number removed. */
+  purge(): number;
+  close(): void;
+}

@@ -1,0 +1,34 @@
+// What the forwarder and the command handler see of the MQTT connection. The uplink never touches
+// the journal: it publishes what it is given and says when the broker acknowledged it.
+import type { EventEmitter } from 'node:events';
+import type { Qos } from '../journal/journal.js';
+
+export interface OutgoingMessage {
+  topic: string;
+  payload: Buffer;
+  qos: Qos;
+  retain: boolean;
+}
+
+export type MessageHandler = (topic: string, payload: Buffer) => void;
+
+export interface UplinkEvents {
+  connect: [info: { url: string; sessionPresent: boolean }];
+  disconnect: [info: { reason: string }];
+}
+
+export interface Uplink extends EventEmitter<UplinkEvents> {
+  readonly connected: boolean;
+  /** Connect (and keep reconnecting with backoff across the configured URLs) until stop(). */
+  start(): void;
+  /**
+   * Calls back once the broker took the message: PUBACK for QoS 1, PUBCOMP for QoS 2, written to
+   * the socket for QoS 0. Calls back with an error when the connection drops first; the message
+   * must then be considered not delivered (it is not queued by the uplink).
+   */
+  publish(message: OutgoingMessage, done: (err?: Error) => void): void;
+  /** Subscribe now and again after every reconnect. */
+  subscribe(filter: string, qos: Qos, handler: MessageHandler): void;
+  /** Publish "offline" status, disconnect cleanly, stop reconnecting. */
+  stop(): Promise<void>;
+}
