@@ -1,9 +1,11 @@
-import { parseDuration, type Driver, type DriverContext, type Reading } from '../../src/driver-api/index.js';
+import { CommandError, parseDuration, type Driver, type DriverContext, type Reading, type Scalar } from '../../src/driver-api/index.js';
 import type { SimDeviceConfig, SimPointConfig } from './index.js';
 
 export class SimDriver implements Driver {
   private step = 0;
   private readonly periods: number[];
+  /** Values written by commands; a written point holds its value like a real setpoint register. */
+  private readonly written = new Map<string, number>();
 
   constructor(
     private readonly device: SimDeviceConfig,
@@ -19,12 +21,17 @@ export class SimDriver implements Driver {
   async poll(): Promise<Reading[]> {
     const ts = this.ctx.clock.now();
     const step = this.step++;
-    return this.device.points.map((p, i) => ({ point: p.name, value: signalValue(p, step, ts, this.periods[i]!), ts }));
+    return this.device.points.map((p, i) => ({
+      point: p.name,
+      value: this.written.get(p.name) ?? signalValue(p, step, ts, this.periods[i]!),
+      ts,
+    }));
   }
 
-  async write(point: string, value: number | boolean | string | bigint): Promise<void> {
-    const p = this.device.points.find((q) => q.name === point);
-    if (p) p.value = Number(value);
+  async write(point: string, value: Scalar): Promise<void> {
+    const n = Number(value);
+    if (!Number.isFinite(n)) throw new CommandError('bad_value', `sim point ${point} takes numbers`);
+    this.written.set(point, n);
   }
 }
 

@@ -91,7 +91,11 @@ export interface DriverContext {
   clock: Clock;
   /** Push readings acquired outside poll() (listen mode, notifications, advertisements). */
   emit(readings: Reading[]): void;
-  /** Count and log a device fault; kind is a short stable label such as "timeout" or "crc". */
+  /**
+   * Count and log a device fault; kind is a short stable label such as "timeout" or "crc".
+   * Kinds 'parse', 'decode' and 'overflow' mean bad data on a working link: counted, logged at
+   * debug, and they do not mark the device as faulty.
+   */
   reportError(kind: string, err: unknown): void;
   /** Report that the device answers again after faults (clears the device's error state). */
   reportRecovered(): void;

@@ -10,7 +10,12 @@ export interface OutgoingMessage {
   retain: boolean;
 }
 
-export type MessageHandler = (topic: string, payload: Buffer) => void;
+export interface IncomingMeta {
+  /** True when the broker delivered a retained message (sent on subscribe, not freshly published). */
+  retain: boolean;
+}
+
+export type MessageHandler = (topic: string, payload: Buffer, meta: IncomingMeta) => void;
 
 export interface UplinkEvents {
   connect: [info: { url: string; sessionPresent: boolean }];

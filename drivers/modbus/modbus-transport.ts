@@ -1,0 +1,107 @@
+// Opening modbus-serial clients. The rest of the driver sees only the small Connection interface,
+// so the line's queueing and reconnect logic can be exercised with a fake in unit tests.
+import M from 'modbus-serial';
+import type { RtuLink } from './device-config.js';
+
+const ModbusRTU = M.default;
+
+/** The part of modbus-serial's client the driver uses. */
+export interface ModbusClient {
+  setID(id: number): void;
+  setTimeout(ms: number): void;
+  readCoils(address: number, count: number): Promise<{ data: boolean[] }>;
+  readDiscreteInputs(address: number, count: number): Promise<{ data: boolean[] }>;
+  readHoldingRegisters(address: number, count: number): Promise<{ data: number[] }>;
+  readInputRegisters(address: number, count: number): Promise<{ data: number[] }>;
+  writeCoil(address: number, state: boolean): Promise<unknown>;
+  writeCoils(address: number, states: boolean[]): Promise<unknown>;
+  writeRegister(address: number, value: number): Promise<unknown>;
+  writeRegisters(address: number, values: number[]): Promise<unknown>;
+}
+
+export interface Connection {
+  client: ModbusClient;
+  /** Called once when the link goes away underneath us (socket closed, adapter unplugged). */
+  onClose(listener: (err: Error) => void): void;
+  /** Drops bytes still buffered from an earlier, abandoned answer (RTU); no-op for TCP. */
+  discardInput(): void;
+  close(): Promise<void>;
+}
+
+type Client = InstanceType<typeof ModbusRTU>;
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`${what}: timed out after ${ms}ms`), { code: 'ECONNTIMEOUT' })), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** close()/destroy() callbacks of modbus-serial are not always called on a dead link: bound them. */
+function closeQuietly(run: (done: () => void) => void): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 1000);
+    try {
+      run(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    } catch {
+      clearTimeout(timer);
+      resolve();
+    }
+  });
+}
+
+function wrap(client: Client, close: () => Promise<void>, discardInput: () => void): Connection {
+  // Without a listener an 'error' event would crash the process; failures surface through the
+  // requests and the close event instead.
+  client.on('error', () => {});
+  return {
+    client: client as unknown as ModbusClient,
+    onClose(listener) {
+      client.on('close', () => listener(new Error('connection closed')));
+    },
+    discardInput,
+    close,
+  };
+}
+
+export async function openTcp(host: string, port: number, connectTimeoutMs: number): Promise<Connection> {
+  const client = new ModbusRTU();
+  try {
+    await withTimeout(client.connectTCP(host, { port }), connectTimeoutMs, `connect ${host}:${port}`);
+  } catch (err) {
+    await closeQuietly((done) => client.destroy(done));
+    throw err;
+  }
+  return wrap(client, () => closeQuietly((done) => client.destroy(done)), () => {});
+}
+
+export async function openRtu(link: RtuLink, openTimeoutMs = 5000): Promise<Connection> {
+  const client = new ModbusRTU();
+  try {
+    await withTimeout(
+      client.connectRTUBuffered(link.port, {
+        baudRate: link.baudRate,
+        parity: link.parity,
+        dataBits: link.dataBits,
+        stopBits: link.stopBits,
+      }),
+      openTimeoutMs,
+      `open ${link.port}`,
+    );
+  } catch (err) {
+    await closeQuietly((done) => client.close(done));
+    throw err;
+  }
+  // modbus-serial's buffered RTU port keeps unmatched bytes (a late answer to a request that
+  // already timed out) and could match them to the next request of the same shape; the field is
+  // private, hence the guarded access.
+  const discardInput = () => {
+    const port = (client as unknown as { _port?: { _buffer?: unknown } })._port;
+    if (port && Buffer.isBuffer(port._buffer)) port._buffer = Buffer.alloc(0);
+  };
+  return wrap(client, () => closeQuietly((done) => client.close(done)), discardInput);
+}

@@ -1,0 +1,120 @@
+// Site-file shape of a Modbus device and its points, and the JSON Schema fragments the core merges
+// into the site schema. Only the driver's own keys live here; name, interval, topic, scale, … are
+// the core's.
+import type { DeviceConfigBase, JsonSchemaFragment, PointConfigBase } from '../../src/driver-api/index.js';
+
+export const TABLES = ['holding', 'input', 'coil', 'discrete'] as const;
+export type Table = (typeof TABLES)[number];
+
+export const DATA_TYPES = [
+  'bool', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64', 'float32', 'float64', 'string',
+] as const;
+export type DataType = (typeof DATA_TYPES)[number];
+
+export const ORDERS = ['ABCD', 'CDAB', 'BADC', 'DCBA'] as const;
+export type ByteOrder = (typeof ORDERS)[number];
+
+export const PARITIES = ['none', 'even', 'odd'] as const;
+export type Parity = (typeof PARITIES)[number];
+
+/** auto: FC 5/6 for one coil/register, FC 16 beyond; multiple: always FC 15/16. */
+export type WriteFunction = 'auto' | 'multiple';
+
+export interface ModbusPointConfig extends PointConfigBase {
+  table: Table;
+  address: number;
+  type?: DataType;
+  order?: ByteOrder;
+  bit?: number;
+  length?: number;
+  write_function?: WriteFunction;
+}
+
+export interface TcpConfig {
+  host: string;
+  port?: number;
+}
+
+export interface RtuConfig {
+  port: string;
+  baud_rate?: number;
+  parity?: Parity;
+  data_bits?: 7 | 8;
+  stop_bits?: 1 | 2;
+}
+
+export interface ReconnectConfig {
+  initial?: string;
+  max?: string;
+}
+
+export interface ModbusDeviceConfig extends DeviceConfigBase {
+  tcp?: TcpConfig;
+  rtu?: RtuConfig;
+  unit_id?: number;
+  timeout?: string;
+  max_gap?: number;
+  max_registers?: number;
+  max_bits?: number;
+  frame_gap?: string;
+  reconnect?: ReconnectConfig;
+  points: ModbusPointConfig[];
+}
+
+const duration = (description: string) => ({ type: 'string', format: 'duration', description });
+
+export const deviceSchema: JsonSchemaFragment = {
+  properties: {
+    tcp: {
+      type: 'object',
+      description: 'Modbus TCP: host and port (default 502). Exactly one of tcp and rtu.',
+      properties: {
+        host: { type: 'string', minLength: 1 },
+        port: { type: 'integer', minimum: 1, maximum: 65535 },
+      },
+      required: ['host'],
+      additionalProperties: false,
+    },
+    rtu: {
+      type: 'object',
+      description: 'Modbus RTU on a serial line; devices with the same port share one bus.',
+      properties: {
+        port: { type: 'string', minLength: 1, description: 'e.g. /dev/ttyUSB0' },
+        baud_rate: { type: 'integer', minimum: 300, maximum: 4_000_000 },
+        parity: { enum: [...PARITIES] },
+        data_bits: { enum: [7, 8] },
+        stop_bits: { enum: [1, 2] },
+      },
+      required: ['port'],
+      additionalProperties: false,
+    },
+    unit_id: { type: 'integer', minimum: 0, maximum: 255, description: 'Unit (slave) id, default 1.' },
+    timeout: duration('Response timeout per request, default 1s.'),
+    max_gap: {
+      type: 'integer', minimum: 0, maximum: 2000,
+      description: 'Unused registers/bits one read may span to save a request (0 = contiguous only). Default 10.',
+    },
+    max_registers: { type: 'integer', minimum: 1, maximum: 125, description: 'Registers per read, default 125.' },
+    max_bits: { type: 'integer', minimum: 1, maximum: 2000, description: 'Coils/inputs per read, default 2000.' },
+    frame_gap: duration('RTU only: silence before each frame; default 3.5 character times (1.75ms above 19200 baud).'),
+    reconnect: {
+      type: 'object',
+      description: 'Reconnect backoff: first delay and cap (defaults 500ms and 10s).',
+      properties: { initial: duration('First delay.'), max: duration('Cap.') },
+      additionalProperties: false,
+    },
+  },
+};
+
+export const pointSchema: JsonSchemaFragment = {
+  properties: {
+    table: { enum: [...TABLES], description: 'holding | input | coil | discrete' },
+    address: { type: 'integer', minimum: 0, maximum: 65535, description: '0-based protocol address.' },
+    type: { enum: [...DATA_TYPES], description: 'Default uint16 for registers, bool for coils/discrete inputs.' },
+    order: { enum: [...ORDERS], description: 'Word/byte order of multi-byte values, default ABCD (big-endian).' },
+    bit: { type: 'integer', minimum: 0, maximum: 15, description: 'One bit (0 = least significant) of a 16-bit register, published as bool.' },
+    length: { type: 'integer', minimum: 1, maximum: 125, description: 'string: number of registers (2 characters each).' },
+    write_function: { enum: ['auto', 'multiple'], description: 'multiple: write with FC 15/16 even for one coil/register.' },
+  },
+  required: ['table', 'address'],
+};

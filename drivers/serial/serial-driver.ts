@@ -1,0 +1,204 @@
+// The serial-line driver: ASCII lines from a port, parsed into point values.
+//
+// Listen mode (no `request`): every complete line is decoded as it arrives and emitted through
+// ctx.emit with its arrival time. A point whose field is missing or invalid in a line is simply
+// not emitted for that line (the line is counted as a 'parse' error); other points of the line are.
+//
+// Request/response mode (`request` set): poll() writes the request and collects `reply_lines`
+// lines until `timeout`. No line at all rejects with DeviceError 'timeout'; otherwise each point
+// is a reading, with quality 'bad' when its field was missing or invalid (counted as 'parse').
+// Lines that arrive outside a poll are dropped.
+import {
+  CommandError, DeviceError,
+  type BackoffOptions, type Driver, type DriverContext, type Reading, type Scalar,
+} from '../../src/driver-api/index.js';
+import { decodeEscapes } from './escapes.js';
+import { renderCommand } from './command-template.js';
+import type { FieldType } from './field-type.js';
+import { LineSplitter } from './line-splitter.js';
+import {
+  cleanLine, compileLineParser, decodeLines, pointSpecs, truncateLine,
+  type Decoded, type LineParser, type PointSpec,
+} from './line-parser.js';
+import { SERIAL_DEFAULTS, resolveSettings, type SerialDeviceConfig, type SerialSettings } from './serial-config.js';
+import { SerialLink, type PortOpener } from './serial-link.js';
+
+/** Test seams: a mock port and a fast reconnect. */
+export interface SerialDriverOptions {
+  opener?: PortOpener;
+  backoff?: BackoffOptions;
+}
+
+interface PendingReply {
+  lines: string[];
+  lastTs: number;
+  complete: () => void;
+}
+
+interface WritableSpec {
+  template: string;
+  type: FieldType;
+}
+
+export class SerialDriver implements Driver {
+  private readonly settings: SerialSettings;
+  private readonly parser: LineParser;
+  private readonly specs: PointSpec[];
+  private readonly writable = new Map<string, WritableSpec>();
+  private readonly splitter: LineSplitter;
+  private readonly link: SerialLink;
+  private reply: PendingReply | undefined;
+  /** Polls and writes share the line; a command reply must never be read as a poll reply. */
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly device: SerialDeviceConfig,
+    private readonly ctx: DriverContext,
+    options: SerialDriverOptions = {},
+  ) {
+    this.settings = resolveSettings(device);
+    this.specs = pointSpecs(device);
+    this.parser = compileLineParser({
+      format: device.format,
+      pattern: device.pattern,
+      separator: device.separator,
+      columns: device.columns,
+      fields: this.specs.map((s) => s.field),
+    });
+    for (const p of device.points) {
+      if (p.writable === true && p.command !== undefined) {
+        this.writable.set(p.name, { template: decodeEscapes(p.command), type: p.type ?? SERIAL_DEFAULTS.type });
+      }
+    }
+    this.splitter = new LineSplitter(this.settings.delimiter, this.settings.maxLine);
+    this.link = new SerialLink(
+      this.settings,
+      ctx,
+      { data: (chunk) => this.onData(chunk), opened: () => this.onOpened() },
+      options.opener,
+      options.backoff,
+    );
+  }
+
+  async start(): Promise<void> {
+    await this.link.start();
+  }
+
+  async stop(): Promise<void> {
+    this.reply?.complete();
+    await this.link.stop();
+  }
+
+  async poll(): Promise<Reading[]> {
+    // A listen-mode device has nothing to ask; its readings arrive through ctx.emit.
+    if (this.settings.mode === 'listen') return [];
+    return this.exclusive(() => this.transact());
+  }
+
+  async write(point: string, value: Scalar): Promise<void> {
+    const spec = this.writable.get(point);
+    if (!spec) {
+      const known = this.device.points.some((p) => p.name === point);
+      throw known
+        ? new CommandError('not_writable', `point ${point} is not writable`)
+        : new CommandError('unknown_point', `device ${this.device.name} has no point ${point}`);
+    }
+    const text = renderCommand(spec.template, value, spec.type);
+    await this.exclusive(() => this.link.write(Buffer.from(text, 'utf8')));
+  }
+
+  private exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(task, task);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  private async transact(): Promise<Reading[]> {
+    const { timeoutMs, replyLines, request } = this.settings;
+    // A fragment left over from before the request would be glued to the front of the reply.
+    this.splitter.reset();
+    let timer: NodeJS.Timeout | undefined;
+    const reply: PendingReply = { lines: [], lastTs: 0, complete: () => undefined };
+    const done = new Promise<void>((resolve) => {
+      reply.complete = resolve;
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    // Installed before writing: a quick device can answer before the write callback fires.
+    this.reply = reply;
+    try {
+      await this.link.write(request!);
+      await done;
+    } finally {
+      clearTimeout(timer);
+      this.reply = undefined;
+    }
+    if (reply.lines.length === 0) {
+      throw new DeviceError('timeout', `no reply from ${this.settings.path} within ${timeoutMs}ms`);
+    }
+    if (reply.lines.length < replyLines) {
+      this.ctx.logger.debug({ got: reply.lines.length, expected: replyLines }, 'reply incomplete at timeout');
+    }
+    const decoded = decodeLines(this.parser, this.specs, reply.lines);
+    this.reportParse(decoded, reply.lines);
+    const ts = reply.lastTs;
+    const bad = new Map(decoded.failures.map((f) => [f.point, f.reason]));
+    const noLine = decoded.badLines[0]?.reason ?? 'no reply line parsed';
+    return this.specs.map((spec): Reading => {
+      const good = decoded.values.find((v) => v.point === spec.point);
+      if (good) return { point: spec.point, value: good.value, ts, quality: 'good' };
+      return { point: spec.point, value: null, ts, quality: 'bad', error: bad.get(spec.point) ?? noLine };
+    });
+  }
+
+  private onOpened(): void {
+    // After (re)opening we may have joined a line half-way; its tail must not pass for a line.
+    const skip = this.settings.mode === 'listen' && this.settings.firstLine === 'skip';
+    this.splitter.reset(skip ? 'skip_partial' : 'clean');
+  }
+
+  private onData(chunk: Buffer): void {
+    const ts = this.ctx.clock.now();
+    const { lines, overflows } = this.splitter.push(chunk);
+    for (let i = 0; i < overflows; i += 1) {
+      this.ctx.logger.debug({ max_line: this.settings.maxLine }, 'serial line too long; dropped up to the next delimiter');
+      this.ctx.reportError(
+        'overflow',
+        new DeviceError('overflow', `no delimiter within max_line (${this.settings.maxLine} bytes); data dropped`),
+      );
+    }
+    for (const raw of lines) {
+      const line = cleanLine(raw, this.settings.ignore);
+      if (line !== undefined) this.onLine(line, ts);
+    }
+  }
+
+  private onLine(line: string, ts: number): void {
+    if (this.settings.mode === 'request') {
+      const reply = this.reply;
+      if (!reply) {
+        this.ctx.logger.debug({ line: truncateLine(line) }, 'line outside a request dropped');
+        return;
+      }
+      reply.lines.push(line);
+      reply.lastTs = ts;
+      if (reply.lines.length >= this.settings.replyLines) reply.complete();
+      return;
+    }
+    const decoded = decodeLines(this.parser, this.specs, [line]);
+    this.reportParse(decoded, [line]);
+    if (decoded.values.length > 0) {
+      this.ctx.emit(decoded.values.map((v) => ({ point: v.point, value: v.value, ts, quality: 'good' })));
+    }
+  }
+
+  private reportParse(decoded: Decoded, lines: readonly string[]): void {
+    if (decoded.badLines.length === 0 && decoded.failures.length === 0) return;
+    const reasons = [
+      ...decoded.badLines.map((b) => b.reason),
+      ...decoded.failures.map((f) => `${f.point}: ${f.reason}`),
+    ];
+    const text = truncateLine(lines.join(' ⏎ '));
+    this.ctx.logger.debug({ line: text, reasons }, 'serial line did not parse');
+    this.ctx.reportError('parse', new DeviceError('parse', `${reasons.join('; ')} in ${JSON.stringify(text)}`));
+  }
+}

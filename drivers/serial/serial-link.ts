@@ -1,0 +1,197 @@
+// One serial port that heals itself. A port missing at start, or one that disappears (USB
+// unplugged, socat gone), is reported once per outage and reopened with jittered backoff, forever;
+// when it comes back, data flows to the same handler as before and the device is reported
+// recovered. Opening never uses SerialPort.list(): it needs udev and crashes where udev is absent.
+import { SerialPort } from 'serialport';
+import { Backoff, DeviceError, type BackoffOptions, type DriverContext } from '../../src/driver-api/index.js';
+import type { SerialSettings } from './serial-config.js';
+
+/** The parts of a serialport stream the link uses; tests may hand in a mock. */
+export interface PortLike {
+  open(callback: (err: Error | null) => void): void;
+  close(callback?: (err: Error | null) => void): void;
+  write(data: Buffer, callback?: (err: Error | null | undefined) => void): boolean;
+  drain(callback?: (err: Error | null) => void): void;
+  readonly isOpen: boolean;
+  on(event: 'data', listener: (chunk: Buffer) => void): this;
+  on(event: 'close', listener: (err: (Error & { disconnected?: boolean }) | null) => void): this;
+  on(event: 'error' | 'end', listener: (err?: Error) => void): this;
+  removeAllListeners(): this;
+}
+
+export type PortOpener = (settings: SerialSettings) => PortLike;
+
+export const openSerialPort: PortOpener = (s) =>
+  new SerialPort({
+    path: s.path,
+    baudRate: s.baudRate,
+    dataBits: s.dataBits,
+    parity: s.parity,
+    stopBits: s.stopBits,
+    autoOpen: false,
+  });
+
+export interface LinkHandlers {
+  /** A chunk of bytes as it arrived. */
+  data(chunk: Buffer): void;
+  /** The port is open (first time or again). */
+  opened(): void;
+}
+
+const CLOSE_GRACE_MS = 2000;
+
+export type LinkState = 'idle' | 'opening' | 'open' | 'waiting' | 'stopped';
+
+export class SerialLink {
+  private port: PortLike | undefined;
+  private state: LinkState = 'idle';
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly backoff: Backoff;
+  /** True from a reported outage until the next successful open. */
+  private down = false;
+  /** Writes in flight, failed at once when the port goes away (a drain would wait for ever). */
+  private readonly inFlight = new Set<(err: Error) => void>();
+
+  constructor(
+    private readonly settings: SerialSettings,
+    private readonly ctx: DriverContext,
+    private readonly handlers: LinkHandlers,
+    private readonly opener: PortOpener = openSerialPort,
+    backoff: BackoffOptions = {},
+  ) {
+    this.backoff = new Backoff({ initialMs: 1000, maxMs: 30_000, ...backoff });
+  }
+
+  get isOpen(): boolean {
+    return this.state === 'open' && this.port?.isOpen === true;
+  }
+
+  get linkState(): LinkState {
+    return this.state;
+  }
+
+  /** Resolves after the first open attempt, whatever its outcome (a failure keeps retrying). */
+  async start(): Promise<void> {
+    if (this.state !== 'idle') return;
+    await this.attempt();
+  }
+
+  async stop(): Promise<void> {
+    this.state = 'stopped';
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.abortWrites('the driver is stopping');
+    const port = this.port;
+    this.port = undefined;
+    if (port?.isOpen) {
+      await Promise.race([
+        new Promise<void>((resolve) => port.close(() => resolve())),
+        new Promise<void>((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref()),
+      ]);
+    }
+    port?.removeAllListeners();
+    port?.on('error', () => undefined);
+  }
+
+  /** Writes and waits until the bytes left for the wire; DeviceError when the port is not open. */
+  async write(data: Buffer): Promise<void> {
+    const port = this.port;
+    if (!port || !this.isOpen) {
+      throw new DeviceError('disconnected', `serial port ${this.settings.path} is not open`);
+    }
+    let abort: ((err: Error) => void) | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        abort = reject;
+        this.inFlight.add(reject);
+        port.write(data, (err) => {
+          if (err) return reject(new DeviceError('write', `write to ${this.settings.path} failed: ${err.message}`, { cause: err }));
+          port.drain((drainErr) =>
+            drainErr
+              ? reject(new DeviceError('write', `drain on ${this.settings.path} failed: ${drainErr.message}`, { cause: drainErr }))
+              : resolve(),
+          );
+        });
+      });
+    } finally {
+      if (abort) this.inFlight.delete(abort);
+    }
+  }
+
+  private abortWrites(why: string): void {
+    for (const reject of this.inFlight) reject(new DeviceError('disconnected', `serial port ${this.settings.path}: ${why}`));
+    this.inFlight.clear();
+  }
+
+  private attempt(): Promise<void> {
+    this.retryTimer = undefined;
+    if (this.state === 'stopped') return Promise.resolve();
+    this.state = 'opening';
+    let port: PortLike;
+    try {
+      port = this.opener(this.settings);
+    } catch (err) {
+      // Only invalid options throw here; the schema should have caught them, so keep trying anyway.
+      this.failed(err);
+      return Promise.resolve();
+    }
+    // Without an 'error' listener a stray stream error would crash the process.
+    port.on('error', (err) => this.ctx.logger.debug({ err: err?.message, port: this.settings.path }, 'serial port error'));
+    return new Promise((resolve) => {
+      port.open((err) => {
+        if (err) {
+          port.removeAllListeners();
+          this.failed(err);
+        } else if (this.state === 'stopped') {
+          port.close();
+        } else {
+          this.opened(port);
+        }
+        resolve();
+      });
+    });
+  }
+
+  private opened(port: PortLike): void {
+    this.port = port;
+    this.state = 'open';
+    this.backoff.reset();
+    port.on('data', (chunk) => this.handlers.data(chunk));
+    port.on('close', (err) => this.lost(port, err ?? new Error('port closed')));
+    // A read of zero bytes ends the stream without a close; the port is unusable then too.
+    port.on('end', () => this.lost(port, new Error('end of stream')));
+    this.ctx.logger.info({ port: this.settings.path }, 'serial port open');
+    if (this.down) {
+      this.down = false;
+      this.ctx.reportRecovered();
+    }
+    this.handlers.opened();
+  }
+
+  private lost(port: PortLike, err: Error): void {
+    if (port !== this.port || this.state === 'stopped') return;
+    this.port = undefined;
+    port.removeAllListeners();
+    port.on('error', () => undefined);
+    if (port.isOpen) port.close();
+    this.abortWrites(`port lost (${err.message})`);
+    this.failed(err);
+  }
+
+  private failed(err: unknown): void {
+    if (this.state === 'stopped') return;
+    this.state = 'waiting';
+    const delay = this.backoff.next();
+    if (!this.down) {
+      this.down = true;
+      this.ctx.reportError('connection', new DeviceError('connection', `serial port ${this.settings.path}: ${message(err)}`, { cause: err }));
+    } else {
+      this.ctx.logger.debug({ port: this.settings.path, err: message(err), attempt: this.backoff.attempts, delay }, 'serial port still unavailable');
+    }
+    this.retryTimer = setTimeout(() => void this.attempt(), delay);
+  }
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,94 @@
+// Commands that only read the site file and the devices: validate, plan, read, schema.
+import { drivers } from '../../drivers/index.js';
+import { loadSite } from '../config/load-site.js';
+import { ConfigError } from '../config/config-error.js';
+import { summarizeSite } from '../config/summarize-site.js';
+import { buildSiteSchema } from '../config/site-schema.js';
+import type { LoadedSite } from '../config/site-config.js';
+import { DeviceHost } from '../scheduler/device-host.js';
+import { SharedResourcePool } from '../util/shared-resources.js';
+import { createLogger } from '../util/logger.js';
+import { errorText } from '../util/errors.js';
+import { parseDuration } from '../util/duration.js';
+import type { NewEntry } from '../journal/journal.js';
+import type { LevelWithSilent } from 'pino';
+import { println, type CliIo } from './io.js';
+
+/** Loads the site file, printing every error as file:line:col; undefined when invalid. */
+export function loadOrReport(file: string, io: CliIo): LoadedSite | undefined {
+  try {
+    return loadSite(file, io.env, drivers);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      println(io.stderr, err.format());
+      println(io.stderr, `${err.issues.length} error(s) in ${file}`);
+      return undefined;
+    }
+    throw err;
+  }
+}
+
+export function validateCommand(file: string, io: CliIo): number {
+  const site = loadOrReport(file, io);
+  if (!site) return 1;
+  println(io.stdout, `${file}: valid`);
+  println(io.stdout, summarizeSite(site));
+  return 0;
+}
+
+export function planCommand(file: string, io: CliIo): number {
+  const site = loadOrReport(file, io);
+  if (!site) return 1;
+  for (const device of site.config.devices) {
+    const factory = drivers.find((d) => d.type === device.driver)!;
+    println(io.stdout, `device ${device.name} (${device.driver}, every ${device.interval ?? '1s'})`);
+    const plan = factory.plan ? factory.plan(device) : device.points.map((p) => `  ${p.name}`).join('\n');
+    println(io.stdout, plan.replace(/^(?!  )/gm, '  '));
+  }
+  return 0;
+}
+
+export function schemaCommand(io: CliIo): number {
+  println(io.stdout, JSON.stringify(buildSiteSchema(drivers), null, 2));
+  return 0;
+}
+
+/**
+ * `fieldgate read`: polls every device once and prints topic and payload; publishes and journals
+ * nothing. Listen-only devices (serial listen mode, BLE advertisements) are heard for `wait`.
+ */
+export async function readCommand(file: string, options: { wait?: string; logLevel: LevelWithSilent }, io: CliIo): Promise<number> {
+  const site = loadOrReport(file, io);
+  if (!site) return 1;
+  const logger = createLogger({ level: options.logLevel, secrets: site.secrets, destination: process.stderr });
+  const clock = { now: () => Date.now() };
+  const resources = new SharedResourcePool();
+  const cfg = site.config;
+  const defaults = { site: cfg.site, gateway: cfg.gateway ?? '', topic: cfg.topic ?? '{site}/{device}/{point}', payload: cfg.payload ?? 'json', qos: cfg.mqtt.qos ?? 1 } as const;
+  const print = (entries: NewEntry[]) => {
+    for (const e of entries) println(io.stdout, `${e.topic} ${e.render(0).toString()}`);
+  };
+  const hosts = cfg.devices.map((device) => new DeviceHost({
+    device, factory: drivers.find((d) => d.type === device.driver)!, defaults, logger, clock, resources, sink: print,
+  }));
+  let failures = 0;
+  await Promise.all(hosts.map((h) => h.start({ poll: false })));
+  for (const host of hosts) {
+    const factory = drivers.find((d) => d.type === host.config.driver)!;
+    if (!factory.polled(host.config)) continue;
+    try {
+      const readings = await host.readOnce();
+      print(host.mapper.map(readings, clock.now(), true).entries);
+      failures += readings.filter((r) => r.quality === 'bad').length;
+    } catch (err) {
+      failures += 1;
+      println(io.stderr, `${host.name}: ${errorText(err)}`);
+    }
+  }
+  const listenOnly = hosts.some((h) => !drivers.find((d) => d.type === h.config.driver)!.polled(h.config));
+  const waitMs = parseDuration(options.wait ?? (listenOnly ? '5s' : '0ms'));
+  if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
+  await Promise.all(hosts.map((h) => h.stop()));
+  logger.flush();
+  return failures > 0 ? 2 : 0;
+}

@@ -1,0 +1,131 @@
+// Every default of the site file, in one place. The JSON Schema shows them to editors
+// (site-schema.ts), docs/configuration.md lists them, and applyDefaults() fills them in.
+import path from 'node:path';
+import { compileTemplate } from '../mapping/template.js';
+import type { DeviceConfigBase, PointConfigBase } from '../driver-api/index.js';
+import type { BufferConfig, MqttConfig, SiteConfig } from './site-config.js';
+
+export const SITE_DEFAULTS = {
+  mqtt: {
+    client_id: 'fieldgate-{site}-{gateway}',
+    protocol_version: 4,
+    qos: 1,
+    keepalive: '30s',
+    connect_timeout: '10s',
+    status_topic: '{site}/{gateway}/status',
+  },
+  buffer: {
+    /** File name inside $STATE_DIRECTORY; without it, `fallback_path` relative to the site file. */
+    file_name: 'buffer.db',
+    fallback_path: 'data/buffer.db',
+    max_messages: 1_000_000,
+    max_bytes: '256MiB',
+    when_full: 'drop_oldest',
+    inflight: 100,
+    replay_rate: 0,
+    synchronous: 'normal',
+  },
+  http: { unhealthy_after: '60s' },
+  topic: '{site}/{device}/{point}',
+  payload: 'json',
+  device: { interval: '1s' },
+  point: { retain: false },
+} as const;
+
+export interface DefaultsContext {
+  /** Directory of the site file; relative paths resolve against it. */
+  dir: string;
+  env: NodeJS.ProcessEnv;
+  hostname: string;
+  /** Contents of mqtt.password_file, already read and trimmed. */
+  passwordFromFile?: string;
+}
+
+/** Where the buffer lives when `buffer.path` is not given. */
+export function defaultBufferPath(ctx: Pick<DefaultsContext, 'dir' | 'env'>): string {
+  // systemd may list several directories (StateDirectory=a b → "…/a:…/b"); the first is ours.
+  const stateDir = ctx.env.STATE_DIRECTORY?.split(':')[0];
+  if (stateDir) return path.join(stateDir, SITE_DEFAULTS.buffer.file_name);
+  return path.resolve(ctx.dir, SITE_DEFAULTS.buffer.fallback_path);
+}
+
+/**
+ * Returns a new, fully defaulted config. Input must already have passed validation.
+ * client_id and status_topic are rendered here because they only depend on site and gateway;
+ * rendering them again later is harmless (no `{name}` is left in them).
+ */
+export function applyDefaults(input: SiteConfig, ctx: DefaultsContext): SiteConfig {
+  const raw = structuredClone(input);
+  const site = raw.site;
+  const gateway = raw.gateway ?? ctx.hostname;
+  const names = { site, gateway };
+  const resolvePath = (p: string | undefined): string | undefined =>
+    p === undefined ? undefined : path.resolve(ctx.dir, p);
+
+  const mqtt: MqttConfig = {
+    ...raw.mqtt,
+    client_id: compileTemplate(raw.mqtt.client_id ?? SITE_DEFAULTS.mqtt.client_id).render(names),
+    protocol_version: raw.mqtt.protocol_version ?? SITE_DEFAULTS.mqtt.protocol_version,
+    qos: raw.mqtt.qos ?? SITE_DEFAULTS.mqtt.qos,
+    keepalive: raw.mqtt.keepalive ?? SITE_DEFAULTS.mqtt.keepalive,
+    connect_timeout: raw.mqtt.connect_timeout ?? SITE_DEFAULTS.mqtt.connect_timeout,
+  };
+  mqtt.status_topic = compileTemplate(raw.mqtt.status_topic ?? SITE_DEFAULTS.mqtt.status_topic).render(names);
+  if (raw.mqtt.password_file !== undefined) {
+    mqtt.password_file = resolvePath(raw.mqtt.password_file);
+    if (ctx.passwordFromFile !== undefined) mqtt.password = ctx.passwordFromFile;
+  }
+  if (raw.mqtt.tls) {
+    mqtt.tls = { ...raw.mqtt.tls };
+    for (const key of ['ca', 'cert', 'key'] as const) {
+      if (raw.mqtt.tls[key] !== undefined) mqtt.tls[key] = resolvePath(raw.mqtt.tls[key]);
+    }
+  }
+
+  const d = SITE_DEFAULTS.buffer;
+  const rb = raw.buffer ?? {};
+  const buffer: BufferConfig = {
+    path: rb.path === undefined ? defaultBufferPath(ctx) : path.resolve(ctx.dir, rb.path),
+    max_messages: rb.max_messages ?? d.max_messages,
+    max_bytes: rb.max_bytes ?? d.max_bytes,
+    when_full: rb.when_full ?? d.when_full,
+    inflight: rb.inflight ?? d.inflight,
+    replay_rate: rb.replay_rate ?? d.replay_rate,
+    synchronous: rb.synchronous ?? d.synchronous,
+  };
+
+  const inherited = { topic: raw.topic ?? SITE_DEFAULTS.topic, payload: raw.payload ?? SITE_DEFAULTS.payload, qos: mqtt.qos! };
+  const devices = raw.devices.map((device) => withDeviceDefaults(device, inherited));
+  const { topic, payload } = inherited;
+
+  const config: SiteConfig = { ...raw, gateway, mqtt, buffer, topic, payload, devices };
+  if (raw.http) config.http = { ...raw.http, unhealthy_after: raw.http.unhealthy_after ?? SITE_DEFAULTS.http.unhealthy_after };
+  return config;
+}
+
+/** What a device inherits from the top level of the site file. */
+export interface DeviceInheritance {
+  topic: string;
+  payload: 'json' | 'value';
+  qos: 0 | 1 | 2;
+}
+
+/** A device with its own defaults and what it inherits filled in (drivers see this shape). */
+export function withDeviceDefaults(device: DeviceConfigBase, inherited: DeviceInheritance): DeviceConfigBase {
+  const topic = device.topic ?? inherited.topic;
+  return {
+    ...device,
+    interval: device.interval ?? SITE_DEFAULTS.device.interval,
+    payload: device.payload ?? inherited.payload,
+    topic,
+    tags: device.tags ?? {},
+    points: device.points.map(
+      (point): PointConfigBase => ({
+        ...point,
+        topic: point.topic ?? topic,
+        qos: point.qos ?? inherited.qos,
+        retain: point.retain ?? SITE_DEFAULTS.point.retain,
+      }),
+    ),
+  };
+}

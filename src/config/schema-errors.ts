@@ -1,0 +1,146 @@
+// Ajv's errors rewritten for people who configure gateways, not for schema authors:
+// `devices[0].interval: "5 seconds" is not a duration (use e.g. 500ms, 5s, 1m)`.
+import type { ErrorObject } from 'ajv';
+import { NAME_PATTERN, TAG_NAME_PATTERN } from './site-schema.js';
+import { didYouMean } from './suggest.js';
+
+/** A problem at a JSON pointer; `key` = point at the key naming the value, `value` = at the value. */
+export interface PathIssue {
+  pointer: string;
+  at: 'key' | 'value';
+  message: string;
+}
+
+/** Turns '/devices/0/points/1/signal' into 'devices[0].points[1].signal'. */
+export function displayPath(pointer: string): string {
+  let out = '';
+  for (const raw of pointer.split('/').slice(1)) {
+    const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (/^\d+$/.test(seg)) out += `[${seg}]`;
+    else if (/^[A-Za-z0-9_-]+$/.test(seg)) out += out === '' ? seg : `.${seg}`;
+    else out += `[${JSON.stringify(seg)}]`;
+  }
+  return out;
+}
+
+/** `prefix: message`, or just the message at the top level. */
+export function at(pointer: string, message: string): string {
+  const shown = displayPath(pointer);
+  return shown === '' ? message : `${shown}: ${message}`;
+}
+
+/** Describes a value the way the user wrote it. */
+export function showValue(value: unknown): string {
+  if (value === null || value === undefined) return 'an empty value';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a map (key: value)';
+  return String(value);
+}
+
+const TYPE_WORDS: Record<string, string> = {
+  string: 'text',
+  number: 'a number',
+  integer: 'a whole number',
+  boolean: 'true or false',
+  object: 'a map (key: value)',
+  array: 'a list',
+  null: 'an empty value',
+};
+
+function expected(type: unknown): string {
+  const types = Array.isArray(type) ? type : [type];
+  return types.map((t) => TYPE_WORDS[String(t)] ?? String(t)).join(' or ');
+}
+
+/** `base` is the pointer of the validated object within the whole file ('' or '/devices/3'). */
+export function describeSchemaErrors(errors: readonly ErrorObject[], base: string): PathIssue[] {
+  const typeErrorAt = new Set(errors.filter((e) => e.keyword === 'type').map((e) => e.instancePath));
+  const issues: PathIssue[] = [];
+  for (const err of errors) {
+    const pointer = base + err.instancePath;
+    if (err.keyword !== 'type' && typeErrorAt.has(err.instancePath)) continue;
+    const issue = describeOne(err, pointer);
+    if (issue) issues.push(issue);
+  }
+  return issues;
+}
+
+function describeOne(err: ErrorObject, pointer: string): PathIssue | undefined {
+  const params = err.params as Record<string, unknown>;
+  const data: unknown = err.data;
+  switch (err.keyword) {
+    case 'if':
+    case 'propertyNames':
+      // Summaries of errors reported on their own.
+      return undefined;
+    case 'additionalProperties': {
+      const key = String(params.additionalProperty);
+      const props = (err.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {};
+      return { pointer: `${pointer}/${escape(key)}`, at: 'key', message: at(pointer, `unknown key '${key}'${didYouMean(key, Object.keys(props))}`) };
+    }
+    case 'required':
+      return { pointer, at: 'value', message: at(pointer, `missing required key '${String(params.missingProperty)}'`) };
+    case 'type': {
+      let message = `expected ${expected(params.type)}, got ${showValue(data)}`;
+      if (params.type === 'string' && (typeof data === 'number' || typeof data === 'boolean')) {
+        message += ` (put it in quotes: "${String(data)}")`;
+      }
+      return { pointer, at: 'value', message: at(pointer, message) };
+    }
+    case 'enum': {
+      const allowed = (params.allowedValues as unknown[]).map(showValue);
+      const hint = typeof data === 'string' ? didYouMean(data, (params.allowedValues as unknown[]).map(String)) : '';
+      return { pointer, at: 'value', message: at(pointer, `${showValue(data)} is not one of ${allowed.join(', ')}${hint}`) };
+    }
+    case 'const':
+      return { pointer, at: 'value', message: at(pointer, `must be ${showValue(params.allowedValue)}`) };
+    case 'format':
+      return { pointer, at: 'value', message: at(pointer, formatMessage(String(params.format), data)) };
+    case 'pattern': {
+      if (err.propertyName !== undefined) {
+        const key = err.propertyName;
+        return {
+          pointer: `${pointer}/${escape(key)}`,
+          at: 'key',
+          message: at(pointer, `'${key}' is not a valid name (${patternRule(String(params.pattern))})`),
+        };
+      }
+      return { pointer, at: 'value', message: at(pointer, `${showValue(data)} is not valid (${patternRule(String(params.pattern))})`) };
+    }
+    case 'minimum':
+    case 'exclusiveMinimum':
+      return { pointer, at: 'value', message: at(pointer, `${showValue(data)} is below the minimum ${String(params.limit)}`) };
+    case 'maximum':
+    case 'exclusiveMaximum':
+      return { pointer, at: 'value', message: at(pointer, `${showValue(data)} is above the maximum ${String(params.limit)}`) };
+    case 'minItems': {
+      const n = Number(params.limit);
+      return { pointer, at: 'value', message: at(pointer, `needs at least ${n} ${n === 1 ? 'entry' : 'entries'}`) };
+    }
+    case 'minLength':
+      return {
+        pointer,
+        at: 'value',
+        message: at(pointer, Number(params.limit) === 1 ? 'must not be empty' : `must be at least ${String(params.limit)} characters`),
+      };
+    default:
+      return { pointer, at: 'value', message: at(pointer, err.message ?? `fails the ${err.keyword} rule`) };
+  }
+}
+
+function formatMessage(format: string, data: unknown): string {
+  if (format === 'duration') return `${showValue(data)} is not a duration (use e.g. 500ms, 5s, 1m)`;
+  if (format === 'size') return `${showValue(data)} is not a size (use e.g. 256MiB, 10MB or a number of bytes)`;
+  return `${showValue(data)} is not a valid ${format}`;
+}
+
+function patternRule(pattern: string): string {
+  if (pattern === NAME_PATTERN) return 'use letters, digits, _ . and -, not starting with . or -';
+  if (pattern === TAG_NAME_PATTERN) return 'use letters, digits and _, not starting with a digit';
+  return `must match ${pattern}`;
+}
+
+function escape(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}

@@ -1,0 +1,183 @@
+// Semantic checks that JSON Schema cannot express: unique names, url XOR urls, TLS consistency,
+// referenced files, value ranges across keys. Each reports and moves on, so one run lists all.
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseDuration } from '../util/duration.js';
+import { validField, type CheckContext } from './check-context.js';
+import { at, displayPath } from './schema-errors.js';
+import type { MqttConfig, HttpConfig } from './site-config.js';
+
+const MAX_KEEPALIVE_MS = 65_535_000;
+
+export function checkSite(ctx: CheckContext): void {
+  checkUniqueNames(ctx);
+  checkMqtt(ctx);
+  checkHttp(ctx);
+  checkDeviceValues(ctx);
+}
+
+function checkUniqueNames(ctx: CheckContext): void {
+  const devices = Array.isArray(ctx.root.devices) ? (ctx.root.devices as unknown[]) : [];
+  const deviceNames = new Map<string, string>();
+  devices.forEach((device, i) => {
+    const name = nameOf(device);
+    const pointer = `/devices/${i}/name`;
+    if (name === undefined) return;
+    const first = deviceNames.get(name);
+    if (first === undefined) deviceNames.set(name, pointer);
+    else ctx.report(pointer, 'value', at(pointer, `device name '${name}' is already used on line ${ctx.lineOf(first)}`));
+
+    const points = (device as { points?: unknown }).points;
+    if (!Array.isArray(points)) return;
+    const pointNames = new Map<string, string>();
+    points.forEach((point, j) => {
+      const pointName = nameOf(point);
+      const pointPointer = `/devices/${i}/points/${j}/name`;
+      if (pointName === undefined) return;
+      const firstPoint = pointNames.get(pointName);
+      if (firstPoint === undefined) pointNames.set(pointName, pointPointer);
+      else {
+        ctx.report(
+          pointPointer,
+          'value',
+          at(pointPointer, `point name '${pointName}' is already used in device '${name}' on line ${ctx.lineOf(firstPoint)}`),
+        );
+      }
+    });
+  });
+}
+
+function nameOf(value: unknown): string | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  const name = (value as { name?: unknown }).name;
+  return typeof name === 'string' ? name : undefined;
+}
+
+function checkMqtt(ctx: CheckContext): void {
+  const mqtt = validField<MqttConfig>(ctx, 'mqtt');
+  if (!mqtt) return;
+  const urls: { pointer: string; url: string }[] = [];
+  if (mqtt.url !== undefined && mqtt.urls !== undefined) {
+    ctx.report('/mqtt/urls', 'key', 'mqtt: give either url or urls, not both');
+  } else if (mqtt.url === undefined && mqtt.urls === undefined) {
+    ctx.report('/mqtt', 'key', 'mqtt: needs url (or urls for failover)');
+  }
+  if (mqtt.url !== undefined) urls.push({ pointer: '/mqtt/url', url: mqtt.url });
+  mqtt.urls?.forEach((url, i) => urls.push({ pointer: `/mqtt/urls/${i}`, url }));
+  for (const { pointer, url } of urls) {
+    const problem = urlProblem(url, mqtt.tls !== undefined, ctx);
+    if (problem) ctx.report(pointer, 'value', at(pointer, problem));
+  }
+
+  if (mqtt.password !== undefined && mqtt.password_file !== undefined) {
+    ctx.report('/mqtt/password_file', 'key', 'mqtt: give either password or password_file, not both');
+  }
+  if (mqtt.tls) {
+    if (mqtt.tls.cert !== undefined && mqtt.tls.key === undefined) {
+      ctx.report('/mqtt/tls', 'key', 'mqtt.tls: cert needs key (the client private key)');
+    }
+    if (mqtt.tls.key !== undefined && mqtt.tls.cert === undefined) {
+      ctx.report('/mqtt/tls', 'key', 'mqtt.tls: key needs cert (the client certificate)');
+    }
+    for (const key of ['ca', 'cert', 'key'] as const) {
+      const file = mqtt.tls[key];
+      if (file !== undefined) checkReadableFile(ctx, `/mqtt/tls/${key}`, file);
+    }
+  }
+  if (mqtt.password_file !== undefined && checkReadableFile(ctx, '/mqtt/password_file', mqtt.password_file)) {
+    readPasswordFile(ctx, mqtt.password_file);
+  }
+  if (mqtt.keepalive !== undefined && parseDuration(mqtt.keepalive) > MAX_KEEPALIVE_MS) {
+    ctx.report('/mqtt/keepalive', 'value', 'mqtt.keepalive: MQTT allows at most 65535s (about 18h)');
+  }
+  if (mqtt.connect_timeout !== undefined && parseDuration(mqtt.connect_timeout) === 0) {
+    ctx.report('/mqtt/connect_timeout', 'value', 'mqtt.connect_timeout: must be longer than 0');
+  }
+}
+
+function urlProblem(text: string, tls: boolean, ctx: CheckContext): string | undefined {
+  const hint = '(use mqtt://host:1883, or mqtts://host:8883 for TLS)';
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return `${JSON.stringify(text)} is not a URL ${hint}`;
+  }
+  if (url.protocol !== 'mqtt:' && url.protocol !== 'mqtts:') {
+    return `${JSON.stringify(text)} is not an MQTT broker URL ${hint}`;
+  }
+  if (url.hostname === '') return `${JSON.stringify(text)} has no host name ${hint}`;
+  if (url.password !== '') ctx.secrets.push(safeDecode(url.password), url.password);
+  if (tls && url.protocol === 'mqtt:') return `the tls block needs mqtts:// URLs, not ${JSON.stringify(text)}`;
+  return undefined;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Returns true when the file can be read. */
+function checkReadableFile(ctx: CheckContext, pointer: string, file: string): boolean {
+  const where = at(pointer, '');
+  const full = path.resolve(ctx.dir, file);
+  const shown = full === file ? `"${file}"` : `"${file}" (${full})`;
+  try {
+    if (fs.statSync(full).isDirectory()) {
+      ctx.report(pointer, 'value', `${where}${shown} is a directory, not a file`);
+      return false;
+    }
+    fs.accessSync(full, fs.constants.R_OK);
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' || code === 'ENOTDIR' ? 'does not exist' : `cannot be read (${code ?? 'error'})`;
+    ctx.report(pointer, 'value', `${where}file ${shown} ${why}`);
+    return false;
+  }
+}
+
+function readPasswordFile(ctx: CheckContext, file: string): void {
+  const pointer = '/mqtt/password_file';
+  try {
+    const text = fs.readFileSync(path.resolve(ctx.dir, file), 'utf8').replace(/[\r\n]+$/, '');
+    if (text === '') ctx.report(pointer, 'value', `${displayPath(pointer)}: the password file is empty`);
+    else ctx.passwordFromFile = text;
+  } catch (err) {
+    ctx.report(pointer, 'value', `${displayPath(pointer)}: cannot read the password file (${(err as Error).message})`);
+  }
+}
+
+function checkHttp(ctx: CheckContext): void {
+  const http = validField<HttpConfig>(ctx, 'http');
+  if (!http?.listen) return;
+  const m = /^(\[[0-9A-Fa-f:.]+\]|[^:\s[\]]*):(\d{1,5})$/.exec(http.listen);
+  if (!m || Number(m[2]) > 65535) {
+    ctx.report('/http/listen', 'value', `http.listen: ${JSON.stringify(http.listen)} is not host:port (e.g. 127.0.0.1:9464)`);
+  }
+  if (http.unhealthy_after !== undefined && parseDuration(http.unhealthy_after) === 0) {
+    ctx.report('/http/unhealthy_after', 'value', 'http.unhealthy_after: must be longer than 0');
+  }
+}
+
+function checkDeviceValues(ctx: CheckContext): void {
+  for (const device of ctx.devices) {
+    const interval = device.config.interval;
+    if (interval !== undefined && parseDuration(interval) === 0) {
+      const pointer = `${device.pointer}/interval`;
+      ctx.report(pointer, 'value', at(pointer, 'must be longer than 0'));
+    }
+    device.config.points.forEach((point, j) => {
+      const pointer = `${device.pointer}/points/${j}`;
+      if (point.min !== undefined && point.max !== undefined && point.min > point.max) {
+        ctx.report(`${pointer}/min`, 'value', at(pointer, `min (${point.min}) is greater than max (${point.max})`));
+      }
+      if (point.heartbeat !== undefined && parseDuration(point.heartbeat) === 0) {
+        ctx.report(`${pointer}/heartbeat`, 'value', at(`${pointer}/heartbeat`, 'must be longer than 0'));
+      }
+    });
+  }
+}

@@ -1,0 +1,248 @@
+// JSON Schema of the site file: a core part written here, plus each driver's deviceSchema and
+// pointSchema merged into the device/point objects. The same pieces serve two purposes:
+// validation (staged: top level, then each device against its own driver) and the schema file
+// editors use (one document, `if driver == x then …` per driver).
+import type { DriverFactory } from '../driver-api/index.js';
+import { DURATION_PATTERN, SIZE_PATTERN } from '../util/duration.js';
+import { SITE_DEFAULTS } from './defaults.js';
+
+export type JsonSchema = Record<string, unknown>;
+
+/** Device and point names become topic levels and metric labels. */
+export const NAME_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9_.-]*$';
+/** Tag names become template variables: {area}. */
+export const TAG_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
+export const SCHEMA_DRAFT = 'http://json-schema.org/draft-07/schema#';
+
+const text = (description: string): JsonSchema => ({ type: 'string', description });
+const duration = (description: string, def?: string): JsonSchema => ({
+  type: 'string',
+  format: 'duration',
+  description: `${description} Duration such as 500ms, 5s, 1m, 1h30m.`,
+  ...(def === undefined ? {} : { default: def }),
+});
+const name = (description: string): JsonSchema => ({ type: 'string', pattern: NAME_PATTERN, description });
+const qos = (description: string, def?: number): JsonSchema => ({
+  enum: [0, 1, 2],
+  description,
+  ...(def === undefined ? {} : { default: def }),
+});
+const strictObject = (properties: Record<string, JsonSchema>, extra: JsonSchema = {}): JsonSchema => ({
+  type: 'object',
+  properties,
+  additionalProperties: false,
+  ...extra,
+});
+
+function mqttSchema(): JsonSchema {
+  const m = SITE_DEFAULTS.mqtt;
+  return strictObject(
+    {
+      url: text('Broker URL, mqtt://host:1883 or mqtts://host:8883. Use either url or urls.'),
+      urls: {
+        type: 'array',
+        minItems: 1,
+        items: { type: 'string' },
+        description: 'Several broker URLs for failover, tried in turn. Use either url or urls.',
+      },
+      client_id: {
+        type: 'string',
+        minLength: 1,
+        default: m.client_id,
+        description: 'MQTT client id; may use {site} and {gateway}.',
+      },
+      username: text('User name for the broker.'),
+      password: text('Password for the broker; write ${VAR} to take it from the environment.'),
+      password_file: {
+        type: 'string',
+        minLength: 1,
+        description: 'File holding the password (trailing newline ignored); instead of password.',
+      },
+      protocol_version: { enum: [4, 5], default: m.protocol_version, description: '4 = MQTT 3.1.1, 5 = MQTT 5.' },
+      qos: qos('Default QoS of readings.', m.qos),
+      keepalive: duration('MQTT keepalive.', m.keepalive),
+      connect_timeout: duration('How long one connection attempt may take.', m.connect_timeout),
+      tls: strictObject(
+        {
+          ca: text('CA certificate file (PEM) to trust, relative to the site file.'),
+          cert: text('Client certificate file (PEM) for mutual TLS; needs key.'),
+          key: text('Client private key file (PEM); needs cert.'),
+          servername: text('Server name for SNI and certificate checks when it differs from the URL host.'),
+        },
+        { description: 'TLS settings; needs mqtts:// URLs.' },
+      ),
+      status_topic: {
+        type: 'string',
+        default: m.status_topic,
+        description: 'Topic for the gateway online/offline status; may use {site} and {gateway}.',
+      },
+    },
+    { description: 'Upstream MQTT broker.' },
+  );
+}
+
+function bufferSchema(): JsonSchema {
+  const b = SITE_DEFAULTS.buffer;
+  return strictObject(
+    {
+      path: text('SQLite journal file. Default $STATE_DIRECTORY/buffer.db, else data/buffer.db next to the site file.'),
+      max_messages: { type: 'integer', minimum: 1, default: b.max_messages, description: 'Most readings kept.' },
+      max_bytes: {
+        type: ['string', 'integer'],
+        format: 'size',
+        minimum: 1,
+        default: b.max_bytes,
+        description: 'Largest journal size, e.g. 256MiB, 1GB or a number of bytes.',
+      },
+      when_full: { enum: ['drop_oldest', 'drop_newest'], default: b.when_full, description: 'What to drop when full.' },
+      inflight: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 65000,
+        default: b.inflight,
+        description: 'Messages sent but not yet acknowledged by the broker.',
+      },
+      replay_rate: {
+        type: 'number',
+        minimum: 0,
+        default: b.replay_rate,
+        description: 'Messages per second while a backlog drains; 0 = unlimited.',
+      },
+      synchronous: { enum: ['normal', 'full'], default: b.synchronous, description: 'SQLite synchronous mode.' },
+    },
+    { description: 'Store-and-forward journal.' },
+  );
+}
+
+function httpSchema(): JsonSchema {
+  return strictObject(
+    {
+      listen: text('Address for /metrics and /health, e.g. 127.0.0.1:9464.'),
+      unhealthy_after: duration('Report unhealthy when no reading went out for this long.', SITE_DEFAULTS.http.unhealthy_after),
+    },
+    { required: ['listen'], description: 'Metrics and health endpoint; absent = no port is opened.' },
+  );
+}
+
+const PAYLOAD: JsonSchema = { enum: ['json', 'value'], description: 'json = {"value":…,"ts":…}; value = the bare value.' };
+
+export function corePointProperties(): Record<string, JsonSchema> {
+  return {
+    name: name('Point name; {point} in topics.'),
+    topic: text('Topic template for this point.'),
+    qos: qos('QoS for this point (default: mqtt.qos).'),
+    retain: { type: 'boolean', default: SITE_DEFAULTS.point.retain, description: 'Publish with the retain flag.' },
+    unit: text('Unit of measure, e.g. C, kWh.'),
+    scale: { type: 'number', description: 'value = raw * scale + offset.' },
+    offset: { type: 'number', description: 'value = raw * scale + offset.' },
+    deadband: { type: 'number', minimum: 0, description: 'Publish only when the value moved more than this.' },
+    heartbeat: duration('Publish at least this often even inside the deadband.'),
+    writable: { type: 'boolean', description: 'Accept commands on <topic>/set.' },
+    min: { type: 'number', description: 'Lowest value a command may write.' },
+    max: { type: 'number', description: 'Highest value a command may write.' },
+  };
+}
+
+export function coreDeviceProperties(): Record<string, JsonSchema> {
+  return {
+    name: name('Device name; {device} in topics.'),
+    driver: { type: 'string', description: 'Driver type.' },
+    interval: duration('Poll interval.', SITE_DEFAULTS.device.interval),
+    topic: text('Topic template for the points of this device.'),
+    payload: PAYLOAD,
+    tags: {
+      type: 'object',
+      propertyNames: { pattern: TAG_NAME_PATTERN },
+      additionalProperties: { type: 'string' },
+      description: 'Extra template variables, e.g. area: north gives {area}.',
+    },
+  };
+}
+
+/** The full schema of one device of the given driver; core keys win over driver keys of the same name. */
+export function deviceSchemaFor(driver: DriverFactory): JsonSchema {
+  const point = strictObject(
+    { ...driver.pointSchema.properties, ...corePointProperties() } as Record<string, JsonSchema>,
+    { required: unique(['name', ...(driver.pointSchema.required ?? [])]) },
+  );
+  return strictObject(
+    {
+      ...(driver.deviceSchema.properties as Record<string, JsonSchema>),
+      ...coreDeviceProperties(),
+      driver: { const: driver.type, description: driver.description },
+      points: { type: 'array', minItems: 1, items: point, description: 'Values read from this device.' },
+    },
+    { required: unique(['name', 'driver', 'points', ...(driver.deviceSchema.required ?? [])]) },
+  );
+}
+
+/** Top level with only `name` and `driver` checked per device; devices are checked per driver afterwards. */
+export function topLevelSchema(): JsonSchema {
+  const { name: deviceName, driver } = coreDeviceProperties();
+  return topLevelWith({ type: 'object', required: ['name', 'driver'], properties: { name: deviceName, driver } });
+}
+
+function topLevelWith(deviceItems: JsonSchema): JsonSchema {
+  return strictObject(
+    {
+      site: name('Site name; {site} in templates.'),
+      gateway: name('Gateway name; {gateway} in templates. Default: the host name.'),
+      mqtt: mqttSchema(),
+      buffer: bufferSchema(),
+      http: httpSchema(),
+      topic: { type: 'string', default: SITE_DEFAULTS.topic, description: 'Default topic template.' },
+      payload: { ...PAYLOAD, default: SITE_DEFAULTS.payload },
+      devices: { type: 'array', minItems: 1, items: deviceItems, description: 'Devices to read.' },
+    },
+    { required: ['site', 'mqtt', 'devices'] },
+  );
+}
+
+/** The one-document schema for editors (yaml-language-server and the like). */
+export function buildSiteSchema(drivers: readonly DriverFactory[]): JsonSchema {
+  const items: JsonSchema = {
+    type: 'object',
+    required: ['name', 'driver', 'points'],
+    properties: {
+      name: coreDeviceProperties().name,
+      driver: {
+        enum: drivers.map((d) => d.type),
+        description: drivers.map((d) => `${d.type}: ${d.description}`).join('\n'),
+      },
+    },
+    allOf: drivers.map((d) => ({
+      if: { properties: { driver: { const: d.type } }, required: ['driver'] },
+      then: deviceSchemaFor(d),
+    })),
+  };
+  return editorForm({
+    $schema: SCHEMA_DRAFT,
+    title: 'fieldgate site file',
+    description: 'Devices, points and the MQTT broker of one fieldgate gateway. See docs/configuration.md.',
+    ...topLevelWith(items),
+  }) as JsonSchema;
+}
+
+/** The schema file as committed: 2-space JSON plus a final newline. */
+export function siteSchemaText(drivers: readonly DriverFactory[]): string {
+  return JSON.stringify(buildSiteSchema(drivers), null, 2) + '\n';
+}
+
+// Editors do not know our custom formats; spell them as patterns so they still underline typos.
+function editorForm(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(editorForm);
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value)) {
+    if (key === 'format' && (inner === 'duration' || inner === 'size')) {
+      out.pattern = inner === 'duration' ? DURATION_PATTERN : SIZE_PATTERN;
+    } else {
+      out[key] = editorForm(inner);
+    }
+  }
+  return out;
+}
+
+function unique(items: string[]): string[] {
+  return [...new Set(items)];
+}

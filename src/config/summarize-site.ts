@@ -1,0 +1,44 @@
+// The few lines `fieldgate validate` prints for a good site file: enough to spot a wrong broker
+// or a forgotten device at a glance. Never shows credentials.
+import type { LoadedSite } from './site-config.js';
+
+export function summarizeSite(loaded: LoadedSite): string {
+  const cfg = loaded.config;
+  const mqtt = cfg.mqtt;
+  const urls = (mqtt.urls ?? (mqtt.url === undefined ? [] : [mqtt.url])).map(withoutCredentials);
+  const broker = [
+    `MQTT ${mqtt.protocol_version === 5 ? '5' : '3.1.1'}`,
+    `QoS ${mqtt.qos ?? 1}`,
+    ...(mqtt.tls ? ['TLS'] : []),
+    ...(mqtt.username !== undefined ? [`user ${mqtt.username}`] : []),
+  ];
+  const buffer = cfg.buffer ?? {};
+  const points = cfg.devices.reduce((n, d) => n + d.points.length, 0);
+  const lines = [
+    `site ${cfg.site}, gateway ${cfg.gateway ?? '(host name)'}`,
+    `broker ${urls.join(', ')} (${broker.join(', ')})`,
+    `buffer ${buffer.path ?? '(default)'} (at most ${buffer.max_messages ?? '?'} messages or ${String(buffer.max_bytes ?? '?')}, ${buffer.when_full ?? 'drop_oldest'})`,
+    ...(cfg.http ? [`http ${cfg.http.listen ?? ''}`] : []),
+    `${plural(cfg.devices.length, 'device')}, ${plural(points, 'point')}:`,
+  ];
+  const rows = cfg.devices.map((d) => [d.name, d.driver, `every ${d.interval ?? '1s'}`, plural(d.points.length, 'point')]);
+  const widths = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c]!.length)));
+  for (const row of rows) lines.push('  ' + row.map((cell, c) => (c < 3 ? cell.padEnd(widths[c]!) : cell)).join('  '));
+  return lines.join('\n');
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function withoutCredentials(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.username === '' && parsed.password === '') return url;
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}

@@ -1,0 +1,183 @@
+// Site-file validation in stages, collecting every problem before giving up:
+//   1. YAML → values with positions (syntax, duplicate keys, ${VAR})   — yaml-source.ts
+//   2. top-level schema, then each device against its own driver's schema — site-schema.ts
+//   3. semantic checks on the parts that passed                          — *-checks.ts
+// Only a file with no problem at all gets its defaults filled in and is returned.
+import os from 'node:os';
+import path from 'node:path';
+import { Ajv, type ValidateFunction } from 'ajv';
+import type { DeviceConfigBase, DriverFactory } from '../driver-api/index.js';
+import { parseDuration, parseSize } from '../util/duration.js';
+import type { CheckContext, CheckedDevice } from './check-context.js';
+import { ConfigError, type SiteIssue } from './config-error.js';
+import { applyDefaults, SITE_DEFAULTS, withDeviceDefaults, type DeviceInheritance } from './defaults.js';
+import { checkDrivers } from './driver-checks.js';
+import { at, describeSchemaErrors, type PathIssue } from './schema-errors.js';
+import { checkSite } from './site-checks.js';
+import type { LoadedSite, SiteConfig } from './site-config.js';
+import { deviceSchemaFor, topLevelSchema } from './site-schema.js';
+import { didYouMean } from './suggest.js';
+import { checkTopics } from './topic-checks.js';
+import { parseSource, type ParsedSource } from './yaml-source.js';
+
+export interface ValidateOptions {
+  /** Default for `gateway`; os.hostname() when absent. */
+  hostname?: string;
+}
+
+/**
+ * Validates site-file text. `file` is used for messages and to resolve relative paths (files
+ * named in the site file are checked and password_file is read). Returns the defaulted config or
+ * throws ConfigError with every problem found.
+ */
+export function validateSiteText(
+  text: string,
+  file: string,
+  env: NodeJS.ProcessEnv,
+  drivers: readonly DriverFactory[],
+  options: ValidateOptions = {},
+): LoadedSite {
+  const source = parseSource(text, env);
+  const issues: SiteIssue[] = source.issues.map((i) => issueAt(file, source, i.offset, i.message));
+  if (source.syntaxBroken) throw new ConfigError(issues);
+  if (source.value === null) {
+    throw new ConfigError([...issues, { file, line: 1, col: 1, message: 'the site file is empty' }]);
+  }
+
+  const ajv = createAjv();
+  const pathIssues: PathIssue[] = [];
+  const topLevel = ajv.compile(topLevelSchema());
+  if (!topLevel(source.value)) pathIssues.push(...describeSchemaErrors(topLevel.errors ?? [], ''));
+  const root = isRecord(source.value) ? source.value : undefined;
+  const candidates = root ? deviceCandidates(root, drivers, ajv, pathIssues) : [];
+
+  const invalid = [...pathIssues.map((p) => p.pointer), ...source.brokenPointers];
+  const isValid = (pointer: string): boolean =>
+    !invalid.some((bad) => bad === pointer || bad.startsWith(pointer + '/'));
+  const hostname = options.hostname ?? os.hostname();
+  const gateway = root && typeof root.gateway === 'string' && isValid('/gateway') ? root.gateway : hostname;
+  const secrets = [...source.envSecrets];
+
+  let ctx: CheckContext | undefined;
+  if (root) {
+    const inherited = inheritance(root, isValid);
+    ctx = {
+      root,
+      dir: path.dirname(path.resolve(file)),
+      gateway,
+      devices: candidates
+        .filter((d) => isValid(d.pointer))
+        .map((d) => ({ ...d, config: withDeviceDefaults(d.config, inherited) })),
+      isValid,
+      lineOf: (pointer) => source.lineCounter.linePos(spotOffset(source, pointer, 'value')).line,
+      report: (pointer, where, message) => pathIssues.push({ pointer, at: where, message }),
+      secrets,
+    };
+    checkSite(ctx);
+    checkTopics(ctx);
+    checkDrivers(ctx);
+  }
+
+  for (const p of pathIssues) issues.push(issueAt(file, source, spotOffset(source, p.pointer, p.at), p.message));
+  if (issues.length > 0 || !root || !ctx) throw new ConfigError(issues);
+
+  const config = applyDefaults(root as unknown as SiteConfig, {
+    dir: ctx.dir,
+    env,
+    hostname,
+    passwordFromFile: ctx.passwordFromFile,
+  });
+  if (config.mqtt.password !== undefined) secrets.push(config.mqtt.password);
+  return { config, file: path.resolve(file), secrets: [...new Set(secrets.filter((s) => s !== ''))] };
+}
+
+function createAjv(): Ajv {
+  // verbose: the messages quote the offending value and list the allowed keys.
+  const ajv = new Ajv({ allErrors: true, strict: true, verbose: true, allowUnionTypes: true });
+  ajv.addFormat('duration', { type: 'string', validate: (s: string) => succeeds(() => parseDuration(s)) });
+  ajv.addFormat('size', { type: 'string', validate: (s: string) => succeeds(() => parseSize(s)) });
+  return ajv;
+}
+
+function succeeds(fn: () => unknown): boolean {
+  try {
+    fn();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Devices with a known driver that passed that driver's schema (config as written); the rest are reported. */
+function deviceCandidates(
+  root: Record<string, unknown>,
+  drivers: readonly DriverFactory[],
+  ajv: Ajv,
+  pathIssues: PathIssue[],
+): CheckedDevice[] {
+  if (!Array.isArray(root.devices)) return [];
+  const compiled = new Map<string, ValidateFunction>();
+  const out: CheckedDevice[] = [];
+  root.devices.forEach((device: unknown, index) => {
+    const pointer = `/devices/${index}`;
+    if (!isRecord(device) || typeof device.driver !== 'string') return;
+    const driver = drivers.find((d) => d.type === device.driver);
+    if (!driver) {
+      const known = drivers.map((d) => d.type);
+      const message = `unknown driver '${device.driver}'${didYouMean(device.driver, known)} (known drivers: ${known.join(', ') || 'none'})`;
+      pathIssues.push({ pointer: `${pointer}/driver`, at: 'value', message: at(`${pointer}/driver`, message) });
+      return;
+    }
+    let validate = compiled.get(driver.type);
+    if (!validate) {
+      validate = compileDriverSchema(ajv, driver);
+      compiled.set(driver.type, validate);
+    }
+    if (validate(device)) out.push({ index, pointer, driver, config: device as unknown as DeviceConfigBase });
+    else pathIssues.push(...describeSchemaErrors(validate.errors ?? [], pointer));
+  });
+  return out;
+}
+
+function compileDriverSchema(ajv: Ajv, driver: DriverFactory): ValidateFunction {
+  try {
+    return ajv.compile(deviceSchemaFor(driver));
+  } catch (err) {
+    // A bug in a driver's schema, not in the site file: say whose it is.
+    throw new Error(`the JSON Schema of driver '${driver.type}' is invalid: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Top-level values devices inherit; the built-in defaults stand in for invalid ones. */
+function inheritance(root: Record<string, unknown>, isValid: (p: string) => boolean): DeviceInheritance {
+  const mqtt = isRecord(root.mqtt) ? root.mqtt : {};
+  const pick = <T>(value: unknown, pointer: string, fallback: T): T =>
+    value !== undefined && isValid(pointer) ? (value as T) : fallback;
+  return {
+    topic: pick(root.topic, '/topic', SITE_DEFAULTS.topic),
+    payload: pick(root.payload, '/payload', SITE_DEFAULTS.payload),
+    qos: pick(mqtt.qos, '/mqtt/qos', SITE_DEFAULTS.mqtt.qos),
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** Offset of a pointer's key or value; unknown pointers fall back to their nearest ancestor. */
+function spotOffset(source: ParsedSource, pointer: string, where: 'key' | 'value'): number {
+  let p = pointer;
+  let side = where;
+  for (;;) {
+    const spot = source.spots.get(p);
+    if (spot) return side === 'key' ? (spot.key ?? spot.value) : spot.value;
+    if (p === '') return 0;
+    p = p.slice(0, p.lastIndexOf('/'));
+    side = 'value';
+  }
+}
+
+function issueAt(file: string, source: ParsedSource, offset: number, message: string): SiteIssue {
+  const { line, col } = source.lineCounter.linePos(offset);
+  return { file, line, col, message };
+}

@@ -1,0 +1,217 @@
+// Turns site-file text into plain JS values while remembering where every value came from, so
+// later stages (schema, semantic checks) can report `line:col` for any JSON-pointer path.
+// We walk yaml's node tree ourselves instead of calling toJS(): that is where ${VAR} expansion,
+// duplicate-key detection and alias limits happen, with the node positions still at hand.
+import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Node, type Scalar } from 'yaml';
+import { expandEnv } from './env-expand.js';
+
+/** Byte offsets into the text: of the key naming a value (if any) and of the value itself. */
+export interface SourceSpot {
+  key?: number;
+  value: number;
+}
+
+/** A problem found while reading the YAML, positioned by offset. */
+export interface OffsetIssue {
+  offset: number;
+  message: string;
+}
+
+export interface ParsedSource {
+  value: unknown;
+  /** JSON pointer ('' = root, '/mqtt/url', '/devices/0/name') → where it is in the text. */
+  spots: Map<string, SourceSpot>;
+  lineCounter: LineCounter;
+  issues: OffsetIssue[];
+  /** True when the YAML itself is broken; later stages should not run. */
+  syntaxBroken: boolean;
+  /** Values that came from ${VAR} under a key that names a secret. */
+  envSecrets: string[];
+  /** Pointers of values whose ${VAR} could not be expanded; later checks skip them. */
+  brokenPointers: string[];
+}
+
+const MAX_NODES = 100_000;
+const MAX_DEPTH = 64;
+const SECRET_KEY_RE = /(^|_)(password|secret|token|key)$/i;
+const NUMBER_RE = /^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/;
+
+export function pointerOf(path: readonly (string | number)[]): string {
+  return path.map((seg) => '/' + String(seg).replace(/~/g, '~0').replace(/\//g, '~1')).join('');
+}
+
+export function parseSource(text: string, env: NodeJS.ProcessEnv): ParsedSource {
+  const lineCounter = new LineCounter();
+  const result: ParsedSource = {
+    value: null,
+    spots: new Map(),
+    lineCounter,
+    issues: [],
+    syntaxBroken: false,
+    envSecrets: [],
+    brokenPointers: [],
+  };
+  let doc;
+  try {
+    doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false });
+  } catch (err) {
+    // The parser recurses; absurd nesting can exhaust the stack. Report it, never crash.
+    result.syntaxBroken = true;
+    result.issues.push({ offset: 0, message: `cannot parse the file as YAML: ${(err as Error).message}` });
+    return result;
+  }
+  for (const problem of [...doc.errors, ...doc.warnings]) {
+    result.issues.push({ offset: problem.pos[0], message: `YAML: ${yamlMessage(problem.message)}` });
+  }
+  if (doc.errors.length > 0) {
+    result.syntaxBroken = true;
+    return result;
+  }
+  const walker = new Walker(env, result);
+  const root = doc.contents as Node | null;
+  result.spots.set('', { value: root?.range?.[0] ?? 0 });
+  result.value = walker.walk(root, '', undefined, 0);
+  return result;
+}
+
+/** yaml's messages sometimes carry their own " at line N, column M" tail; we print positions ourselves. */
+function yamlMessage(message: string): string {
+  return message.replace(/ at line \d+, column \d+:[\s\S]*$/, '').trim();
+}
+
+class Walker {
+  private readonly anchors = new Map<string, Node>();
+  private readonly active = new Set<Node>();
+  private nodes = 0;
+  private exhausted = false;
+
+  constructor(
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly out: ParsedSource,
+  ) {}
+
+  walk(node: unknown, pointer: string, keyName: string | undefined, depth: number): unknown {
+    if (node === null || node === undefined) return null;
+    if (this.exhausted) return null;
+    if (++this.nodes > MAX_NODES) {
+      this.exhausted = true;
+      this.issue(node, `the file expands to more than ${MAX_NODES} values (check aliases)`);
+      return null;
+    }
+    if (depth > MAX_DEPTH) {
+      this.issue(node, `values are nested more than ${MAX_DEPTH} levels deep`);
+      return null;
+    }
+    if (isAlias(node)) {
+      const target = this.anchors.get(node.source);
+      if (!target) {
+        this.issue(node, `alias *${node.source} has no anchor &${node.source} before it`);
+        return null;
+      }
+      if (this.active.has(target)) {
+        this.issue(node, `alias *${node.source} refers to a value that contains it`);
+        return null;
+      }
+      return this.walk(target, pointer, keyName, depth + 1);
+    }
+    const anchored = node as Node;
+    if (anchored.anchor) this.anchors.set(anchored.anchor, anchored);
+    this.active.add(anchored);
+    try {
+      if (isScalar(node)) return this.scalar(node, pointer, keyName);
+      if (isMap(node)) return this.map(node.items, pointer, depth);
+      if (isSeq(node)) return this.seq(node.items, pointer, depth);
+      this.issue(node, 'unsupported YAML value');
+      return null;
+    } finally {
+      this.active.delete(anchored);
+    }
+  }
+
+  private scalar(node: Scalar, pointer: string, keyName: string | undefined): unknown {
+    const value: unknown = node.value;
+    if (value === null || typeof value === 'number' || typeof value === 'boolean') return value;
+    if (typeof value === 'bigint') return Number(value);
+    if (typeof value !== 'string') {
+      const tag = node.tag ?? 'unknown';
+      this.issue(node, `unsupported YAML value (tag ${tag.replace('tag:yaml.org,2002:', '!!')}); write it as plain text`);
+      return null;
+    }
+    const expanded = expandEnv(value, this.env);
+    if (!expanded.ok) {
+      this.issue(node, expanded.message);
+      this.out.brokenPointers.push(pointer);
+      return value;
+    }
+    if (!expanded.usedEnv) return value;
+    if (keyName !== undefined && SECRET_KEY_RE.test(keyName) && expanded.value !== '') {
+      this.out.envSecrets.push(expanded.value);
+    }
+    // An unquoted `qos: ${QOS}` should read like `qos: 1`; quoting keeps the text a string.
+    if (node.type === 'PLAIN') {
+      if (NUMBER_RE.test(expanded.value)) return Number(expanded.value);
+      if (expanded.value === 'true' || expanded.value === 'false') return expanded.value === 'true';
+    }
+    return expanded.value;
+  }
+
+  private map(items: readonly unknown[], pointer: string, depth: number): Record<string, unknown> {
+    const obj: Record<string, unknown> = {};
+    const firstAt = new Map<string, number>();
+    for (const pair of items) {
+      if (!isPair(pair)) continue;
+      const keyNode = pair.key as Node | null;
+      const keyOffset = keyNode?.range?.[0] ?? 0;
+      const keyValue: unknown = isScalar(keyNode) ? keyNode.value : undefined;
+      if (typeof keyValue !== 'string' && typeof keyValue !== 'number' && typeof keyValue !== 'boolean') {
+        this.out.issues.push({ offset: keyOffset, message: 'a key must be plain text' });
+        continue;
+      }
+      const key = String(keyValue);
+      const earlier = firstAt.get(key);
+      if (earlier !== undefined) {
+        const line = this.out.lineCounter.linePos(earlier).line;
+        this.out.issues.push({ offset: keyOffset, message: `duplicate key '${key}' (first defined on line ${line})` });
+        continue;
+      }
+      firstAt.set(key, keyOffset);
+      const childPointer = pointer + pointerOf([key]);
+      this.out.spots.set(childPointer, { key: keyOffset, value: valueOffset(pair.value, keyOffset) });
+      // defineProperty: a key such as __proto__ must become data, not change the prototype.
+      Object.defineProperty(obj, key, {
+        value: this.walk(pair.value, childPointer, key, depth + 1),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+    return obj;
+  }
+
+  private seq(items: readonly unknown[], pointer: string, depth: number): unknown[] {
+    return items.map((item, index) => {
+      const childPointer = `${pointer}/${index}`;
+      if (isPair(item)) {
+        // `[a: 1]` is a one-entry map inside a flow sequence.
+        const keyOffset = (item.key as Node | null)?.range?.[0] ?? 0;
+        this.out.spots.set(childPointer, { value: keyOffset });
+        return this.map([item], childPointer, depth + 1);
+      }
+      const offset = (item as Node | null)?.range?.[0] ?? this.out.spots.get(pointer)?.value ?? 0;
+      this.out.spots.set(childPointer, { value: offset });
+      return this.walk(item, childPointer, undefined, depth + 1);
+    });
+  }
+
+  private issue(node: unknown, message: string): void {
+    this.out.issues.push({ offset: (node as Node).range?.[0] ?? 0, message });
+  }
+}
+
+/** An empty value (`key:`) has no text of its own; point at its key instead. */
+function valueOffset(node: unknown, keyOffset: number): number {
+  const range = (node as Node | null)?.range;
+  if (!range) return keyOffset;
+  if (isScalar(node) && node.value === null && range[0] === range[1]) return keyOffset;
+  return range[0];
+}

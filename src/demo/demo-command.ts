@@ -1,0 +1,82 @@
+// `fieldgate demo` (npm start): everything in one process so a newcomer sees data flow within
+// seconds with no other software: an MQTT broker (aedes) on a free loopback port, the gateway
+// on config/demo.yaml with simulated devices, and a subscriber printing what arrives.
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { LevelWithSilent } from 'pino';
+import { Aedes } from 'aedes';
+import mqtt from 'mqtt';
+import { drivers } from '../../drivers/index.js';
+import { loadSite } from '../config/load-site.js';
+import { ConfigError } from '../config/config-error.js';
+import { Gateway } from '../gateway.js';
+import { createLogger } from '../util/logger.js';
+import { parseDuration } from '../util/duration.js';
+import { packageRoot } from '../util/package-root.js';
+import { println, type CliIo } from '../cli/io.js';
+
+export interface DemoOptions {
+  duration?: string;
+  port?: string;
+  logLevel: LevelWithSilent;
+}
+
+async function listen(server: net.Server, port: number): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  return (server.address() as net.AddressInfo).port;
+}
+
+export async function demoCommand(options: DemoOptions, io: CliIo): Promise<number> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldgate-demo-'));
+  const broker = await Aedes.createBroker();
+  const server = net.createServer(broker.handle);
+  let port: number;
+  try {
+    port = await listen(server, options.port === undefined ? 0 : Number(options.port));
+  } catch (err) {
+    println(io.stderr, `fieldgate demo: cannot listen on 127.0.0.1:${options.port}: ${(err as Error).message}`);
+    broker.close();
+    return 1;
+  }
+  const url = `mqtt://127.0.0.1:${port}`;
+  const env = { ...io.env, DEMO_MQTT_URL: url, DEMO_BUFFER: path.join(dir, 'buffer.db') };
+  const file = path.join(packageRoot(), 'config', 'demo.yaml');
+  let site;
+  try {
+    site = loadSite(file, env, drivers);
+  } catch (err) {
+    if (err instanceof ConfigError) println(io.stderr, err.format());
+    throw err;
+  }
+  const logger = createLogger({ level: options.logLevel, destination: process.stderr });
+  const gateway = new Gateway({ site, drivers, logger });
+
+  println(io.stdout, `fieldgate demo: in-process MQTT broker at ${url}, site file ${file}`);
+  println(io.stdout, `  watch from another shell:  mosquitto_sub -h 127.0.0.1 -p ${port} -t '#' -v`);
+  println(io.stdout, `  send a command:            mosquitto_pub -h 127.0.0.1 -p ${port} -t demo/boiler/setpoint/set -m 70`);
+  println(io.stdout, '  Ctrl-C to stop.\n');
+
+  const watcher = mqtt.connect(url, { clientId: 'fieldgate-demo-watcher', reconnectPeriod: 500 });
+  watcher.on('connect', () => watcher.subscribe('#', { qos: 1 }));
+  watcher.on('message', (topic, payload) => {
+    const time = new Date().toISOString().slice(11, 23);
+    println(io.stdout, `${time}  ${topic}  ${payload.toString()}`);
+  });
+
+  await gateway.start();
+  await new Promise<void>((resolve) => {
+    if (options.duration !== undefined) setTimeout(resolve, parseDuration(options.duration));
+    io.signals?.onStop(() => resolve());
+  });
+  await gateway.stop({ drainMs: 1000 });
+  await watcher.endAsync();
+  await new Promise<void>((resolve) => broker.close(() => resolve()));
+  server.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+  return 0;
+}

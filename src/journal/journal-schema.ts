@@ -1,0 +1,79 @@
+// Schema of the SQLite journal and its migrations. The on-disk format is described at the top of
+// sqlite-journal.ts; this file only knows how to get a database file to the current version.
+import type BetterSqlite3 from 'better-sqlite3';
+import { FieldgateError } from '../util/errors.js';
+
+export const SCHEMA_VERSION = 1;
+
+/** Keys of the meta table; every value is an integer. */
+export const META_KEYS = {
+  schemaVersion: 'schema_version',
+  lastSeq: 'last_seq',
+  dropsOldest: 'drops_drop_oldest',
+  dropsNewest: 'drops_drop_newest',
+  dropsPurge: 'drops_purge',
+} as const;
+
+// Each migration takes the database from version i to i + 1 and runs in its own transaction
+// together with the version bump, so a crash mid-migration leaves the previous version intact.
+const MIGRATIONS: readonly string[] = [
+  // v1. `seq` is the rowid (INTEGER PRIMARY KEY without AUTOINCREMENT): the journal assigns it
+  // from last_seq in meta. `size` (topic + payload bytes) is kept so eviction and remove can
+  // adjust the in-memory byte counter without reading payloads; payload is the last column so
+  // walking (seq, ts, size) never touches overflow pages.
+  `CREATE TABLE entries (
+     seq     INTEGER PRIMARY KEY,
+     ts      INTEGER NOT NULL,
+     topic   TEXT    NOT NULL,
+     qos     INTEGER NOT NULL,
+     retain  INTEGER NOT NULL,
+     size    INTEGER NOT NULL,
+     payload BLOB    NOT NULL
+   );
+   INSERT INTO meta (key, value) VALUES
+     ('${META_KEYS.lastSeq}', 0),
+     ('${META_KEYS.dropsOldest}', 0),
+     ('${META_KEYS.dropsNewest}', 0),
+     ('${META_KEYS.dropsPurge}', 0);`,
+];
+
+/**
+ * Brings the database to SCHEMA_VERSION. The caller sets auto_vacuum before anything touches a
+ * new file (it can only be chosen before the first table exists); this checks it took.
+ */
+export function migrate(db: BetterSqlite3.Database): void {
+  const hasMeta = db
+    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'")
+    .get() !== undefined;
+  if (!hasMeta) {
+    const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number };
+    if (tables.n > 0) {
+      throw new FieldgateError('journal_foreign_db', 'journal file holds tables but no fieldgate meta table');
+    }
+    if (Number(db.pragma('auto_vacuum', { simple: true })) !== 2) {
+      throw new FieldgateError('journal_auto_vacuum', 'auto_vacuum=INCREMENTAL did not take on a new journal');
+    }
+    db.transaction(() => {
+      db.exec('CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID');
+      db.prepare('INSERT INTO meta (key, value) VALUES (?, 0)').run(META_KEYS.schemaVersion);
+    }).immediate();
+  }
+  const readVersion = db.prepare('SELECT value FROM meta WHERE key = ?').pluck();
+  const setVersion = db.prepare('UPDATE meta SET value = ? WHERE key = ?');
+  let version = Number(readVersion.get(META_KEYS.schemaVersion) ?? 0);
+  if (version > SCHEMA_VERSION) {
+    throw new FieldgateError(
+      'journal_schema_newer',
+      `journal schema version ${version} is newer than this fieldgate understands (${SCHEMA_VERSION})`,
+    );
+  }
+  while (version < SCHEMA_VERSION) {
+    const sql = MIGRATIONS[version]!;
+    const next = version + 1;
+    db.transaction(() => {
+      db.exec(sql);
+      setVersion.run(next, META_KEYS.schemaVersion);
+    }).immediate();
+    version = next;
+  }
+}

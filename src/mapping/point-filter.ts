@@ -1,0 +1,58 @@
+// Report-by-exception: a reading is published when it differs enough from the last one published
+// (deadband), when it has not been published for `heartbeat`, or when its quality changes.
+import type { Scalar } from '../driver-api/index.js';
+
+export interface FilterSettings {
+  /** Minimum change of a numeric value; undefined = publish every reading. */
+  deadband?: number;
+  /** Publish at least this often (ms) even without change; undefined = never forced. */
+  heartbeatMs?: number;
+}
+
+export interface FilterInput {
+  value: Scalar | null;
+  bad: boolean;
+  error?: string;
+  ts: number;
+}
+
+export class PointFilter {
+  private published = false;
+  private lastValue: Scalar | null = null;
+  private lastBad = false;
+  private lastError: string | undefined;
+  private lastTs = 0;
+
+  constructor(private readonly settings: FilterSettings) {}
+
+  /** Decides and, when the answer is yes, records the reading as the last one published. */
+  accept(input: FilterInput, force = false): boolean {
+    if (force || this.due(input)) {
+      this.published = true;
+      this.lastValue = input.value;
+      this.lastBad = input.bad;
+      this.lastError = input.error;
+      this.lastTs = input.ts;
+      return true;
+    }
+    return false;
+  }
+
+  private due(input: FilterInput): boolean {
+    if (!this.published) return true;
+    if (input.bad !== this.lastBad) return true;
+    const { deadband, heartbeatMs } = this.settings;
+    if (heartbeatMs !== undefined && input.ts - this.lastTs >= heartbeatMs) return true;
+    // A device that keeps failing the same way is reported once, not on every poll.
+    if (input.bad) return input.error !== this.lastError;
+    if (deadband === undefined) return true;
+    const v = input.value;
+    const last = this.lastValue;
+    if (typeof v === 'number' && typeof last === 'number') return Math.abs(v - last) >= deadband;
+    if (typeof v === 'bigint' && typeof last === 'bigint') {
+      const diff = v > last ? v - last : last - v;
+      return Number(diff) >= deadband;
+    }
+    return v !== last;
+  }
+}

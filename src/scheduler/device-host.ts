@@ -1,0 +1,186 @@
+// Runs one device: its driver, its poll cadence, its mapping and its fault state. Polls, writes
+// and read-backs of one device never overlap; a failing device is reported and polled again at
+// its normal cadence, forever, while other devices are unaffected.
+import type { Logger } from 'pino';
+import type {
+  Clock, DeviceConfigBase, Driver, DriverContext, DriverFactory, Reading, Scalar, SharedResources,
+} from '../driver-api/index.js';
+import { FieldgateError, errorText } from '../util/errors.js';
+import { parseDuration } from '../util/duration.js';
+import type { NewEntry } from '../journal/journal.js';
+import { DeviceMapper, type MappingDefaults } from '../mapping/reading-mapper.js';
+import { PollLoop } from './poll-loop.js';
+import { SerialQueue } from './serial-queue.js';
+
+export interface DeviceHostOptions {
+  device: DeviceConfigBase;
+  factory: DriverFactory;
+  defaults: MappingDefaults;
+  logger: Logger;
+  clock: Clock;
+  resources: SharedResources;
+  /** Journal these entries (batched by the caller). */
+  sink: (entries: NewEntry[]) => void;
+  onReadings?: (device: string, count: number) => void;
+  onError?: (device: string, kind: string) => void;
+  /** Every poll cycle, for the watchdog's notion of progress. */
+  onTick?: () => void;
+}
+
+export class DeviceHost {
+  readonly mapper: DeviceMapper;
+  private driver: Driver | undefined;
+  private loop: PollLoop | undefined;
+  private readonly queue = new SerialQueue();
+  private readonly logger: Logger;
+  private faulty = false;
+  private lastFault = '';
+  private faultCount = 0;
+
+  constructor(private readonly options: DeviceHostOptions) {
+    this.logger = options.logger.child({ device: options.device.name });
+    this.mapper = new DeviceMapper(options.device, options.defaults);
+  }
+
+  get name(): string {
+    return this.options.device.name;
+  }
+
+  get config(): DeviceConfigBase {
+    return this.options.device;
+  }
+
+  get healthy(): boolean {
+    return !this.faulty;
+  }
+
+  get canWrite(): boolean {
+    return typeof this.driver?.write === 'function';
+  }
+
+  /** Creates and starts the driver and its poll loop (when polled). Driver start failures are logged, not thrown. */
+  async start(options: { poll?: boolean } = {}): Promise<void> {
+    const { device, factory, clock } = this.options;
+    this.driver = factory.create(device, this.context());
+    try {
+      await this.driver.start();
+    } catch (err) {
+      // Drivers should retry internally; if one still throws, report it and keep polling anyway:
+      // the poll path reports the fault on every cycle and recovers when the device does.
+      this.fault('start', err);
+    }
+    if (options.poll !== false && factory.polled(device) && typeof this.driver.poll === 'function') {
+      this.loop = new PollLoop({
+        intervalMs: parseDuration(device.interval ?? '1s'),
+        clock,
+        run: () => this.queue.run(() => this.pollAndPublish()),
+        onTick: (skipped) => {
+          if (skipped > 0) this.logger.debug({ skipped }, 'poll overran its interval; skipped ticks');
+          this.options.onTick?.();
+        },
+      });
+      this.loop.start();
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.loop?.stop();
+    await this.queue.idle();
+    try {
+      await this.driver?.stop();
+    } catch (err) {
+      this.logger.warn({ err: errorText(err) }, 'driver did not stop cleanly');
+    }
+  }
+
+  /** One poll without publishing (the `read` command). */
+  async readOnce(): Promise<Reading[]> {
+    const driver = this.driver;
+    if (!driver?.poll) return [];
+    return this.queue.run(() => driver.poll!());
+  }
+
+  /** Writes a raw value, then reads the device back and publishes that point regardless of deadband. */
+  async write(point: string, raw: Scalar): Promise<void> {
+    const driver = this.driver;
+    if (!driver?.write) throw new FieldgateError('not_writable', `device ${this.name} does not accept writes`);
+    await this.queue.run(async () => {
+      await driver.write!(point, raw);
+      if (!driver.poll) return;
+      try {
+        const readings = await driver.poll();
+        this.publish(readings.filter((r) => r.point === point), true);
+      } catch (err) {
+        this.fault(kindOf(err), err);
+      }
+    });
+  }
+
+  private async pollAndPublish(): Promise<void> {
+    try {
+      const readings = await this.driver!.poll!();
+      this.recovered();
+      this.publish(readings, false);
+    } catch (err) {
+      this.fault(kindOf(err), err);
+      const ts = this.options.clock.now();
+      const error = errorText(err);
+      this.publish(this.options.device.points.map((p) => ({ point: p.name, value: null, quality: 'bad' as const, error, ts })), false);
+    }
+  }
+
+  private publish(readings: readonly Reading[], force: boolean): void {
+    if (readings.length === 0) return;
+    const { entries, unknown } = this.mapper.map(readings, this.options.clock.now(), force);
+    if (unknown.length > 0) this.logger.warn({ points: unknown }, 'driver reported points that are not configured');
+    this.options.onReadings?.(this.name, readings.length - unknown.length);
+    if (entries.length > 0) this.options.sink(entries);
+  }
+
+  private fault(kind: string, err: unknown): void {
+    this.options.onError?.(this.name, kind);
+    if (DATA_FAULTS.has(kind)) {
+      // A garbage line or a malformed advertisement says nothing about the link: count it, keep
+      // the device's state, and log it where a flood of them cannot drown real faults.
+      this.logger.debug({ kind, err: errorText(err) }, 'bad data from device');
+      return;
+    }
+    this.faultCount += 1;
+    const text = `${kind}: ${errorText(err)}`;
+    // The first fault and every change of fault are warnings; a device that keeps failing the same
+    // way logs at debug so a dead meter cannot flood the journal of the host.
+    if (!this.faulty || text !== this.lastFault) {
+      this.logger.warn({ kind, err: errorText(err) }, 'device fault');
+    } else {
+      this.logger.debug({ kind, err: errorText(err), count: this.faultCount }, 'device fault persists');
+    }
+    this.faulty = true;
+    this.lastFault = text;
+  }
+
+  private recovered(): void {
+    if (!this.faulty) return;
+    this.logger.info({ faults: this.faultCount }, 'device answers again');
+    this.faulty = false;
+    this.lastFault = '';
+    this.faultCount = 0;
+  }
+
+  private context(): DriverContext {
+    return {
+      logger: this.logger,
+      clock: this.options.clock,
+      emit: (readings) => this.publish(readings, false),
+      reportError: (kind, err) => this.fault(kind, err),
+      reportRecovered: () => this.recovered(),
+      resources: this.options.resources,
+    };
+  }
+}
+
+const DATA_FAULTS = new Set(['parse', 'decode', 'overflow']);
+
+function kindOf(err: unknown): string {
+  if (err instanceof FieldgateError) return err.code;
+  return 'poll';
+}

@@ -1,0 +1,159 @@
+// The optional HTTP endpoint for operators: GET /metrics (Prometheus text) and GET /healthz (200 or
+// 503 with the failing checks). Plain node:http: two read-only routes do not justify a framework
+// on a gateway, and nothing here parses a request body. Off unless `http.listen` is set.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { FieldgateError, errorText } from '../util/errors.js';
+
+export interface HealthCheck {
+  ok: boolean;
+  detail: string;
+}
+
+export interface HealthReport {
+  healthy: boolean;
+  checks: Record<string, HealthCheck>;
+}
+
+export interface ListenAddress {
+  /** undefined: every interface (IPv6 and IPv4 where the kernel allows dual-stack sockets). */
+  host: string | undefined;
+  port: number;
+}
+
+/**
+ * Parses `http.listen`: "127.0.0.1:9464", "localhost:9464", "[::1]:9464", or ":9464" for all
+ * interfaces. Port 0 asks the kernel for a free port (tests; `address()` tells which).
+ */
+export function parseListenAddress(text: string): ListenAddress {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]]*)):(\d{1,5})$/.exec(text.trim());
+  const port = m === null ? NaN : Number(m[3]);
+  if (m === null || port > 65535) {
+    throw new FieldgateError(
+      'http_listen',
+      `invalid http.listen "${text}" (expected host:port, e.g. 127.0.0.1:9464, [::1]:9464, or :9464 for all interfaces)`,
+    );
+  }
+  const host = m[1] ?? m[2];
+  return { host: host === '' || host === undefined ? undefined : host, port };
+}
+
+export interface HttpServerOptions {
+  /** The `http.listen` text. */
+  listen: string;
+  /** Metrics.registry. */
+  registry: Registry;
+  health: () => HealthReport;
+  logger: Logger;
+}
+
+const LISTEN_ERRORS: Record<string, string> = {
+  EADDRINUSE: 'the port is already in use (another fieldgate or exporter?)',
+  EACCES: 'permission denied (ports below 1024 need privileges the service does not have)',
+  EADDRNOTAVAIL: 'this host has no interface with that address',
+  ENOTFOUND: 'the host name does not resolve',
+  EAI_AGAIN: 'the host name does not resolve (yet)',
+};
+
+export class HttpServer {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+
+  constructor(private readonly options: HttpServerOptions) {}
+
+  /** The bound address (after start()). */
+  address(): AddressInfo | undefined {
+    const a = this.server?.address();
+    return a !== null && typeof a === 'object' ? a : undefined;
+  }
+
+  /** Listens; rejects with a FieldgateError (code http_listen) when the address cannot be bound. */
+  async start(): Promise<void> {
+    if (this.server !== undefined) return;
+    const { host, port } = parseListenAddress(this.options.listen);
+    const server = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        this.options.logger.warn({ err: errorText(err), url: req.url }, 'http request failed');
+        if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'internal error\n');
+        else res.destroy();
+      });
+    });
+    // Scrapers and probes send tiny requests; a client that dribbles bytes is cut off quickly.
+    server.headersTimeout = 10_000;
+    server.requestTimeout = 15_000;
+    server.keepAliveTimeout = 5_000;
+    server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException): void => {
+        const why = LISTEN_ERRORS[err.code ?? ''] ?? err.message;
+        reject(new FieldgateError('http_listen', `cannot listen on ${this.options.listen} for http: ${why}`, { cause: err }));
+      };
+      server.once('error', onError);
+      server.listen({ host, port }, () => {
+        server.off('error', onError);
+        resolve();
+      });
+    });
+    server.on('error', (err) => this.options.logger.warn({ err: errorText(err) }, 'http server error'));
+    this.server = server;
+    const a = this.address();
+    this.options.logger.info({ address: a?.address, port: a?.port }, 'http endpoint for /metrics and /healthz listening');
+  }
+
+  /** Stops listening and closes open connections, idle keep-alive ones included. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (server === undefined) return;
+    this.server = undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+    await closed;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (path !== '/metrics' && path !== '/healthz') {
+      send(res, 404, 'text/plain; charset=utf-8', 'not found: try /metrics or /healthz\n');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD');
+      send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
+      return;
+    }
+    if (path === '/metrics') {
+      const registry = this.options.registry;
+      send(res, 200, registry.contentType, await registry.metrics());
+      return;
+    }
+    let report: HealthReport;
+    try {
+      report = this.options.health();
+    } catch (err) {
+      report = { healthy: false, checks: { probe: { ok: false, detail: `health probe failed: ${errorText(err)}` } } };
+    }
+    const reasons = Object.entries(report.checks)
+      .filter(([, check]) => !check.ok)
+      .map(([name, check]) => `${name}: ${check.detail}`);
+    // A report that says unhealthy without a failing check still fails: the flag is authoritative.
+    const body = report.healthy
+      ? { status: 'ok', checks: report.checks }
+      : { status: 'unhealthy', reasons: reasons.length > 0 ? reasons : ['unhealthy'], checks: report.checks };
+    send(res, report.healthy ? 200 : 503, 'application/json', `${JSON.stringify(body)}\n`);
+  }
+}
+
+function send(res: ServerResponse, status: number, contentType: string, body: string): void {
+  res.writeHead(status, {
+    'Content-Type': contentType,
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-store',
+  });
+  res.end(body);
+}

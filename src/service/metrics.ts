@@ -1,0 +1,68 @@
+// Prometheus metrics of one gateway instance. Its own Registry (not prom-client's global one), so
+// several gateways in one process (tests) never share counters.
+import { Counter, Gauge, Registry } from 'prom-client';
+
+export interface BacklogSnapshot {
+  depth: number;
+  bytes: number;
+  oldestAgeSeconds: number;
+}
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly readings: Counter<'device'>;
+  readonly pollErrors: Counter<'device' | 'kind'>;
+  readonly published: Counter<'result'>;
+  readonly drops: Counter<'reason'>;
+  readonly reconnects: Counter;
+  readonly commands: Counter<'result'>;
+  readonly inflight: Gauge;
+  readonly connected: Gauge;
+  private backlog: () => BacklogSnapshot = () => ({ depth: 0, bytes: 0, oldestAgeSeconds: 0 });
+
+  constructor() {
+    const registers = [this.registry];
+    this.readings = new Counter({
+      name: 'fieldgate_readings_total', help: 'Readings acquired, by device.', labelNames: ['device'], registers,
+    });
+    this.pollErrors = new Counter({
+      name: 'fieldgate_poll_errors_total', help: 'Device faults, by device and kind.', labelNames: ['device', 'kind'], registers,
+    });
+    this.published = new Counter({
+      name: 'fieldgate_publish_total', help: 'Publishes confirmed by the broker (ok) or failed (error).', labelNames: ['result'], registers,
+    });
+    this.drops = new Counter({
+      name: 'fieldgate_dropped_total', help: 'Messages dropped under the capacity policy, by reason.', labelNames: ['reason'], registers,
+    });
+    this.reconnects = new Counter({
+      name: 'fieldgate_mqtt_reconnects_total', help: 'MQTT connection attempts after a loss.', registers,
+    });
+    this.commands = new Counter({
+      name: 'fieldgate_commands_total', help: 'Commands from the cloud, by result.', labelNames: ['result'], registers,
+    });
+    this.inflight = new Gauge({
+      name: 'fieldgate_inflight_messages', help: 'Publishes awaiting acknowledgement.', registers,
+    });
+    this.connected = new Gauge({
+      name: 'fieldgate_mqtt_connected', help: '1 while connected to the broker.', registers,
+    });
+    const backlog = (): BacklogSnapshot => this.backlog();
+    new Gauge({
+      name: 'fieldgate_backlog_messages', help: 'Messages in the journal not yet acknowledged.', registers,
+      collect() { this.set(backlog().depth); },
+    });
+    new Gauge({
+      name: 'fieldgate_backlog_bytes', help: 'Bytes of the messages in the journal.', registers,
+      collect() { this.set(backlog().bytes); },
+    });
+    new Gauge({
+      name: 'fieldgate_backlog_oldest_age_seconds', help: 'Age of the oldest journaled message.', registers,
+      collect() { this.set(backlog().oldestAgeSeconds); },
+    });
+  }
+
+  /** The backlog gauges are read from the journal at scrape time rather than updated per message. */
+  setBacklogSource(source: () => BacklogSnapshot): void {
+    this.backlog = source;
+  }
+}

@@ -1,0 +1,111 @@
+// A private D-Bus daemon for BLE integration tests: a permissive "system" bus in a temp dir, so a
+// fake org.bluez can own its name there and the driver under test can be pointed at it through
+// DBUS_SYSTEM_BUS_ADDRESS. The daemon is killed on stop() and, as a last resort, when the test
+// worker exits.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface PrivateBus {
+  /** Address as printed by dbus-daemon (unix:path=...,guid=...). */
+  address: string;
+  dir: string;
+  /** Sets DBUS_SYSTEM_BUS_ADDRESS to this bus; returns a function restoring the previous value. */
+  selectAsSystemBus(): () => void;
+  stop(): Promise<void>;
+}
+
+function busConfig(socketPath: string): string {
+  // Everything allowed: the tests exercise our code, not BlueZ's security policy.
+  return `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path=${socketPath}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <allow own="*"/>
+    <allow send_type="method_call"/>
+    <allow send_destination="*"/>
+    <allow receive_sender="*"/>
+  </policy>
+</busconfig>
+`;
+}
+
+export async function startPrivateBus(timeoutMs = 5000): Promise<PrivateBus> {
+  const dir = await mkdtemp(join(tmpdir(), 'fieldgate-dbus-'));
+  const socketPath = join(dir, 'bus.sock');
+  const configPath = join(dir, 'bus.conf');
+  await writeFile(configPath, busConfig(socketPath));
+
+  const child: ChildProcess = spawn(
+    'dbus-daemon',
+    [`--config-file=${configPath}`, `--address=unix:path=${socketPath}`, '--nofork', '--print-address=1'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const killOnExit = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+
+  const address = await new Promise<string>((resolve, reject) => {
+    let stdout = '';
+    const timer = setTimeout(() => fail(new Error(`dbus-daemon printed no address within ${timeoutMs} ms: ${stderr}`)), timeoutMs);
+    const fail = (err: Error): void => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(err);
+    };
+    child.once('error', fail);
+    child.once('exit', (code) => fail(new Error(`dbus-daemon exited with ${code}: ${stderr}`)));
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const line = stdout.split('\n')[0];
+      if (stdout.includes('\n') && line) {
+        clearTimeout(timer);
+        child.removeAllListeners('exit');
+        child.removeAllListeners('error');
+        resolve(line.trim());
+      }
+    });
+  }).catch(async (err: unknown) => {
+    process.removeListener('exit', killOnExit);
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  });
+
+  let stopped = false;
+  return {
+    address,
+    dir,
+    selectAsSystemBus() {
+      const previous = process.env['DBUS_SYSTEM_BUS_ADDRESS'];
+      process.env['DBUS_SYSTEM_BUS_ADDRESS'] = address;
+      return () => {
+        if (previous === undefined) delete process.env['DBUS_SYSTEM_BUS_ADDRESS'];
+        else process.env['DBUS_SYSTEM_BUS_ADDRESS'] = previous;
+      };
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      process.removeListener('exit', killOnExit);
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 2000);
+        await exited;
+        clearTimeout(timer);
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,140 @@
+// MqttUplink through outages: failover, broker crash and restart, hung broker, stop() while down.
+import mqtt from 'mqtt';
+import { expect, it } from 'vitest';
+import { collect, freePort, registerBrokerCleanup, startMosquitto } from '../integration/harness/index.js';
+import { nextConnect, nextDisconnect, publishResult, until, useUplinks } from './uplink-fixture.js';
+
+registerBrokerCleanup();
+const makeUplink = useUplinks();
+
+it('fails over from a dead URL to the next one', async () => {
+  const broker = await startMosquitto();
+  const dead = `mqtt://127.0.0.1:${await freePort()}`;
+  const { uplink, logs } = makeUplink({ urls: [dead, broker.url] });
+  uplink.start();
+  const info = await nextConnect(uplink, 3000);
+  expect(info.url).toBe(broker.url);
+  expect(uplink.connectAttempts).toBe(2);
+  expect(logs.find((l) => l.msg === 'uplink connection error')).toMatchObject({ url: dead, code: 'ECONNREFUSED' });
+  expect(await publishResult(uplink, 'failover/x', 'ok')).toBeUndefined();
+});
+
+it('retries the first time within 1 s with the default backoff', async () => {
+  const port = await freePort();
+  const { uplink, logs } = makeUplink({ urls: [`mqtt://127.0.0.1:${port}`], backoff: undefined });
+  const started = Date.now();
+  uplink.start();
+  await until(() => logs.some((l) => l.msg === 'uplink reconnect scheduled'), 2000, 'first failure');
+  const broker = await startMosquitto({ port });
+  await nextConnect(uplink, 2000);
+  expect(Date.now() - started).toBeLessThan(1300);
+  const delay = logs.find((l) => l.msg === 'uplink reconnect scheduled')!.delayMs as number;
+  expect(delay).toBeGreaterThanOrEqual(500);
+  expect(delay).toBeLessThanOrEqual(1000);
+  expect(uplink.connectAttempts).toBe(2);
+  await broker.dispose();
+});
+
+it('on a broker crash: fails in-flight publishes once, never resends them, reconnects and resubscribes', async () => {
+  const broker = await startMosquitto();
+  const { uplink } = makeUplink({ urls: [broker.url] });
+  const commands: string[] = [];
+  uplink.subscribe('site/+/set', 1, (topic, payload) => commands.push(`${topic}=${payload}`));
+  uplink.start();
+  await nextConnect(uplink);
+
+  // Hold the PUBACKs back: the broker is frozen while 50 publishes go out, then it dies.
+  broker.pause();
+  const calls = new Map<number, Array<Error | undefined>>();
+  for (let i = 0; i < 50; i += 1) {
+    calls.set(i, []);
+    uplink.publish({ topic: 'lost/x', payload: Buffer.from(`lost-${i}`), qos: i % 2 === 0 ? 1 : 2, retain: false }, (err) =>
+      calls.get(i)!.push(err),
+    );
+  }
+  await new Promise((r) => setTimeout(r, 50));
+  expect(uplink.inFlight).toBe(50);
+  const disconnected = nextDisconnect(uplink, 3000);
+  await broker.kill();
+  const { reason } = await disconnected;
+  expect(reason).toEqual(expect.any(String));
+  expect(uplink.connected).toBe(false);
+  for (const [, results] of calls) {
+    expect(results).toHaveLength(1);
+    expect(results[0]?.message).toMatch(/connection lost/);
+  }
+  expect((await publishResult(uplink, 'lost/x', 'while-down'))?.message).toMatch(/not connected/);
+
+  await broker.restart();
+  const watcher = await collect(broker.url, 'lost/#');
+  await nextConnect(uplink, 3000);
+  expect(uplink.reconnects).toBe(1);
+  // Subscriptions are back: a command published by someone else reaches the handler.
+  const cloud = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
+  await until(
+    () => {
+      if (commands.length > 0) return true;
+      void cloud.publishAsync('site/pump-1/set', 'on', { qos: 1 });
+      return false;
+    },
+    3000,
+    'command after restart',
+  );
+  expect(commands[0]).toBe('site/pump-1/set=on');
+  // The 50 lost publishes are the forwarder's to resend: mqtt.js must not have replayed them.
+  expect(await publishResult(uplink, 'lost/x', 'fresh')).toBeUndefined();
+  await watcher.waitFor(1);
+  await new Promise((r) => setTimeout(r, 100));
+  expect(watcher.texts()).toEqual(['fresh']);
+  for (const [, results] of calls) expect(results).toHaveLength(1);
+  await cloud.endAsync();
+  await watcher.close();
+});
+
+it('notices a hung broker through keepalive and stop() still resolves', async () => {
+  const broker = await startMosquitto();
+  const { uplink } = makeUplink({ urls: [broker.url], keepaliveMs: 1000, stopTimeoutMs: 300 });
+  uplink.start();
+  await nextConnect(uplink);
+  broker.pause();
+  const pending = publishResult(uplink, 'hung/x', 'x');
+  const { reason } = await nextDisconnect(uplink, 4000);
+  expect(reason).toMatch(/keepalive/i);
+  expect((await pending)?.message).toMatch(/connection lost/);
+  const started = Date.now();
+  await uplink.stop();
+  expect(Date.now() - started).toBeLessThan(1500);
+  broker.resume();
+});
+
+it('stop() on a connection to a frozen broker is bounded and fails what is in flight', async () => {
+  const broker = await startMosquitto();
+  const status = { topic: 'gw/s', online: 'on', offline: 'off', qos: 1, retain: true } as const;
+  const { uplink, logs } = makeUplink({ urls: [broker.url], keepaliveMs: 60_000, stopTimeoutMs: 300, status });
+  uplink.start();
+  await nextConnect(uplink);
+  broker.pause();
+  const pending = publishResult(uplink, 'frozen/x', 'x');
+  const disconnected = nextDisconnect(uplink, 3000);
+  const started = Date.now();
+  await uplink.stop();
+  const elapsed = Date.now() - started;
+  expect(elapsed).toBeLessThan(1500);
+  expect(elapsed).toBeGreaterThanOrEqual(250);
+  expect((await pending)?.message).toMatch(/connection lost.*stopped/);
+  expect((await disconnected).reason).toBe('stopped');
+  expect(logs.some((l) => l.msg === 'uplink offline status not acknowledged in time')).toBe(true);
+  broker.resume();
+});
+
+it('stop() resolves promptly while nothing is reachable, and no retry follows', async () => {
+  const { uplink } = makeUplink({ urls: [`mqtt://127.0.0.1:${await freePort()}`] });
+  uplink.start();
+  await until(() => uplink.connectAttempts >= 1, 1000, 'an attempt');
+  const started = Date.now();
+  await uplink.stop();
+  expect(Date.now() - started).toBeLessThan(200);
+  const attempts = uplink.connectAttempts;
+  await new Promise((r) => setTimeout(r, 600));
+  expect(uplink.connectAttempts).toBe(attempts);
+});
