@@ -211,4 +211,3 @@ export function checkDevice(device: ModbusDeviceConfig): ConfigIssue[] {
   return issues;
 }
 
-export type { ReadRequest };

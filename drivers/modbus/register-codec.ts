@@ -142,10 +142,12 @@ export function toBoolean(value: Scalar): boolean {
 }
 
 function toFiniteNumber(value: Scalar): number {
-  const n = typeof value === 'bigint' ? Number(value) : typeof value === 'string' ? Number(value.trim()) : value;
-  if (typeof n !== 'number' || !Number.isFinite(n) || (typeof value === 'string' && value.trim() === '')) {
-    throw new TypeError(`expected a finite number, got ${JSON.stringify(String(value))}`);
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new RangeError(`${value} is not a finite number`);
+    return value;
   }
+  const n = typeof value === 'bigint' ? Number(value) : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+  if (!Number.isFinite(n)) throw new TypeError(`expected a finite number, got ${JSON.stringify(String(value))}`);
   return n;
 }
 

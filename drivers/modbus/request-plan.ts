@@ -113,7 +113,9 @@ function describePoint(p: CompiledPoint, request: ReadRequest): string {
   const offset = p.address - request.start;
   if (isBitTable(p.table)) return `${p.name}@${p.address}`;
   const type = p.spec.bit !== undefined ? `bit ${p.spec.bit}` : p.spec.type;
-  const order = p.size > 1 || (p.spec.order !== 'ABCD' && p.spec.order !== 'CDAB') ? ` ${p.spec.order}` : '';
+  const swapped = p.spec.order === 'BADC' || p.spec.order === 'DCBA';
+  const wordOrdered = p.size > 1 && p.spec.type !== 'string' && p.spec.bit === undefined;
+  const order = wordOrdered || swapped ? ` ${p.spec.order}` : '';
   const len = p.spec.type === 'string' ? `[${p.size}]` : '';
   return `${p.name}@${p.address}${offset > 0 ? `(+${offset})` : ''} ${type}${len}${order}`;
 }
@@ -133,7 +135,7 @@ export function formatPlan(header: string, plan: readonly ReadRequest[], limits:
       ` (max_gap ${limits.maxGap}, max_registers ${limits.maxRegisters}, max_bits ${limits.maxBits})`,
   ];
   plan.forEach((r, i) => {
-    const unit = isBitTable(r.table) ? 'bits' : 'regs';
+    const unit = (isBitTable(r.table) ? 'bit' : 'reg') + (r.count === 1 ? '' : 's');
     const end = r.start + r.count - 1;
     const unused = unusedCount(r);
     lines.push(

@@ -9,6 +9,8 @@ export interface PathIssue {
   pointer: string;
   at: 'key' | 'value';
   message: string;
+  /** An extra key: the rest of its object is still usable by later checks. */
+  unknownKey?: boolean;
 }
 
 /** Turns '/devices/0/points/1/signal' into 'devices[0].points[1].signal'. */
@@ -77,11 +79,20 @@ function describeOne(err: ErrorObject, pointer: string): PathIssue | undefined {
     case 'additionalProperties': {
       const key = String(params.additionalProperty);
       const props = (err.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {};
-      return { pointer: `${pointer}/${escape(key)}`, at: 'key', message: at(pointer, `unknown key '${key}'${didYouMean(key, Object.keys(props))}`) };
+      return {
+        pointer: `${pointer}/${escape(key)}`,
+        at: 'key',
+        message: at(pointer, `unknown key '${key}'${didYouMean(key, Object.keys(props))}`),
+        unknownKey: true,
+      };
     }
     case 'required':
       return { pointer, at: 'value', message: at(pointer, `missing required key '${String(params.missingProperty)}'`) };
     case 'type': {
+      const format = (err.parentSchema as { format?: unknown } | undefined)?.format;
+      if (format === 'duration' && typeof data === 'number') {
+        return { pointer, at: 'value', message: at(pointer, `${data} has no unit (use e.g. ${data}s or ${data}ms)`) };
+      }
       let message = `expected ${expected(params.type)}, got ${showValue(data)}`;
       if (params.type === 'string' && (typeof data === 'number' || typeof data === 'boolean')) {
         message += ` (put it in quotes: "${String(data)}")`;

@@ -54,43 +54,54 @@ function nameOf(value: unknown): string | undefined {
 }
 
 function checkMqtt(ctx: CheckContext): void {
-  const mqtt = validField<MqttConfig>(ctx, 'mqtt');
-  if (!mqtt) return;
-  const urls: { pointer: string; url: string }[] = [];
-  if (mqtt.url !== undefined && mqtt.urls !== undefined) {
+  const raw = ctx.root.mqtt;
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return;
+  // Field by field: one bad key in mqtt must not hide the problems of the others.
+  const field = <K extends keyof MqttConfig>(key: K): MqttConfig[K] | undefined => {
+    const value = (raw as MqttConfig)[key];
+    return value !== undefined && ctx.isValid(`/mqtt/${key}`) ? value : undefined;
+  };
+  const has = (key: keyof MqttConfig): boolean => (raw as MqttConfig)[key] !== undefined;
+  if (has('url') && has('urls')) {
     ctx.report('/mqtt/urls', 'key', 'mqtt: give either url or urls, not both');
-  } else if (mqtt.url === undefined && mqtt.urls === undefined) {
+  } else if (!has('url') && !has('urls')) {
     ctx.report('/mqtt', 'key', 'mqtt: needs url (or urls for failover)');
   }
-  if (mqtt.url !== undefined) urls.push({ pointer: '/mqtt/url', url: mqtt.url });
-  mqtt.urls?.forEach((url, i) => urls.push({ pointer: `/mqtt/urls/${i}`, url }));
-  for (const { pointer, url } of urls) {
-    const problem = urlProblem(url, mqtt.tls !== undefined, ctx);
+  const tls = field('tls');
+  const urls: { pointer: string; url: string }[] = [];
+  const url = field('url');
+  if (url !== undefined) urls.push({ pointer: '/mqtt/url', url });
+  field('urls')?.forEach((u, i) => urls.push({ pointer: `/mqtt/urls/${i}`, url: u }));
+  for (const { pointer, url: text } of urls) {
+    const problem = urlProblem(text, has('tls'), ctx);
     if (problem) ctx.report(pointer, 'value', at(pointer, problem));
   }
 
-  if (mqtt.password !== undefined && mqtt.password_file !== undefined) {
+  if (has('password') && has('password_file')) {
     ctx.report('/mqtt/password_file', 'key', 'mqtt: give either password or password_file, not both');
   }
-  if (mqtt.tls) {
-    if (mqtt.tls.cert !== undefined && mqtt.tls.key === undefined) {
+  if (tls) {
+    if (tls.cert !== undefined && tls.key === undefined) {
       ctx.report('/mqtt/tls', 'key', 'mqtt.tls: cert needs key (the client private key)');
     }
-    if (mqtt.tls.key !== undefined && mqtt.tls.cert === undefined) {
+    if (tls.key !== undefined && tls.cert === undefined) {
       ctx.report('/mqtt/tls', 'key', 'mqtt.tls: key needs cert (the client certificate)');
     }
     for (const key of ['ca', 'cert', 'key'] as const) {
-      const file = mqtt.tls[key];
+      const file = tls[key];
       if (file !== undefined) checkReadableFile(ctx, `/mqtt/tls/${key}`, file);
     }
   }
-  if (mqtt.password_file !== undefined && checkReadableFile(ctx, '/mqtt/password_file', mqtt.password_file)) {
-    readPasswordFile(ctx, mqtt.password_file);
+  const passwordFile = field('password_file');
+  if (passwordFile !== undefined && checkReadableFile(ctx, '/mqtt/password_file', passwordFile)) {
+    readPasswordFile(ctx, passwordFile);
   }
-  if (mqtt.keepalive !== undefined && parseDuration(mqtt.keepalive) > MAX_KEEPALIVE_MS) {
+  const keepalive = field('keepalive');
+  if (keepalive !== undefined && parseDuration(keepalive) > MAX_KEEPALIVE_MS) {
     ctx.report('/mqtt/keepalive', 'value', 'mqtt.keepalive: MQTT allows at most 65535s (about 18h)');
   }
-  if (mqtt.connect_timeout !== undefined && parseDuration(mqtt.connect_timeout) === 0) {
+  const connectTimeout = field('connect_timeout');
+  if (connectTimeout !== undefined && parseDuration(connectTimeout) === 0) {
     ctx.report('/mqtt/connect_timeout', 'value', 'mqtt.connect_timeout: must be longer than 0');
   }
 }

@@ -16,9 +16,13 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   return best;
 }
 
-export function didYouMean(word: string, candidates: Iterable<string>): string {
+export function didYouMean(
+  word: string,
+  candidates: Iterable<string>,
+  show: (candidate: string) => string = (c) => `'${c}'`,
+): string {
   const hit = closest(word, candidates);
-  return hit === undefined ? '' : ` (did you mean '${hit}'?)`;
+  return hit === undefined ? '' : ` (did you mean ${show(hit)}?)`;
 }
 
 /** Optimal string alignment distance: insertions, deletions, substitutions, adjacent swaps. */

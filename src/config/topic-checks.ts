@@ -37,9 +37,10 @@ export function checkTopics(ctx: CheckContext): void {
       }
       const here = { label, pointer: source.own ? source.pointer : `${device.pointer}/points/${j}/name` };
       const first = readings.get(rendered);
-      if (first) {
+      // The same device/point label twice is a duplicate name, reported on its own.
+      if (first && first.label !== label) {
         ctx.report(here.pointer, 'value', at(here.pointer, `topic "${rendered}" is also used by point ${first.label} (line ${ctx.lineOf(first.pointer)})`));
-      } else {
+      } else if (!first) {
         readings.set(rendered, here);
       }
       if (point.writable === true) commands.set(`${rendered}/set`, here);
@@ -69,9 +70,10 @@ function checkGatewayTemplate(
   vars: Record<string, string> | undefined,
   isTopic: boolean,
 ): string | undefined {
-  const mqtt = validField<Record<string, unknown>>(ctx, 'mqtt');
+  const mqtt = ctx.root.mqtt as Record<string, unknown> | undefined;
   const key = pointer === '/mqtt/client_id' ? 'client_id' : 'status_topic';
-  const source = mqtt === undefined ? undefined : (mqtt[key] ?? SITE_DEFAULTS.mqtt[key]);
+  if (mqtt === null || typeof mqtt !== 'object' || !ctx.isValid(pointer)) return undefined;
+  const source = mqtt[key] ?? SITE_DEFAULTS.mqtt[key];
   if (typeof source !== 'string') return undefined;
   let ok = true;
   for (const name of templateVariables(source)) {
@@ -139,7 +141,7 @@ function renderPointTopic(
     const message =
       source.level === 'site'
         ? `template variable {${name}} is not defined for device '${device.config.name}' (available there: ${list})`
-        : `unknown template variable {${name}}${didYouMean(name, available)} (available: ${list})`;
+        : `unknown template variable {${name}}${didYouMean(name, available, (v) => `{${v}}`)} (available: ${list})`;
     ctx.report(source.pointer, 'value', at(source.pointer, message));
   }
   if (!ok || siteVars === undefined) return undefined;

@@ -37,58 +37,119 @@ export function validateSiteText(
   drivers: readonly DriverFactory[],
   options: ValidateOptions = {},
 ): LoadedSite {
-  const source = parseSource(text, env);
-  const issues: SiteIssue[] = source.issues.map((i) => issueAt(file, source, i.offset, i.message));
-  if (source.syntaxBroken) throw new ConfigError(issues);
-  if (source.value === null) {
-    throw new ConfigError([...issues, { file, line: 1, col: 1, message: 'the site file is empty' }]);
+  return new SiteValidator(drivers).validate(text, file, env, options);
+}
+
+/**
+ * validateSiteText with the compiled schemas kept: compiling costs tens of milliseconds, so
+ * code that validates many files (tests, reload loops) holds one of these.
+ */
+export class SiteValidator {
+  private ajvInstance: Ajv | undefined;
+  private topLevel: ValidateFunction | undefined;
+  private readonly perDriver = new Map<string, ValidateFunction>();
+
+  constructor(private readonly drivers: readonly DriverFactory[]) {}
+
+  private get ajv(): Ajv {
+    this.ajvInstance ??= createAjv();
+    return this.ajvInstance;
   }
 
-  const ajv = createAjv();
-  const pathIssues: PathIssue[] = [];
-  const topLevel = ajv.compile(topLevelSchema());
-  if (!topLevel(source.value)) pathIssues.push(...describeSchemaErrors(topLevel.errors ?? [], ''));
-  const root = isRecord(source.value) ? source.value : undefined;
-  const candidates = root ? deviceCandidates(root, drivers, ajv, pathIssues) : [];
+  validate(text: string, file: string, env: NodeJS.ProcessEnv, options: ValidateOptions = {}): LoadedSite {
+    const source = parseSource(text, env);
+    const issues: SiteIssue[] = source.issues.map((i) => issueAt(file, source, i.offset, i.message));
+    if (source.syntaxBroken) throw new ConfigError(issues);
+    if (source.value === null) {
+      throw new ConfigError([...issues, { file, line: 1, col: 1, message: 'the site file is empty' }]);
+    }
 
-  const invalid = [...pathIssues.map((p) => p.pointer), ...source.brokenPointers];
-  const isValid = (pointer: string): boolean =>
-    !invalid.some((bad) => bad === pointer || bad.startsWith(pointer + '/'));
-  const hostname = options.hostname ?? os.hostname();
-  const gateway = root && typeof root.gateway === 'string' && isValid('/gateway') ? root.gateway : hostname;
-  const secrets = [...source.envSecrets];
+    // Values the YAML layer already reported (unset ${VAR}, bad alias) get no second message.
+    const broken = (pointer: string): boolean =>
+      source.brokenPointers.some((b) => pointer === b || pointer.startsWith(b + '/'));
+    const pathIssues: PathIssue[] = [];
+    this.topLevel ??= this.ajv.compile(topLevelSchema());
+    if (!this.topLevel(source.value)) pathIssues.push(...describeSchemaErrors(this.topLevel.errors ?? [], ''));
+    const root = isRecord(source.value) ? source.value : undefined;
+    const candidates = root ? this.checkDevices(root, pathIssues) : [];
 
-  let ctx: CheckContext | undefined;
-  if (root) {
-    const inherited = inheritance(root, isValid);
-    ctx = {
-      root,
-      dir: path.dirname(path.resolve(file)),
-      gateway,
-      devices: candidates
-        .filter((d) => isValid(d.pointer))
-        .map((d) => ({ ...d, config: withDeviceDefaults(d.config, inherited) })),
-      isValid,
-      lineOf: (pointer) => source.lineCounter.linePos(spotOffset(source, pointer, 'value')).line,
-      report: (pointer, where, message) => pathIssues.push({ pointer, at: where, message }),
-      secrets,
-    };
-    checkSite(ctx);
-    checkTopics(ctx);
-    checkDrivers(ctx);
+    // Unknown keys do not make the rest of their object unusable for the semantic checks.
+    const invalid = [...pathIssues.filter((p) => !p.unknownKey).map((p) => p.pointer), ...source.brokenPointers];
+    const isValid = (pointer: string): boolean =>
+      !invalid.some((bad) => bad === pointer || bad.startsWith(pointer + '/'));
+    const hostname = options.hostname ?? os.hostname();
+    const gateway = root && typeof root.gateway === 'string' && isValid('/gateway') ? root.gateway : hostname;
+    const secrets = [...source.envSecrets];
+
+    let ctx: CheckContext | undefined;
+    if (root) {
+      const inherited = inheritance(root, isValid);
+      ctx = {
+        root,
+        dir: path.dirname(path.resolve(file)),
+        gateway,
+        devices: candidates
+          .filter((d) => isValid(d.pointer))
+          .map((d) => ({ ...d, config: withDeviceDefaults(d.config, inherited) })),
+        isValid,
+        lineOf: (pointer) => source.lineCounter.linePos(spotOffset(source, pointer, 'value')).line,
+        report: (pointer, where, message) => pathIssues.push({ pointer, at: where, message }),
+        secrets,
+      };
+      checkSite(ctx);
+      checkTopics(ctx);
+      checkDrivers(ctx);
+    }
+
+    for (const p of pathIssues) {
+      if (!broken(p.pointer)) issues.push(issueAt(file, source, spotOffset(source, p.pointer, p.at), p.message));
+    }
+    if (issues.length > 0 || !root || !ctx) throw new ConfigError(issues);
+
+    const config = applyDefaults(root as unknown as SiteConfig, {
+      dir: ctx.dir,
+      env,
+      hostname,
+      passwordFromFile: ctx.passwordFromFile,
+    });
+    if (config.mqtt.password !== undefined) secrets.push(config.mqtt.password);
+    return { config, file: path.resolve(file), secrets: [...new Set(secrets.filter((s) => s !== ''))] };
   }
 
-  for (const p of pathIssues) issues.push(issueAt(file, source, spotOffset(source, p.pointer, p.at), p.message));
-  if (issues.length > 0 || !root || !ctx) throw new ConfigError(issues);
+  /** Checks each device against its driver's schema; returns those with a known driver (config as written). */
+  private checkDevices(root: Record<string, unknown>, pathIssues: PathIssue[]): CheckedDevice[] {
+    if (!Array.isArray(root.devices)) return [];
+    const out: CheckedDevice[] = [];
+    root.devices.forEach((device: unknown, index) => {
+      const pointer = `/devices/${index}`;
+      if (!isRecord(device) || typeof device.driver !== 'string') return;
+      const driver = this.drivers.find((d) => d.type === device.driver);
+      if (!driver) {
+        const known = this.drivers.map((d) => d.type);
+        const message = `unknown driver '${device.driver}'${didYouMean(device.driver, known)} (known drivers: ${known.join(', ') || 'none'})`;
+        pathIssues.push({ pointer: `${pointer}/driver`, at: 'value', message: at(`${pointer}/driver`, message) });
+        return;
+      }
+      const validate = this.driverValidator(driver);
+      if (!validate(device)) pathIssues.push(...describeSchemaErrors(validate.errors ?? [], pointer));
+      out.push({ index, pointer, driver, config: device as unknown as DeviceConfigBase });
+    });
+    return out;
+  }
 
-  const config = applyDefaults(root as unknown as SiteConfig, {
-    dir: ctx.dir,
-    env,
-    hostname,
-    passwordFromFile: ctx.passwordFromFile,
-  });
-  if (config.mqtt.password !== undefined) secrets.push(config.mqtt.password);
-  return { config, file: path.resolve(file), secrets: [...new Set(secrets.filter((s) => s !== ''))] };
+  private driverValidator(driver: DriverFactory): ValidateFunction {
+    let validate = this.perDriver.get(driver.type);
+    if (!validate) {
+      try {
+        validate = this.ajv.compile(deviceSchemaFor(driver));
+      } catch (err) {
+        // A bug in a driver's schema, not in the site file: say whose it is.
+        throw new Error(`the JSON Schema of driver '${driver.type}' is invalid: ${(err as Error).message}`, { cause: err });
+      }
+      this.perDriver.set(driver.type, validate);
+    }
+    return validate;
+  }
 }
 
 function createAjv(): Ajv {
@@ -105,46 +166,6 @@ function succeeds(fn: () => unknown): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-/** Devices with a known driver that passed that driver's schema (config as written); the rest are reported. */
-function deviceCandidates(
-  root: Record<string, unknown>,
-  drivers: readonly DriverFactory[],
-  ajv: Ajv,
-  pathIssues: PathIssue[],
-): CheckedDevice[] {
-  if (!Array.isArray(root.devices)) return [];
-  const compiled = new Map<string, ValidateFunction>();
-  const out: CheckedDevice[] = [];
-  root.devices.forEach((device: unknown, index) => {
-    const pointer = `/devices/${index}`;
-    if (!isRecord(device) || typeof device.driver !== 'string') return;
-    const driver = drivers.find((d) => d.type === device.driver);
-    if (!driver) {
-      const known = drivers.map((d) => d.type);
-      const message = `unknown driver '${device.driver}'${didYouMean(device.driver, known)} (known drivers: ${known.join(', ') || 'none'})`;
-      pathIssues.push({ pointer: `${pointer}/driver`, at: 'value', message: at(`${pointer}/driver`, message) });
-      return;
-    }
-    let validate = compiled.get(driver.type);
-    if (!validate) {
-      validate = compileDriverSchema(ajv, driver);
-      compiled.set(driver.type, validate);
-    }
-    if (validate(device)) out.push({ index, pointer, driver, config: device as unknown as DeviceConfigBase });
-    else pathIssues.push(...describeSchemaErrors(validate.errors ?? [], pointer));
-  });
-  return out;
-}
-
-function compileDriverSchema(ajv: Ajv, driver: DriverFactory): ValidateFunction {
-  try {
-    return ajv.compile(deviceSchemaFor(driver));
-  } catch (err) {
-    // A bug in a driver's schema, not in the site file: say whose it is.
-    throw new Error(`the JSON Schema of driver '${driver.type}' is invalid: ${(err as Error).message}`, { cause: err });
   }
 }
 

@@ -27,11 +27,12 @@ export interface ParsedSource {
   syntaxBroken: boolean;
   /** Values that came from ${VAR} under a key that names a secret. */
   envSecrets: string[];
-  /** Pointers of values whose ${VAR} could not be expanded; later checks skip them. */
+  /** Pointers of values that could not be read (unset ${VAR}, bad alias); later stages skip them. */
   brokenPointers: string[];
 }
 
-const MAX_NODES = 100_000;
+// Text size bounds the values written out; only copies made by aliases need a limit of their own.
+const MAX_ALIAS_VALUES = 100_000;
 const MAX_DEPTH = 64;
 const SECRET_KEY_RE = /(^|_)(password|secret|token|key)$/i;
 const NUMBER_RE = /^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/;
@@ -82,7 +83,7 @@ function yamlMessage(message: string): string {
 class Walker {
   private readonly anchors = new Map<string, Node>();
   private readonly active = new Set<Node>();
-  private nodes = 0;
+  private aliasValues = 0;
   private exhausted = false;
 
   constructor(
@@ -90,12 +91,12 @@ class Walker {
     private readonly out: ParsedSource,
   ) {}
 
-  walk(node: unknown, pointer: string, keyName: string | undefined, depth: number): unknown {
+  walk(node: unknown, pointer: string, keyName: string | undefined, depth: number, viaAlias = false): unknown {
     if (node === null || node === undefined) return null;
     if (this.exhausted) return null;
-    if (++this.nodes > MAX_NODES) {
+    if (viaAlias && ++this.aliasValues > MAX_ALIAS_VALUES) {
       this.exhausted = true;
-      this.issue(node, `the file expands to more than ${MAX_NODES} values (check aliases)`);
+      this.broken(node, pointer, `aliases expand to more than ${MAX_ALIAS_VALUES} values; write the values out instead`);
       return null;
     }
     if (depth > MAX_DEPTH) {
@@ -105,23 +106,23 @@ class Walker {
     if (isAlias(node)) {
       const target = this.anchors.get(node.source);
       if (!target) {
-        this.issue(node, `alias *${node.source} has no anchor &${node.source} before it`);
+        this.broken(node, pointer, `alias *${node.source} has no anchor &${node.source} before it`);
         return null;
       }
       if (this.active.has(target)) {
-        this.issue(node, `alias *${node.source} refers to a value that contains it`);
+        this.broken(node, pointer, `alias *${node.source} refers to a value that contains it`);
         return null;
       }
-      return this.walk(target, pointer, keyName, depth + 1);
+      return this.walk(target, pointer, keyName, depth + 1, true);
     }
     const anchored = node as Node;
     if (anchored.anchor) this.anchors.set(anchored.anchor, anchored);
     this.active.add(anchored);
     try {
       if (isScalar(node)) return this.scalar(node, pointer, keyName);
-      if (isMap(node)) return this.map(node.items, pointer, depth);
-      if (isSeq(node)) return this.seq(node.items, pointer, depth);
-      this.issue(node, 'unsupported YAML value');
+      if (isMap(node)) return this.map(node.items, pointer, depth, viaAlias);
+      if (isSeq(node)) return this.seq(node.items, pointer, depth, viaAlias);
+      this.broken(node, pointer, 'unsupported YAML value');
       return null;
     } finally {
       this.active.delete(anchored);
@@ -134,16 +135,15 @@ class Walker {
     if (typeof value === 'bigint') return Number(value);
     if (typeof value !== 'string') {
       const tag = node.tag ?? 'unknown';
-      this.issue(node, `unsupported YAML value (tag ${tag.replace('tag:yaml.org,2002:', '!!')}); write it as plain text`);
+      this.broken(node, pointer, `unsupported YAML value (tag ${tag.replace('tag:yaml.org,2002:', '!!')}); write it as plain text`);
       return null;
     }
     const expanded = expandEnv(value, this.env);
     if (!expanded.ok) {
-      this.issue(node, expanded.message);
-      this.out.brokenPointers.push(pointer);
+      this.broken(node, pointer, expanded.message);
       return value;
     }
-    if (!expanded.usedEnv) return value;
+    if (!expanded.usedEnv) return expanded.value;
     if (keyName !== undefined && SECRET_KEY_RE.test(keyName) && expanded.value !== '') {
       this.out.envSecrets.push(expanded.value);
     }
@@ -155,7 +155,7 @@ class Walker {
     return expanded.value;
   }
 
-  private map(items: readonly unknown[], pointer: string, depth: number): Record<string, unknown> {
+  private map(items: readonly unknown[], pointer: string, depth: number, viaAlias: boolean): Record<string, unknown> {
     const obj: Record<string, unknown> = {};
     const firstAt = new Map<string, number>();
     for (const pair of items) {
@@ -179,7 +179,7 @@ class Walker {
       this.out.spots.set(childPointer, { key: keyOffset, value: valueOffset(pair.value, keyOffset) });
       // defineProperty: a key such as __proto__ must become data, not change the prototype.
       Object.defineProperty(obj, key, {
-        value: this.walk(pair.value, childPointer, key, depth + 1),
+        value: this.walk(pair.value, childPointer, key, depth + 1, viaAlias),
         enumerable: true,
         writable: true,
         configurable: true,
@@ -188,23 +188,29 @@ class Walker {
     return obj;
   }
 
-  private seq(items: readonly unknown[], pointer: string, depth: number): unknown[] {
+  private seq(items: readonly unknown[], pointer: string, depth: number, viaAlias: boolean): unknown[] {
     return items.map((item, index) => {
       const childPointer = `${pointer}/${index}`;
       if (isPair(item)) {
         // `[a: 1]` is a one-entry map inside a flow sequence.
         const keyOffset = (item.key as Node | null)?.range?.[0] ?? 0;
         this.out.spots.set(childPointer, { value: keyOffset });
-        return this.map([item], childPointer, depth + 1);
+        return this.map([item], childPointer, depth + 1, viaAlias);
       }
       const offset = (item as Node | null)?.range?.[0] ?? this.out.spots.get(pointer)?.value ?? 0;
       this.out.spots.set(childPointer, { value: offset });
-      return this.walk(item, childPointer, undefined, depth + 1);
+      return this.walk(item, childPointer, undefined, depth + 1, viaAlias);
     });
   }
 
   private issue(node: unknown, message: string): void {
     this.out.issues.push({ offset: (node as Node).range?.[0] ?? 0, message });
+  }
+
+  /** A value that could not be read; later stages skip it instead of piling on errors. */
+  private broken(node: unknown, pointer: string, message: string): void {
+    this.issue(node, message);
+    this.out.brokenPointers.push(pointer);
   }
 }
 

@@ -21,10 +21,12 @@ export class DropReporter {
 
   /** Records drops of one call; `cause` says why (capacity, disk full, ...). */
   note(reason: DropReason, count: number, cause: string): void {
-    if (count <= 0) return;
-    this.pending[reason] += count;
-    this.pendingCalls += 1;
-    this.lastCause = cause;
+    if (count > 0) {
+      this.pending[reason] += count;
+      this.pendingCalls += 1;
+      this.lastCause = cause;
+    }
+    // Also with nothing new: drops summed earlier are logged once their interval is over.
     this.flush(false);
   }
 

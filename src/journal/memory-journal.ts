@@ -55,7 +55,6 @@ export class MemoryJournal implements Journal {
 
   append(entries: NewEntry[]): AppendResult {
     this.check();
-    this.reporter.flush(false);
     const { maxMessages, maxBytes, whenFull } = this.options;
     const stored: number[] = [];
     let refused = 0;

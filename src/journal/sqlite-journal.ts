@@ -211,7 +211,6 @@ export class SqliteJournal implements Journal {
 
   append(entries: NewEntry[]): AppendResult {
     const s = this.open_();
-    this.reporter.flush(false);
     if (entries.length === 0) return { stored: [], refused: 0, evicted: 0 };
     const plan = this.plan(entries);
     try {
@@ -473,7 +472,7 @@ export class SqliteJournal implements Journal {
           let skip = 0;
           while (skip < toWrite.length && (rowsOver > 0 || bytesOver > 0)) {
             rowsOver -= 1;
-            bytesOver -= toWrite[skip]!.size;
+            bytesOver -= toWrite[skip]!.size + 1;
             skip += 1;
           }
           evicted += skip;

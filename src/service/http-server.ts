@@ -1,5 +1,5 @@
 // The optional HTTP endpoint for operators: GET /metrics (Prometheus text) and GET /healthz (200 or
-// 503 with the failing checks). Plain node:http: two read-only routes do not justify a framework
+// 503 with the failing checks; /health is the same, the name config/example.yaml uses). Plain node:http: two read-only routes do not justify a framework
 // on a gateway, and nothing here parses a request body. Off unless `http.listen` is set.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -118,7 +118,7 @@ export class HttpServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    if (path !== '/metrics' && path !== '/healthz') {
+    if (path !== '/metrics' && path !== '/healthz' && path !== '/health') {
       send(res, 404, 'text/plain; charset=utf-8', 'not found: try /metrics or /healthz\n');
       return;
     }

@@ -86,17 +86,15 @@ export class UnixDgramTransport implements NotifyTransport {
     }
     socket.on('error', () => undefined); // errors arrive through the send callback
     const buf = Buffer.from(message, 'utf8');
-    let result: Error | undefined;
+    // The addon reports a full receive queue as error code 1 with the text "congestion".
     socket.send(buf, 0, buf.length, address.path, (err) => {
-      // The addon reports a full receive queue as error code 1 with the text "congestion".
-      result = err;
+      try {
+        socket.close();
+      } catch {
+        // a datagram already handed to the kernel is not lost by a failed close; nothing to do
+      }
+      done(err ?? undefined);
     });
-    try {
-      socket.close();
-    } catch {
-      // closing a datagram socket cannot lose an already queued message; nothing to do
-    }
-    done(result);
   }
 }
 

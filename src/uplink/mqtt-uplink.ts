@@ -18,6 +18,7 @@ import type { Clock } from '../driver-api/index.js';
 import type { Qos } from '../journal/journal.js';
 import { Backoff, type BackoffOptions } from '../util/backoff.js';
 import { FieldgateError, errorText } from '../util/errors.js';
+import { errorHint } from './error-hint.js';
 import { redactUrl } from './redact-url.js';
 import { filterProblem, topicMatches } from './topic-filter.js';
 import type { MessageHandler, OutgoingMessage, Uplink, UplinkEvents } from './uplink.js';
@@ -203,7 +204,9 @@ export class MqttUplink extends EventEmitter<UplinkEvents> implements Uplink {
     this.link = link;
     this.options.logger.debug({ url: redactUrl(url), attempt: this.attempts }, 'uplink connecting');
     client.on('connect', (connack) => this.onConnack(link, connack));
-    client.on('message', (topic, payload, packet) => this.dispatch(topic, payload, packet.retain));
+    client.on('message', (topic, payload, packet) => {
+      if (!link.closed) this.dispatch(topic, payload, packet.retain);
+    });
     client.on('error', (err) => this.onClientError(link, err));
     client.on('disconnect', (packet) => {
       link.lastError = new Error(`broker sent DISCONNECT (reason code ${packet.reasonCode ?? 0})`);
@@ -247,8 +250,10 @@ export class MqttUplink extends EventEmitter<UplinkEvents> implements Uplink {
       return;
     }
     link.client.publish(status.topic, status.online, { qos: 1, retain: true }, (err) => {
-      // A connection loss also lands here; closeLink() deals with that.
-      if (link.closed || !link.client.connected) return;
+      // A connection loss also lands here (an error without reason code); closeLink() follows.
+      if (link.closed || !link.client.connected || (err && typeof (err as { code?: unknown }).code !== 'number')) {
+        return;
+      }
       if (err) this.options.logger.warn({ topic: status.topic, err: errorText(err) }, 'uplink online status refused');
       this.announce(link, connack);
     });
@@ -291,18 +296,20 @@ export class MqttUplink extends EventEmitter<UplinkEvents> implements Uplink {
     const reason = this.state === 'running' ? (link.lastError?.message ?? 'connection closed') : 'stopped';
     if (this.link === link) this.link = undefined;
     this.failPending(link, reason);
-    // mqtt.js must keep an 'error' listener, or a late error would crash the process.
-    link.client.removeAllListeners();
-    link.client.on('error', () => {});
+    // Our listeners stay attached (they all check link.closed): mqtt.js needs its own 'close'
+    // handling to clear its timers, and an 'error' listener so a late error cannot crash us.
     link.client.end(true);
     // end() is a no-op while a graceful end is under way (stop() on a hung broker): cut it here.
     link.client.stream?.destroy();
     if (link.announced) {
       this.lastDownAt = this.options.clock.now();
       this.options.logger.warn({ url: redactUrl(link.url), reason }, 'uplink disconnected');
-      this.emit('disconnect', { reason });
+    } else if (link.lastError === undefined && this.state === 'running') {
+      this.options.logger.warn({ url: redactUrl(link.url), reason }, 'uplink connection attempt failed');
     }
+    // Retry planned before listeners run, so a throwing listener cannot leave us disconnected.
     if (this.state === 'running') this.scheduleRetry();
+    if (link.announced) this.emit('disconnect', { reason });
   }
 
   private connectionFailing(link: Link, err: Error): void {
@@ -368,7 +375,11 @@ export class MqttUplink extends EventEmitter<UplinkEvents> implements Uplink {
   }
 
   private async shutdown(link: Link | undefined): Promise<void> {
-    if (link === undefined || link.closed) return;
+    if (link !== undefined && !link.closed) await this.closeGracefully(link);
+    this.options.logger.info({}, 'uplink stopped');
+  }
+
+  private async closeGracefully(link: Link): Promise<void> {
     link.accepting = false;
     const bound = this.options.stopTimeoutMs ?? 2000;
     const status = this.options.status;
@@ -383,7 +394,6 @@ export class MqttUplink extends EventEmitter<UplinkEvents> implements Uplink {
       await withTimeout(bound, (cb) => link.client.end(false, {}, cb));
     }
     this.closeLink(link);
-    this.options.logger.info({}, 'uplink stopped');
   }
 }
 
@@ -396,16 +406,4 @@ function withTimeout(ms: number, start: (cb: (err?: Error | null) => void) => vo
       resolve(!err);
     });
   });
-}
-
-// Operators read these in journald: say what to check, not just what failed.
-function errorHint(err: Error): string | undefined {
-  const code = (err as { code?: unknown }).code;
-  if (code === 4 || code === 5 || code === 134 || code === 135) return 'check username/password or client certificate';
-  if (typeof code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) {
-    return 'TLS verification failed: check the CA file and that the URL host matches the server certificate';
-  }
-  if (code === 'ECONNREFUSED') return 'nothing listening at this URL';
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'host name does not resolve';
-  return undefined;
 }

@@ -167,10 +167,11 @@ describe('status topic', () => {
     await late.close();
 
     // Network cut: the broker notices the dead client and publishes the will.
+    const reconnected = nextConnect(uplink, 5000);
     proxy.cut();
     await live.waitFor((ms) => ms.some((m) => m.payload.toString() === 'offline'), 3000);
     // ...and the uplink comes back and says so.
-    await nextConnect(uplink, 5000);
+    await reconnected;
     await live.waitFor((ms) => ms.at(-1)?.payload.toString() === 'online', 3000);
     expect(live.texts()).toEqual(['online', 'offline', 'online']);
 

@@ -1,7 +1,7 @@
 // MqttUplink through outages: failover, broker crash and restart, hung broker, stop() while down.
 import mqtt from 'mqtt';
 import { expect, it } from 'vitest';
-import { collect, freePort, registerBrokerCleanup, startMosquitto } from '../integration/harness/index.js';
+import { collect, freePort, registerBrokerCleanup, startMosquitto, startTcpProxy } from '../integration/harness/index.js';
 import { nextConnect, nextDisconnect, publishResult, until, useUplinks } from './uplink-fixture.js';
 
 registerBrokerCleanup();
@@ -20,19 +20,17 @@ it('fails over from a dead URL to the next one', async () => {
 });
 
 it('retries the first time within 1 s with the default backoff', async () => {
-  const port = await freePort();
-  const { uplink, logs } = makeUplink({ urls: [`mqtt://127.0.0.1:${port}`], backoff: undefined });
-  const started = Date.now();
+  const { uplink, logs } = makeUplink({ urls: [`mqtt://127.0.0.1:${await freePort()}`], backoff: undefined });
   uplink.start();
   await until(() => logs.some((l) => l.msg === 'uplink reconnect scheduled'), 2000, 'first failure');
-  const broker = await startMosquitto({ port });
-  await nextConnect(uplink, 2000);
-  expect(Date.now() - started).toBeLessThan(1300);
+  const failedAt = Date.now();
   const delay = logs.find((l) => l.msg === 'uplink reconnect scheduled')!.delayMs as number;
   expect(delay).toBeGreaterThanOrEqual(500);
   expect(delay).toBeLessThanOrEqual(1000);
-  expect(uplink.connectAttempts).toBe(2);
-  await broker.dispose();
+  await until(() => uplink.connectAttempts >= 2, 2000, 'second attempt');
+  // Timers never fire early; the slack above 1 s is only for a loaded machine.
+  expect(Date.now() - failedAt).toBeGreaterThanOrEqual(delay - 20);
+  expect(Date.now() - failedAt).toBeLessThan(1500);
 });
 
 it('on a broker crash: fails in-flight publishes once, never resends them, reconnects and resubscribes', async () => {
@@ -65,9 +63,10 @@ it('on a broker crash: fails in-flight publishes once, never resends them, recon
   }
   expect((await publishResult(uplink, 'lost/x', 'while-down'))?.message).toMatch(/not connected/);
 
+  const reconnected = nextConnect(uplink, 5000);
   await broker.restart();
   const watcher = await collect(broker.url, 'lost/#');
-  await nextConnect(uplink, 3000);
+  await reconnected;
   expect(uplink.reconnects).toBe(1);
   // Subscriptions are back: a command published by someone else reaches the handler.
   const cloud = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
@@ -97,13 +96,21 @@ it('notices a hung broker through keepalive and stop() still resolves', async ()
   uplink.start();
   await nextConnect(uplink);
   broker.pause();
-  const pending = publishResult(uplink, 'hung/x', 'x');
+  let connectedAtCallback: boolean | undefined;
+  const pending = new Promise<Error | undefined>((resolve) =>
+    uplink.publish({ topic: 'hung/x', payload: Buffer.from('x'), qos: 1, retain: false }, (err) => {
+      connectedAtCallback = uplink.connected;
+      resolve(err);
+    }),
+  );
   const { reason } = await nextDisconnect(uplink, 4000);
   expect(reason).toMatch(/keepalive/i);
   expect((await pending)?.message).toMatch(/connection lost/);
+  // The forwarder tells a lost connection from a refused message by looking at `connected`.
+  expect(connectedAtCallback).toBe(false);
   const started = Date.now();
   await uplink.stop();
-  expect(Date.now() - started).toBeLessThan(1500);
+  expect(Date.now() - started).toBeLessThan(3000);
   broker.resume();
 });
 
@@ -119,7 +126,7 @@ it('stop() on a connection to a frozen broker is bounded and fails what is in fl
   const started = Date.now();
   await uplink.stop();
   const elapsed = Date.now() - started;
-  expect(elapsed).toBeLessThan(1500);
+  expect(elapsed).toBeLessThan(3000);
   expect(elapsed).toBeGreaterThanOrEqual(250);
   expect((await pending)?.message).toMatch(/connection lost.*stopped/);
   expect((await disconnected).reason).toBe('stopped');
@@ -133,8 +140,55 @@ it('stop() resolves promptly while nothing is reachable, and no retry follows', 
   await until(() => uplink.connectAttempts >= 1, 1000, 'an attempt');
   const started = Date.now();
   await uplink.stop();
-  expect(Date.now() - started).toBeLessThan(200);
+  expect(Date.now() - started).toBeLessThan(500);
   const attempts = uplink.connectAttempts;
   await new Promise((r) => setTimeout(r, 600));
   expect(uplink.connectAttempts).toBe(attempts);
+});
+
+it('calls every callback exactly once through repeated network cuts, and acked means delivered', async () => {
+  const broker = await startMosquitto();
+  const proxy = await startTcpProxy(broker.port);
+  const collector = await collect(broker.url, 'stress/#');
+  const { uplink } = makeUplink({ urls: [`mqtt://127.0.0.1:${proxy.port}`], backoff: { initialMs: 50, maxMs: 100 } });
+  const calls: number[] = [];
+  const acked = new Set<number>();
+  let failed = 0;
+  let inflight = 0;
+  let running = true;
+  const pump = () => {
+    while (running && uplink.connected && inflight < 100) {
+      const i = calls.length;
+      calls.push(0);
+      inflight += 1;
+      uplink.publish({ topic: 'stress/x', payload: Buffer.from(String(i)), qos: (1 + (i % 2)) as 1 | 2, retain: false }, (err) => {
+        calls[i]! += 1;
+        inflight -= 1;
+        if (err) failed += 1;
+        else acked.add(i);
+        setImmediate(pump);
+      });
+    }
+  };
+  uplink.on('connect', pump);
+  uplink.start();
+  await nextConnect(uplink);
+  for (let cut = 0; cut < 4; cut += 1) {
+    await new Promise((r) => setTimeout(r, 80 + Math.random() * 80));
+    proxy.cut();
+    await nextConnect(uplink, 3000);
+  }
+  await new Promise((r) => setTimeout(r, 100));
+  running = false;
+  await until(() => inflight === 0, 3000, 'in-flight publishes to settle');
+  expect(calls.length).toBeGreaterThan(500);
+  expect(failed).toBeGreaterThan(0);
+  expect(calls.filter((c) => c !== 1)).toEqual([]);
+  await collector.waitFor((ms) => {
+    const got = new Set(ms.map((m) => Number(m.payload.toString())));
+    return [...acked].every((i) => got.has(i));
+  }, 5000);
+  await uplink.stop();
+  await proxy.close();
+  await collector.close();
 });

@@ -143,7 +143,8 @@ describe('mutual TLS', () => {
     uplink.start();
     await until(() => uplink.connectAttempts >= 2, 3000, 'two attempts');
     expect(uplink.connected).toBe(false);
-    expect(logs.some((l) => l.msg === 'uplink connection error' && /certificate required/i.test(String(l.err)))).toBe(true);
+    const refused = logs.find((l) => l.msg === 'uplink connection error' && /certificate required/i.test(String(l.err)));
+    expect(refused?.hint).toMatch(/client certificate/);
     await uplink.stop();
   });
 });

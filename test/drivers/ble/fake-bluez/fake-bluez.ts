@@ -374,19 +374,19 @@ export class FakeBluez {
       ifaces = new Map();
       this.objects.set(path, ifaces);
     }
-    if (ifaces.has(iface.$name)) return;
-    ifaces.set(iface.$name, iface);
+    if (ifaces.has(nameOf(iface))) return;
+    ifaces.set(nameOf(iface), iface);
     this.bus.export(path, iface);
-    this.objectManager.InterfacesAdded(path, { [iface.$name]: propertyVariants(iface) });
+    this.objectManager.InterfacesAdded(path, { [nameOf(iface)]: propertyVariants(iface) });
   }
 
   unexportObject(path: string, iface: Iface): void {
     const ifaces = this.objects.get(path);
-    if (!ifaces?.has(iface.$name)) return;
-    ifaces.delete(iface.$name);
+    if (!ifaces?.has(nameOf(iface))) return;
+    ifaces.delete(nameOf(iface));
     if (ifaces.size === 0) this.objects.delete(path);
     this.bus.unexport(path, iface);
-    this.objectManager.InterfacesRemoved(path, [iface.$name]);
+    this.objectManager.InterfacesRemoved(path, [nameOf(iface)]);
   }
 
   private snapshot(): Record<string, Record<string, Record<string, Variant>>> {
@@ -409,6 +409,10 @@ function toServiceVariants(data: Record<string, Buffer>): Record<string, Variant
   const out: Record<string, Variant> = {};
   for (const [uuid, bytes] of Object.entries(data)) out[uuid] = new dbus.Variant('ay', bytes);
   return out;
+}
+
+function nameOf(iface: Iface): string {
+  return (iface as unknown as { $name: string }).$name;
 }
 
 function hex4(n: number): string {

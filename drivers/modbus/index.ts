@@ -1,0 +1,34 @@
+// Modbus TCP and RTU: the factory the core knows the driver by. See README.md in this folder.
+import type { DriverFactory, ResourceClaim } from '../../src/driver-api/index.js';
+import { checkDevice, compileDevice, describeLink, lineSettings, rtuLink } from './device-config.js';
+import { ModbusDriver } from './modbus-driver.js';
+import { formatPlan } from './request-plan.js';
+import { deviceSchema, pointSchema, type ModbusDeviceConfig } from './schema.js';
+
+export type { ModbusDeviceConfig, ModbusPointConfig } from './schema.js';
+
+export const modbusDriver: DriverFactory<ModbusDeviceConfig> = {
+  type: 'modbus',
+  description: 'Modbus TCP and RTU (holding/input registers, coils, discrete inputs)',
+  deviceSchema,
+  pointSchema,
+  polled: () => true,
+  check: checkDevice,
+  resources(device): ResourceClaim[] {
+    const link = rtuLink(device);
+    // TCP claims nothing: several devices may sit behind one gateway with different unit ids.
+    if (!link) return [];
+    const settings = lineSettings(link);
+    return [{
+      id: `serial:${link.port}`,
+      share: `modbus-rtu:${link.baudRate}:${settings.split(' ')[1]}`,
+      describe: `Modbus RTU ${settings}`,
+    }];
+  },
+  plan(device) {
+    const compiled = compileDevice(device);
+    const header = `${device.name}: modbus ${describeLink(compiled.link, compiled.unitId)}, timeout ${compiled.timeoutMs}ms`;
+    return formatPlan(header, compiled.plan, compiled.limits, compiled.points.length);
+  },
+  create: (device, ctx) => new ModbusDriver(compileDevice(device), ctx),
+};

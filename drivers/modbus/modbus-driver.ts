@@ -1,0 +1,219 @@
+// Executes a device's read plan on its line, decodes the answers into readings, remembers the splits
+// a device forced on the plan, and carries out writes. All policy about what to read lives in the
+// plan; all policy about the wire lives in the line.
+import {
+  CommandError, DeviceError, type Driver, type DriverContext, type Reading, type Scalar,
+} from '../../src/driver-api/index.js';
+import { type CompiledDevice, type RtuLink } from './device-config.js';
+import { ModbusError, toModbusError } from './modbus-error.js';
+import { ModbusLine, type JobSettings, type LineClient } from './modbus-line.js';
+import { openRtu, openTcp, type Connection } from './modbus-transport.js';
+import { decodeRegisters, withBit } from './register-codec.js';
+import { isBitTable, splitRequest, type CompiledPoint, type ReadRequest } from './request-plan.js';
+import { buildWrite } from './write-request.js';
+
+/** Opens the connection for a line; replaceable in tests. */
+export type Connector = (device: CompiledDevice) => Promise<Connection>;
+
+export const defaultConnector: Connector = (device) =>
+  device.link.kind === 'tcp'
+    ? openTcp(device.link.host, device.link.port, Math.max(1000, device.timeoutMs))
+    : openRtu(device.link);
+
+/** The shared-resource key of an RS-485 bus: every device on the port gets the same line. */
+export const busKey = (link: RtuLink) => `modbus-rtu:${link.port}`;
+
+const TCP_RECYCLE_AFTER_TIMEOUTS = 3;
+
+interface PollState {
+  readings: Map<number, Reading>;
+  plan: ReadRequest[];
+  answered: number;
+  failures: ModbusError[];
+  /** Faults reported to the core during this poll. */
+  reported: number;
+  aborted?: ModbusError;
+}
+
+const key = (r: ReadRequest) => `${r.table}:${r.start}:${r.count}`;
+
+export class ModbusDriver implements Driver {
+  private line: ModbusLine | undefined;
+  /** The plan as the device accepts it: starts as compiled, refused reads get split for good. */
+  private plan: ReadRequest[];
+  /** Single-cluster reads the device refuses (bad addresses), reported once, then only marked bad. */
+  private readonly refused = new Set<string>();
+  private faulted = false;
+  private readonly settings: JobSettings;
+
+  constructor(
+    private readonly device: CompiledDevice,
+    private readonly ctx: DriverContext,
+    private readonly connector: Connector = defaultConnector,
+  ) {
+    this.plan = device.plan;
+    this.settings = { unitId: device.unitId, timeoutMs: device.timeoutMs, frameGapMs: device.frameGapMs };
+  }
+
+  async start(): Promise<void> {
+    const d = this.device;
+    const make = (recycleAfterTimeouts: number, label: string) =>
+      new ModbusLine({
+        label,
+        connect: () => this.connector(d),
+        logger: this.ctx.logger,
+        reconnect: d.reconnect,
+        recycleAfterTimeouts,
+      });
+    if (d.link.kind === 'rtu') {
+      const link = d.link;
+      this.line = this.ctx.resources.acquire(busKey(link), () => make(0, `rtu ${link.port}`), (line) => line.stop());
+    } else {
+      this.line = make(TCP_RECYCLE_AFTER_TIMEOUTS, `tcp ${d.link.host}:${d.link.port}`);
+    }
+    this.line.start();
+  }
+
+  async stop(): Promise<void> {
+    const line = this.line;
+    if (!line) return;
+    this.line = undefined;
+    line.cancel(this.device.name);
+    if (this.device.link.kind === 'rtu') await this.ctx.resources.release(busKey(this.device.link));
+    else await line.stop();
+  }
+
+  /** The plan currently executed, splits included (for diagnostics and tests). */
+  get currentPlan(): readonly ReadRequest[] {
+    return this.plan;
+  }
+
+  async poll(): Promise<Reading[]> {
+    const line = this.requireLine();
+    const state: PollState = { readings: new Map(), plan: [], answered: 0, failures: [], reported: 0 };
+    for (const request of this.plan) {
+      if (state.aborted) {
+        state.plan.push(request);
+        this.markBad(state, request, state.aborted);
+      } else {
+        await this.read(line, request, state);
+      }
+    }
+    this.plan = state.plan;
+    if (state.answered === 0 && state.failures.some((f) => !f.addressRefused)) {
+      const first = state.aborted ?? state.failures.find((f) => !f.addressRefused)!;
+      throw new DeviceError(first.fault, `${this.device.name}: ${first.message}`, { cause: first });
+    }
+    if (state.reported === 0 && state.answered > 0 && this.faulted) {
+      this.faulted = false;
+      this.ctx.reportRecovered();
+    }
+    return this.device.points.map((p) => state.readings.get(p.index)!);
+  }
+
+  async write(point: string, value: Scalar): Promise<void> {
+    const p = this.device.points.find((q) => q.name === point);
+    if (!p) throw new CommandError('unknown_point', `${this.device.name} has no point "${point}"`);
+    const action = buildWrite(p, value);
+    const line = this.requireLine();
+    try {
+      await line.run(this.device.name, this.settings, async (c) => {
+        switch (action.kind) {
+          case 'coil':
+            return action.fc === 5 ? c.writeCoil(action.address, action.on) : c.writeCoils(action.address, [action.on]);
+          case 'registers':
+            return action.fc === 6 ? c.writeRegister(action.address, action.values[0]!) : c.writeRegisters(action.address, action.values);
+          case 'bit': {
+            // Read-modify-write inside one job: no other request of this gateway gets in between.
+            const [current] = await c.readRegisters('holding', action.address, 1);
+            const next = withBit(current!, action.bit, action.on, action.order);
+            return action.fc === 6 ? c.writeRegister(action.address, next) : c.writeRegisters(action.address, [next]);
+          }
+        }
+      });
+    } catch (err) {
+      const failure = toModbusError(err, `write ${point}`);
+      this.report(failure);
+      throw failure;
+    }
+  }
+
+  private requireLine(): ModbusLine {
+    if (!this.line) throw new DeviceError('not_started', `${this.device.name}: driver not started`);
+    return this.line;
+  }
+
+  private async read(line: ModbusLine, request: ReadRequest, state: PollState): Promise<void> {
+    try {
+      await line.run(this.device.name, this.settings, async (c) => {
+        const data = await fetch(c, request);
+        const ts = this.ctx.clock.now();
+        for (const p of request.points) state.readings.set(p.index, decodePoint(p, request, data, ts));
+      });
+      state.answered += 1;
+      state.plan.push(request);
+      this.refused.delete(key(request));
+    } catch (err) {
+      const failure = toModbusError(err, `read ${request.table} ${request.start}+${request.count}`);
+      if (failure.addressRefused) {
+        const pieces = splitRequest(request);
+        if (pieces.length > 1) {
+          this.ctx.logger.info(
+            { table: request.table, start: request.start, count: request.count, code: failure.modbusCode },
+            'modbus read refused: splitting it and remembering the split',
+          );
+          for (const piece of pieces) await this.read(line, piece, state);
+          return;
+        }
+        state.failures.push(failure);
+        state.plan.push(request);
+        this.markBad(state, request, failure);
+        if (!this.refused.has(key(request))) {
+          this.refused.add(key(request));
+          this.report(failure, state);
+        }
+        return;
+      }
+      state.failures.push(failure);
+      state.plan.push(request);
+      this.markBad(state, request, failure);
+      this.report(failure, state);
+      if (failure.unreachable) state.aborted = failure;
+    }
+  }
+
+  private markBad(state: PollState, request: ReadRequest, failure: ModbusError): void {
+    const ts = this.ctx.clock.now();
+    for (const p of request.points) {
+      state.readings.set(p.index, { point: p.name, value: null, ts, quality: 'bad', error: failure.message });
+    }
+  }
+
+  private report(failure: ModbusError, state?: PollState): void {
+    if (state) state.reported += 1;
+    this.faulted = true;
+    this.ctx.reportError(failure.fault, failure);
+  }
+}
+
+async function fetch(c: LineClient, r: ReadRequest): Promise<number[] | boolean[]> {
+  switch (r.table) {
+    case 'coil':
+    case 'discrete':
+      return c.readBits(r.table, r.start, r.count);
+    case 'holding':
+    case 'input':
+      return c.readRegisters(r.table, r.start, r.count);
+  }
+}
+
+function decodePoint(p: CompiledPoint, r: ReadRequest, data: number[] | boolean[], ts: number): Reading {
+  const offset = p.address - r.start;
+  if (isBitTable(p.table)) return { point: p.name, value: data[offset] === true, ts, quality: 'good' };
+  const value = decodeRegisters((data as number[]).slice(offset, offset + p.size), p.spec);
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    // Meters send NaN for "not available"; publishing it would break JSON consumers.
+    return { point: p.name, value: null, ts, quality: 'bad', error: `${p.spec.type} is ${value}` };
+  }
+  return { point: p.name, value, ts, quality: 'good' };
+}

@@ -1,0 +1,102 @@
+// The systemd-facing side of `fieldgate run`: sd_notify (READY, STATUS, RELOADING, STOPPING),
+// the watchdog fed only on real progress, and the optional metrics/health HTTP endpoint.
+import type { Logger } from 'pino';
+import type { Gateway } from '../gateway.js';
+import type { LoadedSite } from '../config/site-config.js';
+import { SdNotify } from '../service/sd-notify.js';
+import { Watchdog } from '../service/watchdog.js';
+import { HttpServer } from '../service/http-server.js';
+import { parseDuration } from '../util/duration.js';
+
+export interface ServiceRuntimeOptions {
+  gateway: Gateway;
+  site: LoadedSite;
+  logger: Logger;
+  env: NodeJS.ProcessEnv;
+  /** How often STATUS= is refreshed; default 10 s. */
+  statusEveryMs?: number;
+}
+
+export class ServiceRuntime {
+  private readonly notify: SdNotify;
+  private watchdog: Watchdog | undefined;
+  private http: HttpServer | undefined;
+  private statusTimer: NodeJS.Timeout | undefined;
+  private site: LoadedSite;
+
+  constructor(private readonly options: ServiceRuntimeOptions) {
+    this.site = options.site;
+    this.notify = new SdNotify({ logger: options.logger.child({ component: 'sd_notify' }), env: options.env });
+  }
+
+  async start(): Promise<void> {
+    await this.startHttp();
+    const period = this.notify.watchdogPeriodMs;
+    if (period !== undefined) {
+      // A gateway is stuck when nothing moved for most of the watchdog period (at least 30 s, so
+      // a device with a long interval is not mistaken for a stall).
+      const maxIdle = Math.max(30_000, this.longestIntervalMs() * 3);
+      this.watchdog = new Watchdog({
+        notify: this.notify,
+        periodMs: period,
+        progress: () => this.options.gateway.progress(maxIdle),
+        logger: this.options.logger.child({ component: 'watchdog' }),
+      });
+      this.watchdog.start();
+    }
+    this.ready();
+    this.statusTimer = setInterval(() => this.notify.status(this.statusLine()), this.options.statusEveryMs ?? 10_000);
+    this.statusTimer.unref();
+  }
+
+  ready(): void {
+    this.notify.ready(this.statusLine());
+  }
+
+  reloading(): void {
+    this.notify.reloading('reloading configuration');
+  }
+
+  async reload(next: LoadedSite): Promise<void> {
+    const before = JSON.stringify(this.site.config.http ?? null);
+    this.site = next;
+    if (JSON.stringify(next.config.http ?? null) !== before) {
+      await this.http?.stop();
+      this.http = undefined;
+      await this.startHttp();
+    }
+  }
+
+  stopping(): void {
+    this.notify.stopping('stopping: delivering what the broker will take');
+  }
+
+  async stop(): Promise<void> {
+    if (this.statusTimer) clearInterval(this.statusTimer);
+    this.watchdog?.stop();
+    await this.http?.stop();
+  }
+
+  private async startHttp(): Promise<void> {
+    const http = this.site.config.http;
+    if (!http?.listen) return;
+    const grace = parseDuration(http.unhealthy_after ?? '60s');
+    this.http = new HttpServer({
+      listen: http.listen,
+      registry: this.options.gateway.metrics.registry,
+      health: () => this.options.gateway.health(grace),
+      logger: this.options.logger.child({ component: 'http' }),
+    });
+    await this.http.start();
+  }
+
+  private longestIntervalMs(): number {
+    return Math.max(1000, ...this.site.config.devices.map((d) => parseDuration(d.interval ?? '1s')));
+  }
+
+  private statusLine(): string {
+    const g = this.options.gateway;
+    const stats = g.journalStats;
+    return `${g.isConnected ? 'connected' : 'disconnected'}; backlog ${stats?.depth ?? 0} messages`;
+  }
+}

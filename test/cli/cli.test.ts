@@ -1,0 +1,153 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli.js';
+import { SqliteJournal } from '../../src/journal/sqlite-journal.js';
+import { pino } from 'pino';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldgate-cli-'));
+  dirs.push(d);
+  return d;
+}
+
+async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c: Buffer) => (out += c.toString()));
+  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const code = await runCli(args, { stdout, stderr, env: { ...env } });
+  return { code, out, err };
+}
+
+const GOOD = `site: plant
+gateway: gw
+mqtt: { url: "mqtt://127.0.0.1:1883" }
+buffer: { path: buffer.db }
+devices:
+  - name: boiler
+    driver: sim
+    interval: 1s
+    points:
+      - { name: n, signal: counter }
+      - { name: t, signal: constant, value: 20, unit: C, scale: 2, offset: 1 }
+`;
+
+describe('fieldgate CLI', () => {
+  it('validate: exit 0 with a summary for a good file', async () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'site.yaml'), GOOD);
+    const r = await cli(['validate', '-c', path.join(dir, 'site.yaml')]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/valid/);
+    expect(r.out).toMatch(/boiler/);
+  });
+
+  it('validate and run: every error as file:line:col, exit 1, run refuses to start', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'bad.yaml');
+    fs.writeFileSync(file, `site: plant
+mqtt: { url: "mqtt://127.0.0.1:1883", qoss: 1 }
+devices:
+  - name: boiler
+    driver: sim
+    interval: 5 seconds
+    points:
+      - { name: n, signal: counter }
+      - { name: n, signal: counter }
+`);
+    const v = await cli(['validate', '-c', file]);
+    expect(v.code).toBe(1);
+    const lines = v.err.split('\n').filter((l) => l.startsWith(file));
+    expect(lines.length).toBeGreaterThanOrEqual(3);
+    expect(v.err).toContain(`${file}:2:`);
+    expect(v.err).toContain(`${file}:6:`);
+    expect(v.err).toContain(`${file}:9:`);
+    const r = await cli(['run', '-c', file]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/refusing to start/);
+    expect(fs.existsSync(path.join(dir, 'buffer.db'))).toBe(false);
+  });
+
+  it('read: polls once and prints topic and scaled payload without journaling', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'site.yaml');
+    fs.writeFileSync(file, GOOD);
+    const r = await cli(['read', '-c', file, '--log-level', 'silent']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^plant\/boiler\/n \{"value":0,/m);
+    expect(r.out).toMatch(/^plant\/boiler\/t \{"value":41,.*"unit":"C"\}$/m);
+    expect(fs.existsSync(path.join(dir, 'buffer.db'))).toBe(false);
+  });
+
+  it('plan prints each device', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'site.yaml');
+    fs.writeFileSync(file, GOOD);
+    const r = await cli(['plan', '-c', file]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/device boiler \(sim, every 1s\)/);
+  });
+
+  it('buffer stats, export and purge work on the journal the site file names', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'site.yaml');
+    fs.writeFileSync(file, GOOD);
+    const journal = new SqliteJournal({
+      path: path.join(dir, 'buffer.db'), maxMessages: 1000, maxBytes: 1e8, whenFull: 'drop_oldest', synchronous: 'normal',
+      logger: pino({ level: 'silent' }), clock: { now: () => Date.now() },
+    });
+    journal.open();
+    const t0 = Date.parse('2026-11-26T06:00:00Z');
+    journal.append([0, 1, 2].map((i) => ({
+      ts: t0 + i * 3_600_000, topic: `plant/boiler/n`, qos: 1 as const, retain: false,
+      render: (seq: number) => Buffer.from(`{"value":${i},"seq":${seq}}`),
+    })));
+    journal.close();
+
+    const stats = await cli(['buffer', 'stats', '-c', file]);
+    expect(stats.code).toBe(0);
+    expect(stats.out).toMatch(/backlog:\s+3 messages/);
+    expect(stats.out).toMatch(/last seq:\s+3/);
+
+    const exp = await cli(['buffer', 'export', '-c', file, '--since', '2026-11-26T06:30:00Z', '--until', '2026-11-26T08:30:00Z']);
+    expect(exp.code).toBe(0);
+    const rows = exp.out.trim().split('\n').map((l) => JSON.parse(l) as { seq: number; payload: string; ts: string });
+    expect(rows.map((r) => r.seq)).toEqual([2, 3]);
+    expect(rows[0]!.payload).toBe('{"value":1,"seq":2}');
+    expect(rows[0]!.ts).toBe('2026-11-26T07:00:00.000Z');
+
+    const refused = await cli(['buffer', 'purge', '-c', file]);
+    expect(refused.code).toBe(1);
+    const purge = await cli(['buffer', 'purge', '-c', file, '--yes']);
+    expect(purge.code).toBe(0);
+    expect(purge.out).toMatch(/purged 3/);
+    const after = await cli(['buffer', 'stats', '--path', path.join(dir, 'buffer.db')]);
+    expect(after.out).toMatch(/backlog:\s+0 messages/);
+    expect(after.out).toMatch(/purge=3/);
+  });
+
+  it('usage errors exit 64; --version prints the version', async () => {
+    expect((await cli(['frobnicate'])).code).toBe(64);
+    expect((await cli([])).code).toBe(64);
+    const v = await cli(['--version']);
+    expect(v.code).toBe(0);
+    expect(v.out.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('schema prints the JSON Schema', async () => {
+    const r = await cli(['schema']);
+    expect(r.code).toBe(0);
+    const schema = JSON.parse(r.out) as { properties: Record<string, unknown> };
+    expect(schema.properties).toHaveProperty('devices');
+  });
+});

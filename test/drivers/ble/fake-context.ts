@@ -1,0 +1,77 @@
+// A DriverContext for driving the BLE driver directly: records emits, errors and recoveries, with
+// a tiny reference-counted SharedResources like the core's.
+import { pino } from 'pino';
+import type { DriverContext, Reading, SharedResources } from '../../../src/driver-api/index.js';
+
+export class TinySharedResources implements SharedResources {
+  private readonly entries = new Map<string, { value: unknown; count: number; dispose: (value: unknown) => Promise<void> | void }>();
+
+  acquire<T>(key: string, create: () => T, dispose: (value: T) => Promise<void> | void): T {
+    const entry = this.entries.get(key);
+    if (entry) {
+      entry.count += 1;
+      return entry.value as T;
+    }
+    const value = create();
+    this.entries.set(key, { value, count: 1, dispose: dispose as (value: unknown) => Promise<void> | void });
+    return value;
+  }
+
+  async release(key: string): Promise<void> {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    entry.count -= 1;
+    if (entry.count > 0) return;
+    this.entries.delete(key);
+    await entry.dispose(entry.value);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+export interface RecordedError {
+  kind: string;
+  message: string;
+}
+
+export class RecordingContext implements DriverContext {
+  readonly logger = pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
+  readonly clock = { now: () => Date.now() };
+  readonly emitted: Reading[] = [];
+  readonly errors: RecordedError[] = [];
+  recoveries = 0;
+
+  constructor(readonly resources: SharedResources = new TinySharedResources()) {}
+
+  emit(readings: Reading[]): void {
+    this.emitted.push(...readings);
+  }
+
+  reportError(kind: string, err: unknown): void {
+    this.errors.push({ kind, message: err instanceof Error ? err.message : String(err) });
+  }
+
+  reportRecovered(): void {
+    this.recoveries += 1;
+  }
+
+  valuesOf(point: string): Reading['value'][] {
+    return this.emitted.filter((r) => r.point === point).map((r) => r.value);
+  }
+
+  errorsOf(kind: string): RecordedError[] {
+    return this.errors.filter((e) => e.kind === kind);
+  }
+}
+
+/** Polls `check` until it returns true; fails with `what` after `timeoutMs`. */
+export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

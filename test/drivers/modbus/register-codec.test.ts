@@ -1,0 +1,194 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  decodeRegisters, decodeString, encodeValue, registerCount, toBoolean, toInteger, withBit, type ValueSpec,
+} from '../../../drivers/modbus/register-codec.js';
+import { ORDERS, type ByteOrder, type DataType } from '../../../drivers/modbus/schema.js';
+
+type Vector = { type: DataType; value: number | bigint | string; wire: Record<ByteOrder, number[]>; length?: number };
+
+// Wire images written out by hand from the byte-order definition (A = most significant byte), and
+// cross-checked against pymodbus's BinaryPayloadBuilder in pymodbus.test.ts.
+const VECTORS: Vector[] = [
+  { type: 'uint16', value: 0x1234, wire: { ABCD: [0x1234], CDAB: [0x1234], BADC: [0x3412], DCBA: [0x3412] } },
+  { type: 'int16', value: -2, wire: { ABCD: [0xfffe], CDAB: [0xfffe], BADC: [0xfeff], DCBA: [0xfeff] } },
+  { type: 'int16', value: 300, wire: { ABCD: [0x012c], CDAB: [0x012c], BADC: [0x2c01], DCBA: [0x2c01] } },
+  {
+    type: 'uint32', value: 0x11223344,
+    wire: { ABCD: [0x1122, 0x3344], CDAB: [0x3344, 0x1122], BADC: [0x2211, 0x4433], DCBA: [0x4433, 0x2211] },
+  },
+  {
+    type: 'int32', value: -2,
+    wire: { ABCD: [0xffff, 0xfffe], CDAB: [0xfffe, 0xffff], BADC: [0xffff, 0xfeff], DCBA: [0xfeff, 0xffff] },
+  },
+  {
+    type: 'int32', value: -123456789, // 0xF8A432EB
+    wire: { ABCD: [0xf8a4, 0x32eb], CDAB: [0x32eb, 0xf8a4], BADC: [0xa4f8, 0xeb32], DCBA: [0xeb32, 0xa4f8] },
+  },
+  {
+    type: 'float32', value: 1.5, // 0x3FC00000
+    wire: { ABCD: [0x3fc0, 0x0000], CDAB: [0x0000, 0x3fc0], BADC: [0xc03f, 0x0000], DCBA: [0x0000, 0xc03f] },
+  },
+  {
+    type: 'float32', value: -230.5, // 0xC3668000
+    wire: { ABCD: [0xc366, 0x8000], CDAB: [0x8000, 0xc366], BADC: [0x66c3, 0x0080], DCBA: [0x0080, 0x66c3] },
+  },
+  {
+    type: 'uint64', value: 0x0102030405060708n,
+    wire: {
+      ABCD: [0x0102, 0x0304, 0x0506, 0x0708], CDAB: [0x0708, 0x0506, 0x0304, 0x0102],
+      BADC: [0x0201, 0x0403, 0x0605, 0x0807], DCBA: [0x0807, 0x0605, 0x0403, 0x0201],
+    },
+  },
+  {
+    type: 'uint64', value: 1_000_000, // fits a double: a number, not a bigint
+    wire: {
+      ABCD: [0, 0, 0x000f, 0x4240], CDAB: [0x4240, 0x000f, 0, 0],
+      BADC: [0, 0, 0x0f00, 0x4042], DCBA: [0x4042, 0x0f00, 0, 0],
+    },
+  },
+  {
+    type: 'int64', value: -3n * 2n ** 60n, // 0xD000000000000000
+    wire: {
+      ABCD: [0xd000, 0, 0, 0], CDAB: [0, 0, 0, 0xd000], BADC: [0x00d0, 0, 0, 0], DCBA: [0, 0, 0, 0x00d0],
+    },
+  },
+  {
+    type: 'int64', value: -3, // 0xFFFFFFFFFFFFFFFD
+    wire: {
+      ABCD: [0xffff, 0xffff, 0xffff, 0xfffd], CDAB: [0xfffd, 0xffff, 0xffff, 0xffff],
+      BADC: [0xffff, 0xffff, 0xffff, 0xfdff], DCBA: [0xfdff, 0xffff, 0xffff, 0xffff],
+    },
+  },
+  {
+    type: 'float64', value: 1.5, // 0x3FF8000000000000
+    wire: { ABCD: [0x3ff8, 0, 0, 0], CDAB: [0, 0, 0, 0x3ff8], BADC: [0xf83f, 0, 0, 0], DCBA: [0, 0, 0, 0xf83f] },
+  },
+  {
+    type: 'string', value: 'AB C', length: 3,
+    wire: { ABCD: [0x4142, 0x2043, 0], CDAB: [0x4142, 0x2043, 0], BADC: [0x4241, 0x4320, 0], DCBA: [0x4241, 0x4320, 0] },
+  },
+];
+
+describe('register codec: known vectors, every type × order', () => {
+  const cases = VECTORS.flatMap((v) => ORDERS.map((order) => ({ ...v, order, regs: v.wire[order] })));
+  it.each(cases)('$type $value $order', ({ type, value, order, regs, length }) => {
+    const spec: ValueSpec = { type, order, ...(length ? { length } : {}) };
+    expect(registerCount(spec)).toBe(regs.length);
+    expect(decodeRegisters(regs, spec)).toEqual(value);
+    expect(encodeValue(value, spec)).toEqual(regs);
+  });
+
+  it('decodes 64-bit integers as bigint only beyond 2^53', () => {
+    const max = [0x0020, 0, 0, 0]; // 2^53
+    expect(decodeRegisters([0x001f, 0xffff, 0xffff, 0xffff], { type: 'uint64', order: 'ABCD' })).toBe(Number.MAX_SAFE_INTEGER);
+    expect(decodeRegisters(max, { type: 'uint64', order: 'ABCD' })).toBe(2n ** 53n);
+    expect(decodeRegisters([0xffe0, 0, 0, 1], { type: 'int64', order: 'ABCD' })).toBe(Number.MIN_SAFE_INTEGER);
+    expect(decodeRegisters([0xffe0, 0, 0, 0], { type: 'int64', order: 'ABCD' })).toBe(-(2n ** 53n));
+    expect(decodeRegisters([0xffff, 0xffff, 0xffff, 0xffff], { type: 'uint64', order: 'ABCD' })).toBe(2n ** 64n - 1n);
+  });
+});
+
+describe('strings', () => {
+  const regsOf = (s: string) => encodeValue(s, { type: 'string', order: 'ABCD', length: 8 });
+  it('trims NUL padding and trailing spaces, keeps leading spaces', () => {
+    expect(decodeRegisters(regsOf('  ab  '), { type: 'string', order: 'ABCD', length: 8 })).toBe('  ab');
+    expect(decodeString(Buffer.from('METER\0\0\0', 'latin1'))).toBe('METER');
+    expect(decodeString(Buffer.from('\0\0METER   ', 'latin1'))).toBe('METER');
+    expect(decodeString(Buffer.alloc(8))).toBe('');
+  });
+  it('stops at the first NUL: junk after a terminator is not part of the value', () => {
+    expect(decodeString(Buffer.from('ABC\0XYZ!', 'latin1'))).toBe('ABC');
+  });
+  it('refuses strings that do not fit or carry NUL', () => {
+    expect(() => encodeValue('x'.repeat(17), { type: 'string', order: 'ABCD', length: 8 })).toThrow(/does not fit/);
+    expect(() => encodeValue('a\0b', { type: 'string', order: 'ABCD', length: 8 })).toThrow(/NUL/);
+    expect(() => encodeValue(12, { type: 'string', order: 'ABCD', length: 8 })).toThrow(/string/);
+  });
+});
+
+describe('bits', () => {
+  it('extracts bit n of the 16-bit value, 0 = least significant', () => {
+    const spec = (bit: number, order: ByteOrder = 'ABCD'): ValueSpec => ({ type: 'uint16', order, bit });
+    expect(decodeRegisters([0b1010], spec(1))).toBe(true);
+    expect(decodeRegisters([0b1010], spec(0))).toBe(false);
+    expect(decodeRegisters([0x8000], spec(15))).toBe(true);
+    // Byte-swapped register: the wire 0x0100 is the value 0x0001.
+    expect(decodeRegisters([0x0100], spec(0, 'BADC'))).toBe(true);
+    expect(decodeRegisters([0x0100], spec(8, 'BADC'))).toBe(false);
+    expect(decodeRegisters([0x0004], { type: 'bool', order: 'ABCD', bit: 2 })).toBe(true);
+  });
+  it('sets and clears one bit, leaving the others', () => {
+    expect(withBit(0b1000, 0, true, 'ABCD')).toBe(0b1001);
+    expect(withBit(0xffff, 15, false, 'ABCD')).toBe(0x7fff);
+    expect(withBit(0x0000, 0, true, 'BADC')).toBe(0x0100);
+  });
+});
+
+describe('write values are checked, never wrapped', () => {
+  const spec = (type: DataType): ValueSpec => ({ type, order: 'ABCD' });
+  it.each([
+    ['uint16', 65536], ['uint16', -1], ['int16', 32768], ['int16', -32769], ['uint32', 2 ** 32], ['int32', -(2 ** 31) - 1],
+    ['uint64', -1], ['uint64', 2n ** 64n], ['int64', 2n ** 63n], ['float32', 1e39], ['float32', Number.NaN],
+    ['float64', Number.POSITIVE_INFINITY],
+  ] as [DataType, number | bigint][])('%s %s is rejected', (type, value) => {
+    expect(() => encodeValue(value, spec(type))).toThrow(RangeError);
+  });
+  it('rejects fractions for integers but accepts un-scaling noise', () => {
+    expect(() => encodeValue(12.5, spec('int16'))).toThrow(/not an integer/);
+    expect(encodeValue(230.99999999999997, spec('uint16'))).toEqual([231]);
+    expect(encodeValue('123', spec('uint16'))).toEqual([123]);
+    expect(() => encodeValue(true, spec('uint16'))).toThrow(TypeError);
+    expect(() => encodeValue('abc', spec('float32'))).toThrow(TypeError);
+  });
+  it('converts booleans from true/false and 1/0 only', () => {
+    expect(toBoolean(true)).toBe(true);
+    expect(toBoolean(0)).toBe(false);
+    expect(() => toBoolean(2)).toThrow(TypeError);
+    expect(() => toBoolean('on')).toThrow(TypeError);
+    expect(toInteger(5n)).toBe(5n);
+  });
+});
+
+describe('round trip: decode(encode(v)) === v (fast-check)', () => {
+  const ints: [DataType, fc.Arbitrary<bigint>][] = [
+    ['int16', fc.bigInt(-(2n ** 15n), 2n ** 15n - 1n)],
+    ['uint16', fc.bigInt(0n, 2n ** 16n - 1n)],
+    ['int32', fc.bigInt(-(2n ** 31n), 2n ** 31n - 1n)],
+    ['uint32', fc.bigInt(0n, 2n ** 32n - 1n)],
+    ['int64', fc.bigInt(-(2n ** 63n), 2n ** 63n - 1n)],
+    ['uint64', fc.bigInt(0n, 2n ** 64n - 1n)],
+  ];
+  for (const order of ORDERS) {
+    for (const [type, arb] of ints) {
+      it(`${type} ${order}`, () => {
+        fc.assert(fc.property(arb, (v) => {
+          const spec = { type, order };
+          const regs = encodeValue(v, spec);
+          expect(regs.every((r) => Number.isInteger(r) && r >= 0 && r <= 0xffff)).toBe(true);
+          expect(BigInt(decodeRegisters(regs, spec) as number | bigint)).toBe(v);
+        }));
+      });
+    }
+    it(`float32 ${order}`, () => {
+      fc.assert(fc.property(fc.float({ noNaN: true, noDefaultInfinity: true }), (v) => {
+        const spec: ValueSpec = { type: 'float32', order };
+        expect(Object.is(decodeRegisters(encodeValue(v, spec), spec), v)).toBe(true);
+      }));
+    });
+    it(`float64 ${order}`, () => {
+      fc.assert(fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (v) => {
+        const spec: ValueSpec = { type: 'float64', order };
+        expect(Object.is(decodeRegisters(encodeValue(v, spec), spec), v)).toBe(true);
+      }));
+    });
+    it(`string ${order}`, () => {
+      const text = fc.string({ unit: 'grapheme', maxLength: 10 })
+        .filter((s) => !s.includes('\0') && !s.endsWith(' ') && Buffer.byteLength(s) <= 20);
+      fc.assert(fc.property(text, (v) => {
+        const spec: ValueSpec = { type: 'string', order, length: 10 };
+        expect(decodeRegisters(encodeValue(v, spec), spec)).toBe(v);
+      }));
+    });
+  }
+});

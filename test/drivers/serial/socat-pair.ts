@@ -1,0 +1,64 @@
+// A virtual serial cable: socat joins two ptys and links them as DIR/ttyA and DIR/ttyB. Killing
+// socat is an unplug; starting it again with the same links is a replug.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { SerialPort } from 'serialport';
+
+export class SocatPair {
+  private proc: ChildProcess | undefined;
+
+  constructor(private readonly dir: string) {}
+
+  /** The far end, where the simulated device lives. */
+  get deviceEnd(): string {
+    return join(this.dir, 'ttyA');
+  }
+
+  /** The end the driver opens. */
+  get driverEnd(): string {
+    return join(this.dir, 'ttyB');
+  }
+
+  async start(): Promise<void> {
+    const proc = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${this.deviceEnd}`, `pty,raw,echo=0,link=${this.driverEnd}`], {
+      stdio: ['ignore', 'ignore', 'ignore'],
+    });
+    this.proc = proc;
+    const deadline = Date.now() + 5000;
+    // existsSync follows the links, so a dangling link left by a killed socat does not count.
+    while (!(existsSync(this.deviceEnd) && existsSync(this.driverEnd))) {
+      if (proc.exitCode !== null || Date.now() > deadline) throw new Error('socat did not create its ptys');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  /** Unplug: SIGKILL, so socat gets no chance to tidy up (like a yanked USB adapter). */
+  async kill(): Promise<void> {
+    const proc = this.proc;
+    this.proc = undefined;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGKILL');
+    await exited;
+  }
+}
+
+/** Opens the device end with serialport; the caller closes it. */
+export async function openDeviceEnd(path: string): Promise<SerialPort> {
+  const port = new SerialPort({ path, baudRate: 9600, autoOpen: false });
+  port.on('error', () => undefined);
+  await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
+  return port;
+}
+
+export async function writeAll(port: SerialPort, text: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    port.write(text, (err) => (err ? reject(err) : port.drain((e) => (e ? reject(e) : resolve()))));
+  });
+}
+
+export async function closeQuietly(port: SerialPort | undefined): Promise<void> {
+  if (!port?.isOpen) return;
+  await new Promise<void>((resolve) => port.close(() => resolve()));
+}

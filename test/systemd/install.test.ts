@@ -1,0 +1,185 @@
+// systemd/install.sh against a staging root (--root): files, modes, idempotence, uninstall and purge.
+// The script runs from a small stand-in for a built checkout (the real install.sh, unit and
+// config/example.yaml, a stub dist/ and a two-package node_modules) so a run takes well under a
+// second; nothing outside the temp directory is touched (--root implies no useradd, no systemctl).
+import { spawnSync } from 'node:child_process';
+import {
+  copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+let tmp: string;
+let src: string;
+let root: string;
+
+function write(file: string, text: string): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, text);
+}
+
+/** A built fieldgate tree in miniature. */
+function makeSourceTree(dir: string): void {
+  for (const f of ['systemd/install.sh', 'systemd/fieldgate.service', 'bin/fieldgate.js']) {
+    mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+    copyFileSync(path.join(repo, f), path.join(dir, f));
+  }
+  const example = path.join(repo, 'config/example.yaml');
+  if (existsSync(example)) {
+    mkdirSync(path.join(dir, 'config'), { recursive: true });
+    copyFileSync(example, path.join(dir, 'config/example.yaml'));
+  } else {
+    write(path.join(dir, 'config/example.yaml'), 'site: placeholder\n'); // config/example.yaml not written yet
+  }
+  write(path.join(dir, 'dist/src/main.js'), 'export const version = 1;\n');
+  write(path.join(dir, 'docs/operations.md'), '# operations\n');
+  const pkg = { name: 'fieldgate', version: '0.1.0', dependencies: { 'dep-a': '1.0.0' }, devDependencies: { 'dev-b': '1.0.0' } };
+  write(path.join(dir, 'package.json'), JSON.stringify(pkg));
+  write(path.join(dir, 'package-lock.json'), JSON.stringify({
+    name: 'fieldgate', version: '0.1.0', lockfileVersion: 3, requires: true,
+    packages: {
+      '': pkg,
+      'node_modules/dep-a': { version: '1.0.0' },
+      'node_modules/dev-b': { version: '1.0.0', dev: true },
+    },
+  }));
+  write(path.join(dir, 'node_modules/dep-a/package.json'), JSON.stringify({ name: 'dep-a', version: '1.0.0' }));
+  write(path.join(dir, 'node_modules/dev-b/package.json'), JSON.stringify({ name: 'dev-b', version: '1.0.0' }));
+}
+
+/** Runs install.sh; `npm prune` (about a second) only where a test asks for it with '--prune'. */
+function install(...args: string[]): { status: number | null; out: string } {
+  const prune = args.includes('--prune');
+  const rest = args.filter((a) => a !== '--prune');
+  const r = spawnSync('bash', [path.join(src, 'systemd/install.sh'), '--root', root, ...(prune ? [] : ['--no-prune']), ...rest], {
+    encoding: 'utf8', timeout: 60_000,
+  });
+  return { status: r.status, out: r.stdout + r.stderr };
+}
+
+const at = (p: string): string => path.join(root, p);
+const mode = (p: string): string => (statSync(at(p)).mode & 0o7777).toString(8).padStart(4, '0');
+
+beforeEach(() => {
+  tmp = mkdtempSync(path.join(tmpdir(), 'fg-install-'));
+  src = path.join(tmp, 'src');
+  root = path.join(tmp, 'root');
+  makeSourceTree(src);
+});
+afterEach(() => {
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('install.sh --root', () => {
+  it('installs program, unit, command link, config and env file with the right modes', () => {
+    const r = install('--prune');
+    expect(r.status, r.out).toBe(0);
+
+    expect(readFileSync(at('opt/fieldgate/dist/src/main.js'), 'utf8')).toBe('export const version = 1;\n');
+    expect(mode('opt/fieldgate/bin/fieldgate.js')).toBe('0755');
+    expect(existsSync(at('opt/fieldgate/node_modules/dep-a/package.json'))).toBe(true);
+    expect(existsSync(at('opt/fieldgate/node_modules/dev-b'))).toBe(false); // pruned, offline
+    expect(existsSync(at('opt/fieldgate/config/example.yaml'))).toBe(true);
+
+    expect(readFileSync(at('etc/systemd/system/fieldgate.service'), 'utf8'))
+      .toBe(readFileSync(path.join(repo, 'systemd/fieldgate.service'), 'utf8'));
+    expect(mode('etc/systemd/system/fieldgate.service')).toBe('0644');
+
+    expect(lstatSync(at('usr/local/bin/fieldgate')).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(at('usr/local/bin/fieldgate'))).toBe('/opt/fieldgate/bin/fieldgate.js');
+
+    expect(readFileSync(at('etc/fieldgate/config.yaml'), 'utf8')).toBe(readFileSync(path.join(src, 'config/example.yaml'), 'utf8'));
+    expect(mode('etc/fieldgate')).toBe('0750');
+    expect(mode('etc/fieldgate/config.yaml')).toBe('0640');
+    expect(mode('etc/fieldgate/env')).toBe('0640');
+    expect(readFileSync(at('etc/fieldgate/env'), 'utf8')).toMatch(/^# Environment for fieldgate\.service/);
+
+    // Host changes are described, not made.
+    expect(r.out).toMatch(/\(staging\) would run: useradd --system --user-group --home-dir \/var\/lib\/fieldgate .*fieldgate$/m);
+    expect(r.out).toMatch(/\(staging\) would run: chown root:fieldgate .*\/etc\/fieldgate\/config\.yaml$/m);
+    expect(r.out).toContain('skipped: systemctl daemon-reload');
+    expect(r.out).toContain('systemctl enable --now fieldgate');
+    expect(r.out).toContain('journalctl -u fieldgate -f');
+    expect(existsSync(at('opt/fieldgate.new')) || existsSync(at('opt/fieldgate.old'))).toBe(false);
+  });
+
+  it('is idempotent: a second run upgrades the program but keeps config and secrets', () => {
+    expect(install().status).toBe(0);
+    writeFileSync(at('etc/fieldgate/config.yaml'), 'site: edited-by-admin\n');
+    writeFileSync(at('etc/fieldgate/env'), 'MQTT_PASSWORD=s3cret\n');
+    write(at('opt/fieldgate/dist/stale.js'), 'left over from an old version\n');
+    write(path.join(src, 'dist/src/main.js'), 'export const version = 2;\n');
+
+    const again = install();
+    expect(again.status, again.out).toBe(0);
+    expect(again.out).toContain('kept existing /etc/fieldgate/config.yaml');
+    expect(readFileSync(at('etc/fieldgate/config.yaml'), 'utf8')).toBe('site: edited-by-admin\n');
+    expect(readFileSync(at('etc/fieldgate/env'), 'utf8')).toBe('MQTT_PASSWORD=s3cret\n');
+    expect(mode('etc/fieldgate/config.yaml')).toBe('0640');
+    expect(readFileSync(at('opt/fieldgate/dist/src/main.js'), 'utf8')).toBe('export const version = 2;\n');
+    expect(existsSync(at('opt/fieldgate/dist/stale.js'))).toBe(false);
+  });
+
+  it('--uninstall removes unit, program and link but keeps config and the buffer', () => {
+    expect(install().status).toBe(0);
+    write(at('var/lib/fieldgate/buffer.db'), 'unsent readings');
+    const r = install('--uninstall');
+    expect(r.status, r.out).toBe(0);
+    expect(existsSync(at('etc/systemd/system/fieldgate.service'))).toBe(false);
+    expect(existsSync(at('opt/fieldgate'))).toBe(false);
+    expect(existsSync(at('usr/local/bin/fieldgate'))).toBe(false);
+    expect(lstatSync(at('usr/local/bin'), { throwIfNoEntry: false })?.isDirectory()).toBe(true);
+    expect(readFileSync(at('var/lib/fieldgate/buffer.db'), 'utf8')).toBe('unsent readings');
+    expect(existsSync(at('etc/fieldgate/config.yaml'))).toBe(true);
+    expect(existsSync(at('etc/fieldgate/env'))).toBe(true);
+    expect(r.out).toContain('--uninstall --purge');
+
+    // uninstalling twice is fine
+    expect(install('--uninstall').status).toBe(0);
+  });
+
+  it('--uninstall --purge also deletes config, buffer and drop-ins', () => {
+    expect(install().status).toBe(0);
+    write(at('var/lib/fieldgate/buffer.db'), 'unsent readings');
+    write(at('etc/systemd/system/fieldgate.service.d/site.conf'), '[Service]\nReadWritePaths=/data\n');
+    const r = install('--uninstall', '--purge');
+    expect(r.status, r.out).toBe(0);
+    expect(existsSync(at('etc/fieldgate'))).toBe(false);
+    expect(existsSync(at('var/lib/fieldgate'))).toBe(false);
+    expect(existsSync(at('etc/systemd/system/fieldgate.service.d'))).toBe(false);
+    expect(r.out).toContain('(staging) would run: userdel fieldgate');
+  });
+
+  it('leaves a command link it did not create alone', () => {
+    write(at('usr/local/bin/fieldgate'), '#!/bin/sh\necho mine\n');
+    // install replaces it (it is our command name) ...
+    expect(install().status).toBe(0);
+    expect(readlinkSync(at('usr/local/bin/fieldgate'))).toBe('/opt/fieldgate/bin/fieldgate.js');
+    // ... but uninstall removes only a link that points at our program
+    rmSync(at('usr/local/bin/fieldgate'));
+    write(at('usr/local/bin/fieldgate'), '#!/bin/sh\necho mine\n');
+    expect(install('--uninstall').status).toBe(0);
+    expect(readFileSync(at('usr/local/bin/fieldgate'), 'utf8')).toBe('#!/bin/sh\necho mine\n');
+  });
+
+  it('refuses an unbuilt tree and bad option combinations', () => {
+    rmSync(path.join(src, 'dist'), { recursive: true });
+    const unbuilt = install();
+    expect(unbuilt.status).toBe(1);
+    expect(unbuilt.out).toContain('dist/src/main.js (run: npm run build)');
+    expect(existsSync(at('opt/fieldgate'))).toBe(false);
+
+    expect(install('--purge').status).toBe(2);
+    expect(install('--frobnicate').status).toBe(2);
+  });
+
+  it('uses config/example.yaml from the tree it installs', () => {
+    const script = readFileSync(path.join(repo, 'systemd/install.sh'), 'utf8');
+    expect(script).toContain('"$FROM/config/example.yaml" "$dir/config.yaml"');
+    expect(statSync(path.join(repo, 'systemd/install.sh')).mode & 0o111).not.toBe(0);
+  });
+});
