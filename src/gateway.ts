@@ -47,7 +47,6 @@ export class Gateway {
   private commands: CommandHandler | undefined;
   private hosts = new Map<string, DeviceHost>();
   private readonly resources = new SharedResourcePool();
-  private connects = 0;
   private disconnectedSince: number;
   private lastTick: number;
   private lastJournalError = 0;
@@ -225,10 +224,9 @@ export class Gateway {
       status: { topic: statusTopic, online: 'online', offline: 'offline', qos: 1, retain: true },
       logger: this.logger.child({ component: 'uplink' }),
       clock: this.clock,
+      onReconnectAttempt: () => this.metrics.reconnects.inc(),
     });
     uplink.on('connect', () => {
-      this.connects += 1;
-      if (this.connects > 1) this.metrics.reconnects.inc();
       this.connectedAt = this.clock.now();
       this.metrics.connected.set(1);
     });

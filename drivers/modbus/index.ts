@@ -1,5 +1,5 @@
 // Modbus TCP and RTU: the factory the core knows the driver by. See README.md in this folder.
-import type { DriverFactory, ResourceClaim } from '../../src/driver-api/index.js';
+import { formatDuration, type DriverFactory, type ResourceClaim } from '../../src/driver-api/index.js';
 import { checkDevice, compileDevice, describeLink, lineSettings, rtuLink } from './device-config.js';
 import { ModbusDriver } from './modbus-driver.js';
 import { formatPlan } from './request-plan.js';
@@ -27,7 +27,7 @@ export const modbusDriver: DriverFactory<ModbusDeviceConfig> = {
   },
   plan(device) {
     const compiled = compileDevice(device);
-    const header = `${device.name}: modbus ${describeLink(compiled.link, compiled.unitId)}, timeout ${compiled.timeoutMs}ms`;
+    const header = `${device.name}: modbus ${describeLink(compiled.link, compiled.unitId)}, timeout ${formatDuration(compiled.timeoutMs)}`;
     return formatPlan(header, compiled.plan, compiled.limits, compiled.points.length);
   },
   create: (device, ctx) => new ModbusDriver(compileDevice(device), ctx),

@@ -15,6 +15,8 @@ export interface ServiceRuntimeOptions {
   env: NodeJS.ProcessEnv;
   /** How often STATUS= is refreshed; default 10 s. */
   statusEveryMs?: number;
+  /** No poll cycle or acknowledgement for this long counts as a stall; default max(30 s, 3 × longest interval). */
+  maxIdleMs?: number;
 }
 
 export class ServiceRuntime {
@@ -35,7 +37,7 @@ export class ServiceRuntime {
     if (period !== undefined) {
       // A gateway is stuck when nothing moved for most of the watchdog period (at least 30 s, so
       // a device with a long interval is not mistaken for a stall).
-      const maxIdle = Math.max(30_000, this.longestIntervalMs() * 3);
+      const maxIdle = this.options.maxIdleMs ?? Math.max(30_000, this.longestIntervalMs() * 3);
       this.watchdog = new Watchdog({
         notify: this.notify,
         periodMs: period,

@@ -472,7 +472,7 @@ export class SqliteJournal implements Journal {
           let skip = 0;
           while (skip < toWrite.length && (rowsOver > 0 || bytesOver > 0)) {
             rowsOver -= 1;
-            bytesOver -= toWrite[skip]!.size + 1;
+            bytesOver -= toWrite[skip]!.size;
             skip += 1;
           }
           evicted += skip;

@@ -303,7 +303,9 @@ export class MqttUplink extends EventEmitter<UplinkEvents> implements Uplink {
     link.client.stream?.destroy();
     if (link.announced) {
       this.lastDownAt = this.options.clock.now();
-      this.options.logger.warn({ url: redactUrl(link.url), reason }, 'uplink disconnected');
+      // A stop we asked for is routine; anything else is an outage worth a warning.
+      const level = reason === 'stopped' ? 'info' : 'warn';
+      this.options.logger[level]({ url: redactUrl(link.url), reason }, 'uplink disconnected');
     } else if (link.lastError === undefined && this.state === 'running') {
       this.options.logger.warn({ url: redactUrl(link.url), reason }, 'uplink connection attempt failed');
     }

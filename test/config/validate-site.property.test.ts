@@ -60,40 +60,38 @@ const yamlishLine = fc
 
 const yamlishText = fc.array(fc.oneof({ weight: 6, arbitrary: yamlishLine }, fc.string({ maxLength: 20 })), { maxLength: 25 }).map((rows) => rows.join('\n'));
 
-/** A valid site with one spot replaced by an arbitrary value. */
+const SPOTS: readonly (readonly (string | number)[])[] = [
+  ['site'], ['gateway'], ['mqtt'], ['mqtt', 'url'], ['mqtt', 'urls'], ['mqtt', 'qos'], ['mqtt', 'tls'],
+  ['mqtt', 'password_file'], ['mqtt', 'client_id'], ['mqtt', 'status_topic'], ['buffer'], ['buffer', 'max_bytes'],
+  ['http'], ['topic'], ['payload'], ['devices'], ['devices', 0], ['devices', 0, 'name'], ['devices', 0, 'driver'],
+  ['devices', 0, 'interval'], ['devices', 0, 'tags'], ['devices', 0, 'points'], ['devices', 0, 'points', 0],
+  ['devices', 0, 'points', 0, 'name'], ['devices', 0, 'points', 0, 'signal'], ['devices', 0, 'points', 0, 'min'],
+  ['devices', 0, 'points', 0, 'topic'], ['devices', 1], ['devices', 1, 'port'], ['devices', 0, 'topic'],
+];
+const EDGE_VALUES: readonly unknown[] = [null, '', 0, -1, 1.5, true, [], {}, [null], { name: null }, 'sim', '{site}/{x}', '#'];
+
+/** A valid site (sim + fake bus device) with the value at `where` replaced. */
+function siteWith(where: readonly (string | number)[], value: unknown): string {
+  const site: Record<string, unknown> = {
+    site: 'p',
+    mqtt: { url: 'mqtt://h' },
+    devices: [
+      { name: 'a', driver: 'sim', points: [{ name: 't', signal: 'sine' }] },
+      { name: 'b', driver: 'bus', port: '/dev/ttyS0', points: [{ name: 'r', register: 1 }] },
+    ],
+  };
+  let target: Record<string | number, unknown> = site;
+  for (const step of where.slice(0, -1)) target = target[step] as Record<string | number, unknown>;
+  target[where.at(-1)!] = value;
+  return stringify(site);
+}
+
 const mutatedSite = fc
   .tuple(
-    fc.constantFrom(
-      ['site'], ['gateway'], ['mqtt'], ['mqtt', 'url'], ['mqtt', 'urls'], ['mqtt', 'qos'], ['mqtt', 'tls'],
-      ['mqtt', 'password_file'], ['buffer'], ['buffer', 'max_bytes'], ['http'], ['topic'], ['payload'],
-      ['devices'], ['devices', 0], ['devices', 0, 'driver'], ['devices', 0, 'interval'], ['devices', 0, 'tags'],
-      ['devices', 0, 'points'], ['devices', 0, 'points', 0], ['devices', 0, 'points', 0, 'signal'],
-      ['devices', 0, 'points', 0, 'min'], ['devices', 1], ['devices', 0, 'port'], ['devices', 0, 'topic'],
-    ),
-    fc.oneof(
-      fc.constantFrom<unknown>(null, '', 0, -1, 1.5, true, [], {}, [null], { name: null }),
-      fc.constantFrom('sim', 'bus', '1s', '{site}/{x}', 'mqtts://h', '$x', '#', '+'),
-      fc.jsonValue({ maxDepth: 3 }),
-    ),
+    fc.constantFrom(...SPOTS),
+    fc.oneof(fc.constantFrom(...EDGE_VALUES, 'bus', '1s', 'mqtts://h', '$x', '+'), fc.jsonValue({ maxDepth: 3 })),
   )
-  .map(([where, value]) => {
-    const site: Record<string, unknown> = {
-      site: 'p',
-      mqtt: { url: 'mqtt://h' },
-      devices: [
-        { name: 'a', driver: 'sim', points: [{ name: 't', signal: 'sine' }] },
-        { name: 'b', driver: 'bus', port: '/dev/ttyS0', points: [{ name: 'r', register: 1 }] },
-      ],
-    };
-    let target: Record<string | number, unknown> = site;
-    for (const step of where.slice(0, -1)) {
-      const next = target[step];
-      if (next === null || typeof next !== 'object') return stringify(site);
-      target = next as Record<string | number, unknown>;
-    }
-    target[where.at(-1)!] = value;
-    return stringify(site);
-  });
+  .map(([where, value]) => siteWith(where, value));
 
 describe('validateSiteText never fails in an unexpected way', () => {
   it('on YAML-ish text', () => {
@@ -106,6 +104,10 @@ describe('validateSiteText never fails in an unexpected way', () => {
     // Both branches must be exercised, or the property says little.
     expect(seen.valid).toBeGreaterThan(0);
     expect(seen.invalid).toBeGreaterThan(0);
+  });
+
+  it('on every spot of a valid site set to every edge value', () => {
+    for (const where of SPOTS) for (const value of EDGE_VALUES) outcome(siteWith(where, value));
   });
 
   it('on random JSON values dumped to YAML', () => {

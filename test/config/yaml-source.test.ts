@@ -40,7 +40,8 @@ describe('parseSource', () => {
     for (let i = 1; i < 9; i++) bomb.push(`a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(', ')}]`);
     const started = Date.now();
     const source = parseSource(lines(...bomb), {});
-    expect(Date.now() - started).toBeLessThan(5000);
+    // Without the limit this would expand to 10^9 values; generous bound for a loaded CI machine.
+    expect(Date.now() - started).toBeLessThan(20_000);
     expect(source.issues.map((i) => i.message)).toContain('aliases expand to more than 100000 values; write the values out instead');
 
     const cycle = parseSource('a: &x [1, *x]\n', {});

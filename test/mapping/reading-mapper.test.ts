@@ -91,13 +91,25 @@ describe('unscaleValue', () => {
     expect(unscaleValue(value, scale, offset)).toBe(expected);
   });
 
+  // BUG (same roundFloat): (−39.999 + 40) / 0.001 is 0.999999999997669 in binary; rounding the
+  // result to 12 significant digits keeps the noise because it sits far below the operands'
+  // magnitude. Rounding relative to max(|value|, |offset|) / |scale| removes it.
+  it.each([
+    ['offset −40, scale 0.001, −39.999', -39.999, 0.001, -40, 1],
+    ['offset −40, scale 0.001, −40.001', -40.001, 0.001, -40, -1],
+  ])('cancels the noise when value and offset nearly cancel: %s', (_name, value, scale, offset, raw) => {
+    expect(unscaleValue(value, scale, offset)).toBe(raw);
+  });
+
   it('round-trips scaleValue for integer raws across typical scales', () => {
+    const misses: string[] = [];
     for (const [scale, offset] of [[0.1, 0], [0.01, 0], [0.1, 5], [0.001, -40], [2, 1], [0.5, 273.15]] as const) {
-      for (let raw = -3000; raw <= 3000; raw += 7) {
-        const value = scaleValue(raw, scale, offset) as number;
-        expect(unscaleValue(value, scale, offset), `raw ${raw} scale ${scale} offset ${offset}`).toBe(raw);
+      for (let raw = -3000; raw <= 3000; raw += 1) {
+        const back = unscaleValue(scaleValue(raw, scale, offset) as number, scale, offset);
+        if (back !== raw) misses.push(`raw ${raw} scale ${scale} offset ${offset} → ${back}`);
       }
     }
+    expect(misses).toEqual([]);
   });
 });
 
@@ -119,12 +131,12 @@ describe('DeviceMapper', () => {
     expect(e!.render(1).toString()).toContain('"ts":"2026-11-26T06:40:00.123Z"');
   });
 
-  it.each([
+  it.each<[string, Partial<PointConfigBase>, { qos: number; retain: boolean }]>([
     ['defaults', {}, { qos: 1, retain: false }],
     ['point qos 0', { qos: 0 }, { qos: 0, retain: false }],
     ['point qos 2 and retain', { qos: 2, retain: true }, { qos: 2, retain: true }],
     ['explicit retain false', { retain: false }, { qos: 1, retain: false }],
-  ])('qos/retain: %s', (_name, pt: Partial<PointConfigBase>, expected) => {
+  ])('qos/retain: %s', (_name, pt, expected) => {
     const mapper = new DeviceMapper(device([{ name: 'p', ...pt }]), DEFAULTS);
     const [e] = mapper.map([{ point: 'p', value: 1 }], NOW).entries;
     expect({ qos: e!.qos, retain: e!.retain }).toEqual(expected);
@@ -179,12 +191,12 @@ describe('DeviceMapper', () => {
     expect(entries.map((e) => e.topic)).toEqual(['plant1/meter1/known']);
   });
 
-  it.each([
+  it.each<[string, Reading, string]>([
     ['quality bad with an error', { point: 'p', value: null, quality: 'bad', error: 'timeout' }, 'timeout'],
     ['quality bad keeps no stale value', { point: 'p', value: 17, quality: 'bad', error: 'crc' }, 'crc'],
     ['a null value is bad without saying so', { point: 'p', value: null }, 'no value'],
     ['quality bad without error text', { point: 'p', value: null, quality: 'bad' }, 'no value'],
-  ])('json payload for a bad reading: %s', (_name, reading: Reading, error) => {
+  ])('json payload for a bad reading: %s', (_name, reading, error) => {
     const mapper = new DeviceMapper(device([{ name: 'p', unit: 'V' }]), DEFAULTS);
     const [e] = mapper.map([{ ...reading, ts: NOW }], NOW).entries;
     expect(JSON.parse(e!.render(3).toString())).toEqual({

@@ -1,0 +1,49 @@
+// Shared pieces of the benchmarks: machine description, a raw mqtt.js baseline, formatting.
+import os from 'node:os';
+import mqtt from 'mqtt';
+
+export function machine(): string {
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  return `${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}, ${os.type()} ${os.release()}`;
+}
+
+/** A JSON payload of the size fieldgate publishes (~90 bytes). */
+export function samplePayload(seq: number): Buffer {
+  return Buffer.from(`{"value":231.4,"ts":"2026-11-26T06:40:00.123Z","seq":${seq},"unit":"V"}`);
+}
+
+/**
+ * The baseline: a bare mqtt.js client publishing `count` QoS 1 messages with `window` in flight
+ * (mqtt.js has no limit of its own; without a window it breaks past 65,535 outstanding).
+ */
+export async function rawPublishRate(url: string, count: number, window: number, qos: 0 | 1 | 2 = 1): Promise<number> {
+  const client = await mqtt.connectAsync(url, { clientId: `bench-raw-${process.pid}`, reconnectPeriod: 0 });
+  const payloads = Array.from({ length: 1000 }, (_, i) => samplePayload(i));
+  const rate = await new Promise<number>((resolve, reject) => {
+    let sent = 0;
+    let acked = 0;
+    const start = process.hrtime.bigint();
+    const onAck = (err?: Error) => {
+      if (err) return reject(err);
+      acked += 1;
+      if (acked === count) return resolve(count / (Number(process.hrtime.bigint() - start) / 1e9));
+      if (sent < count) send();
+    };
+    const send = () => {
+      const i = sent++;
+      client.publish('bench/raw', payloads[i % 1000]!, { qos }, onAck);
+    };
+    while (sent < Math.min(window, count)) send();
+  });
+  await client.endAsync();
+  return rate;
+}
+
+export function fmt(n: number, digits = 0): string {
+  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
