@@ -29,7 +29,7 @@ export class SimDriver implements Driver {
   }
 
   async write(point: string, value: Scalar): Promise<void> {
-    const n = Number(value);
+    const n = typeof value === 'string' && value.trim() === '' ? Number.NaN : Number(value);
     if (!Number.isFinite(n)) throw new CommandError('bad_value', `sim point ${point} takes numbers`);
     this.written.set(point, n);
   }

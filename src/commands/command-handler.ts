@@ -38,6 +38,7 @@ export function parseCommandPayload(payload: Buffer): Scalar {
   if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) && 'value' in parsed) {
     parsed = (parsed as { value: unknown }).value;
   }
+  if (typeof parsed === 'number' && !Number.isFinite(parsed)) throw new CommandError('bad_payload', 'command value is not a finite number');
   if (typeof parsed === 'number' || typeof parsed === 'boolean' || typeof parsed === 'string') return parsed;
   throw new CommandError('bad_payload', 'command payload must be a number, a boolean, a string or {"value": …}');
 }
@@ -48,7 +49,8 @@ export function prepareWrite(point: CompiledPoint, value: Scalar): Scalar {
   if (cfg.writable !== true) throw new CommandError('not_writable', `point ${cfg.name} is not writable`);
   const numeric = cfg.min !== undefined || cfg.max !== undefined || point.scale !== 1 || point.offset !== 0;
   if (!numeric) return value;
-  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  // Only plain decimal text counts as a number: "0x10" or "1e3" in a string is more likely a mistake.
+  const n = typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isFinite(n)) {
     throw new CommandError('bad_value', `point ${cfg.name} needs a number, got ${JSON.stringify(value)}`);
   }

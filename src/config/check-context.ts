@@ -10,6 +10,11 @@ export interface CheckedDevice {
   pointer: string;
   /** As written, plus core defaults and what it inherits from the top level. */
   config: DeviceConfigBase;
+  /**
+   * As written: what the driver's check() and resources() see, so a driver can tell a key the
+   * user set from a default (its create() gets the defaulted config at run time).
+   */
+  written: DeviceConfigBase;
   driver: DriverFactory;
 }
 

@@ -55,7 +55,7 @@ function nameOf(value: unknown): string | undefined {
 
 function checkMqtt(ctx: CheckContext): void {
   const raw = ctx.root.mqtt;
-  if (raw === undefined) return;
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return;
   // Field by field: one bad key in mqtt must not hide the problems of the others.
   const field = <K extends keyof MqttConfig>(key: K): MqttConfig[K] | undefined => {
     const value = (raw as MqttConfig)[key];

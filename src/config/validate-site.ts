@@ -90,7 +90,7 @@ export class SiteValidator {
         gateway,
         devices: candidates
           .filter((d) => isValid(d.pointer))
-          .map((d) => ({ ...d, config: withDeviceDefaults(d.config, inherited) })),
+          .map((d) => ({ ...d, config: withDeviceDefaults(d.written, inherited) })),
         isValid,
         lineOf: (pointer) => source.lineCounter.linePos(spotOffset(source, pointer, 'value')).line,
         report: (pointer, where, message) => pathIssues.push({ pointer, at: where, message }),
@@ -132,7 +132,8 @@ export class SiteValidator {
       }
       const validate = this.driverValidator(driver);
       if (!validate(device)) pathIssues.push(...describeSchemaErrors(validate.errors ?? [], pointer));
-      out.push({ index, pointer, driver, config: device as unknown as DeviceConfigBase });
+      const written = device as unknown as DeviceConfigBase;
+      out.push({ index, pointer, driver, written, config: written });
     });
     return out;
   }

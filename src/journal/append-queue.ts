@@ -38,12 +38,14 @@ export class AppendQueue {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
+    let result;
     try {
-      const result = this.options.journal.append(batch);
-      this.options.onCommit?.(result, batch.length);
+      result = this.options.journal.append(batch);
     } catch (err) {
       this.options.onError?.(err, batch.length);
+      return;
     }
+    this.options.onCommit?.(result, batch.length);
   }
 
   get size(): number {

@@ -40,20 +40,25 @@ export function pointTopic(defaults: MappingDefaults, device: DeviceConfigBase, 
 /** Applies value = raw × scale + offset to numbers; other types pass through unchanged. */
 export function scaleValue(raw: Scalar, scale: number, offset: number): Scalar {
   if (scale === 1 && offset === 0) return raw;
-  if (typeof raw === 'number') return roundFloat(raw * scale + offset);
-  if (typeof raw === 'bigint') return roundFloat(Number(raw) * scale + offset);
-  return raw;
+  if (typeof raw !== 'number' && typeof raw !== 'bigint') return raw;
+  const product = Number(raw) * scale;
+  return roundAt(product + offset, Math.max(Math.abs(product), Math.abs(offset)));
 }
 
 /** Inverse of scaleValue, for commands: the raw value the device must hold to show `value`. */
 export function unscaleValue(value: number, scale: number, offset: number): number {
   if (scale === 1 && offset === 0) return value;
-  return roundFloat((value - offset) / scale);
+  return roundAt((value - offset) / scale, Math.max(Math.abs(value), Math.abs(offset)) / Math.abs(scale));
 }
 
-// 0.1 × 2315 is 231.50000000000003 in binary floating point; users expect 231.5.
-function roundFloat(x: number): number {
-  return Number.isInteger(x) ? x : Number.parseFloat(x.toPrecision(12));
+// 0.1 × 2317 is 231.70000000000002 in binary floating point; users expect 231.7. Rounding to 15
+// significant digits of the operands (not of the result) removes that noise without eating real
+// digits of large counters, and also cleans results where value and offset nearly cancel.
+function roundAt(x: number, magnitude: number): number {
+  if (Number.isInteger(x) || !Number.isFinite(x) || magnitude === 0) return x;
+  const decimals = 14 - Math.floor(Math.log10(magnitude));
+  if (decimals <= 0 || decimals > 100) return x;
+  return Number(x.toFixed(decimals));
 }
 
 export class DeviceMapper {

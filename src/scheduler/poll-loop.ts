@@ -52,7 +52,7 @@ export class PollLoop {
     const now = clock.now();
     this.nextDue += intervalMs;
     let skipped = 0;
-    if (this.nextDue <= now) {
+    if (this.nextDue < now) {
       skipped = Math.floor((now - this.nextDue) / intervalMs) + 1;
       this.nextDue += skipped * intervalMs;
     }

@@ -284,3 +284,16 @@ describe('CommandHandler', () => {
     expect(await held('setpoint')).toBe(200);
   });
 });
+
+describe('command input hardening', () => {
+  it('rejects non-finite numbers and non-decimal numeric text', async () => {
+    const { parseCommandPayload, prepareWrite } = await import('../../src/commands/command-handler.js');
+    expect(() => parseCommandPayload(Buffer.from('1e400'))).toThrow(/finite/);
+    const point = {
+      config: { name: 'sp', writable: true, min: 0, max: 100 }, topic: 't', qos: 1, retain: false, format: 'json',
+      filter: undefined as never, scale: 1, offset: 0,
+    } as const;
+    expect(() => prepareWrite(point as never, '0x10')).toThrow(/needs a number/);
+    expect(prepareWrite(point as never, ' 42.5 ')).toBe(42.5);
+  });
+});

@@ -75,6 +75,7 @@ function siteWith(where: readonly (string | number)[], value: unknown): string {
   const site: Record<string, unknown> = {
     site: 'p',
     mqtt: { url: 'mqtt://h' },
+    buffer: { max_bytes: '1MiB' },
     devices: [
       { name: 'a', driver: 'sim', points: [{ name: 't', signal: 'sine' }] },
       { name: 'b', driver: 'bus', port: '/dev/ttyS0', points: [{ name: 'r', register: 1 }] },

@@ -267,6 +267,7 @@ export class FakeBluez {
     discoveryFilters: [],
   };
   connectsInProgress = 0;
+  private stopped = false;
   private readonly objects = new Map<string, Map<string, Iface>>();
   private readonly adapters = new Map<string, AdapterIface>();
   private readonly devices = new Map<string, FakeDevice>();
@@ -290,11 +291,11 @@ export class FakeBluez {
   }
 
   async stop(): Promise<void> {
-    try {
-      await this.bus.releaseName('org.bluez');
-    } catch {
-      // the bus may already be gone
-    }
+    if (this.stopped) return;
+    this.stopped = true;
+    // A call on a dead bus never settles in dbus-next: bound it.
+    const released = this.bus.releaseName('org.bluez').catch(() => undefined);
+    await Promise.race([released, sleep(1000)]);
     this.bus.disconnect();
   }
 

@@ -1,0 +1,328 @@
+// The SQL half of SqliteJournal: the connection, its prepared statements (made once) and the
+// transaction bodies. It holds no counters of its own: every transaction reads the journal's
+// counters as given and returns what they become, and the journal adopts that only after COMMIT
+// succeeded, so a failed transaction leaves memory and disk in agreement. Design rules and the
+// on-disk format are at the top of sqlite-journal.ts.
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
+import type { DropReason, JournalEntry, Qos } from './journal.js';
+import { META_KEYS, migrate } from './journal-schema.js';
+
+export interface Planned {
+  seq: number;
+  ts: number;
+  topic: string;
+  qos: Qos;
+  retain: boolean;
+  payload: Buffer;
+  size: number;
+}
+
+/** An append decided before any write: the entries that get a seq, and how many were refused. */
+export interface Plan {
+  accepted: Planned[];
+  refused: number;
+}
+
+export interface Counters {
+  depth: number;
+  bytes: number;
+  lastSeq: number;
+  /** meta.last_seq on disk; the last seq is max(meta.last_seq, max(entries.seq)). */
+  persistedSeq: number;
+  drops: Record<DropReason, number>;
+  /** Drops counted while the disk was too full to record them. */
+  dropsDirty: boolean;
+}
+
+export interface Committed {
+  stored: number[];
+  evicted: number;
+  counters: Counters;
+}
+
+export interface Limits {
+  maxMessages: number;
+  maxBytes: number;
+  whenFull: 'drop_oldest' | 'drop_newest';
+}
+
+interface Row {
+  seq: number;
+  ts: number;
+  topic: string;
+  qos: number;
+  retain: number;
+  payload: Buffer;
+}
+
+const BUSY_TIMEOUT_MS = 5_000;
+const WAL_SIZE_LIMIT = 16 * 1024 * 1024;
+// Runs of consecutive seqs at least this long are removed with one range DELETE.
+const RANGE_REMOVE_MIN = 8;
+const COLS = 'seq, ts, topic, qos, retain, payload';
+
+/** Opens (creating directory and file if needed) and migrates the journal database. */
+export function openDatabase(file: string, synchronous: 'normal' | 'full', maxPageCount?: number): BetterSqlite3.Database {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+  try {
+    // Must precede the WAL switch: that writes page 1, after which auto_vacuum is fixed until a
+    // VACUUM. On an existing journal file this is a no-op.
+    db.pragma('auto_vacuum = INCREMENTAL');
+    const mode = db.pragma('journal_mode = WAL', { simple: true });
+    if (mode !== 'wal') throw new Error(`journal_mode is ${String(mode)}, WAL refused`);
+    db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    // The WAL is reused after each checkpoint; this only trims it after an unusually big burst.
+    db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
+    migrate(db);
+    if (maxPageCount !== undefined) db.pragma(`max_page_count = ${maxPageCount}`);
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+export function isDiskFull(err: unknown): boolean {
+  return err instanceof Database.SqliteError && err.code.startsWith('SQLITE_FULL');
+}
+
+export function sqliteCode(err: unknown): string {
+  return err instanceof Database.SqliteError ? err.code : '';
+}
+
+export class SqliteStore {
+  private readonly st: Statements;
+  /** One append: capacity eviction, inserts, meta. */
+  readonly commit: (plan: Plan, c: Counters) => Committed;
+  /** Evicts at least `rows` oldest rows holding at least `bytes` (disk full) and records it. */
+  readonly evictChunk: (rows: number, bytes: number, c: Counters) => Committed;
+  /** Deletes ascending, distinct seqs; unknown ones are skipped. */
+  readonly remove: (sortedSeqs: number[], c: Counters) => Committed;
+  readonly purge: (c: Counters) => Committed;
+  readonly saveDrops: (drops: Record<DropReason, number>) => void;
+
+  constructor(readonly db: BetterSqlite3.Database, limits: Limits) {
+    const st = prepareStatements(db);
+    this.st = st;
+
+    const saveSeq = (seq: number, c: Counters): number => {
+      if (seq !== c.persistedSeq) st.setMeta.run(seq, META_KEYS.lastSeq);
+      return seq;
+    };
+    const saveDrops = (drops: Record<DropReason, number>): void => {
+      st.setMeta.run(drops.drop_oldest, META_KEYS.dropsOldest);
+      st.setMeta.run(drops.drop_newest, META_KEYS.dropsNewest);
+      st.setMeta.run(drops.purge, META_KEYS.dropsPurge);
+    };
+    // Deletes the oldest rows until both targets are met (or the table is empty).
+    const evictOldest = (rows: number, bytes: number): { n: number; b: number } => {
+      let n = 0;
+      let b = 0;
+      let upTo = 0;
+      if (rows <= 0 && bytes <= 0) return { n, b };
+      for (const r of st.oldestSizes.iterate()) {
+        n += 1;
+        b += r.size;
+        upTo = r.seq;
+        if (n >= rows && b >= bytes) break;
+      }
+      if (n > 0) st.deleteUpTo.run(upTo);
+      return { n, b };
+    };
+
+    const commit = (plan: Plan, c: Counters): Committed => {
+      let toWrite = plan.accepted;
+      let evicted = 0;
+      let depth = c.depth;
+      let bytes = c.bytes;
+      if (limits.whenFull === 'drop_oldest') {
+        let rowsOver = depth + toWrite.length - limits.maxMessages;
+        let bytesOver = bytes + toWrite.reduce((sum, p) => sum + p.size, 0) - limits.maxBytes;
+        if (rowsOver > 0 || bytesOver > 0) {
+          const old = evictOldest(Math.min(rowsOver, depth), bytesOver);
+          evicted = old.n;
+          depth -= old.n;
+          bytes -= old.b;
+          rowsOver -= old.n;
+          bytesOver -= old.b;
+          // Evicting the whole journal was not enough: this call's own earliest entries go too
+          // (they keep their seq, as if written and evicted at once).
+          let skip = 0;
+          while (skip < toWrite.length && (rowsOver > 0 || bytesOver > 0)) {
+            rowsOver -= 1;
+            bytesOver -= toWrite[skip]!.size;
+            skip += 1;
+          }
+          evicted += skip;
+          toWrite = toWrite.slice(skip);
+        }
+      }
+      for (const p of toWrite) {
+        st.insert.run(p.seq, p.ts, p.topic, p.qos, p.retain ? 1 : 0, p.size, p.payload);
+        depth += 1;
+        bytes += p.size;
+      }
+      const lastSeq = plan.accepted.at(-1)?.seq ?? c.lastSeq;
+      // No row written while rows may have gone: then the last seq lives in meta only.
+      const persistedSeq = toWrite.length === 0 ? saveSeq(lastSeq, c) : c.persistedSeq;
+      const drops = {
+        ...c.drops,
+        drop_oldest: c.drops.drop_oldest + evicted,
+        drop_newest: c.drops.drop_newest + plan.refused,
+      };
+      if (c.dropsDirty || evicted > 0 || plan.refused > 0) saveDrops(drops);
+      return {
+        stored: plan.accepted.map((p) => p.seq),
+        evicted,
+        counters: { depth, bytes, lastSeq, persistedSeq, drops, dropsDirty: false },
+      };
+    };
+
+    const evictChunk = (rows: number, bytes: number, c: Counters): Committed => {
+      const persistedSeq = saveSeq(c.lastSeq, c);
+      const old = evictOldest(rows, bytes);
+      const drops = { ...c.drops, drop_oldest: c.drops.drop_oldest + old.n };
+      saveDrops(drops);
+      return {
+        stored: [],
+        evicted: old.n,
+        counters: { ...c, depth: c.depth - old.n, bytes: c.bytes - old.b, persistedSeq, drops, dropsDirty: false },
+      };
+    };
+
+    const remove = (seqs: number[], c: Counters): Committed => {
+      // Deleting the newest row would lose the last seq unless meta holds it.
+      const persistedSeq = seqs[seqs.length - 1]! >= c.lastSeq ? saveSeq(c.lastSeq, c) : c.persistedSeq;
+      const gone = removeSorted(st, seqs);
+      return {
+        stored: [],
+        evicted: 0,
+        counters: { ...c, depth: c.depth - gone.n, bytes: c.bytes - gone.b, persistedSeq },
+      };
+    };
+
+    const purge = (c: Counters): Committed => {
+      // Read the newest seq under the write lock: another process may be appending meanwhile.
+      const lastSeq = Math.max(c.lastSeq, st.maxSeq.get() ?? 0);
+      const persistedSeq = saveSeq(lastSeq, c);
+      const n = st.deleteAll.run().changes;
+      const drops = { ...c.drops, purge: c.drops.purge + n };
+      saveDrops(drops);
+      return {
+        stored: [],
+        evicted: n,
+        counters: { depth: 0, bytes: 0, lastSeq, persistedSeq, drops, dropsDirty: false },
+      };
+    };
+
+    // IMMEDIATE: take the write lock up front, so a reader next to us (the CLI) cannot make a
+    // deferred transaction fail on lock upgrade.
+    this.commit = db.transaction(commit).immediate;
+    this.evictChunk = db.transaction(evictChunk).immediate;
+    this.remove = db.transaction(remove).immediate;
+    this.purge = db.transaction(purge).immediate;
+    this.saveDrops = db.transaction(saveDrops).immediate;
+  }
+
+  /** Counters as stored; O(rows) once, at open or after another process wrote. */
+  load(): Counters {
+    const meta = new Map(
+      (this.db.prepare('SELECT key, value FROM meta').all() as { key: string; value: number }[])
+        .map((r) => [r.key, r.value]),
+    );
+    const totals = this.db.prepare('SELECT count(*) AS n, coalesce(sum(size), 0) AS b, max(seq) AS m FROM entries')
+      .get() as { n: number; b: number; m: number | null };
+    const persistedSeq = meta.get(META_KEYS.lastSeq) ?? 0;
+    return {
+      depth: totals.n,
+      bytes: totals.b,
+      lastSeq: Math.max(persistedSeq, totals.m ?? 0),
+      persistedSeq,
+      drops: {
+        drop_oldest: meta.get(META_KEYS.dropsOldest) ?? 0,
+        drop_newest: meta.get(META_KEYS.dropsNewest) ?? 0,
+        purge: meta.get(META_KEYS.dropsPurge) ?? 0,
+      },
+      dropsDirty: false,
+    };
+  }
+
+  /** Moves only when another connection commits. */
+  dataVersion(): number {
+    return this.st.dataVersion.get()!;
+  }
+
+  readAfter(afterSeq: number, limit: number): JournalEntry[] {
+    return this.st.readAfter.all(afterSeq, limit).map(toEntry);
+  }
+
+  exportPage(afterSeq: number, since: number, until: number, limit: number): JournalEntry[] {
+    return this.st.exportPage.all(afterSeq, since, until, limit).map(toEntry);
+  }
+
+  oldest(): { seq: number; ts: number } | undefined {
+    return this.st.oldest.get();
+  }
+}
+
+// Prepared once per connection; every call reuses them.
+function prepareStatements(db: BetterSqlite3.Database) {
+  return {
+    insert: db.prepare<[number, number, string, number, number, number, Buffer]>(
+      'INSERT INTO entries (seq, ts, topic, qos, retain, size, payload) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    setMeta: db.prepare<[number, string]>('UPDATE meta SET value = ? WHERE key = ?'),
+    readAfter: db.prepare<[number, number], Row>(`SELECT ${COLS} FROM entries WHERE seq > ? ORDER BY seq LIMIT ?`),
+    exportPage: db.prepare<[number, number, number, number], Row>(
+      `SELECT ${COLS} FROM entries WHERE seq > ? AND ts >= ? AND ts < ? ORDER BY seq LIMIT ?`),
+    oldest: db.prepare<[], { seq: number; ts: number }>('SELECT seq, ts FROM entries ORDER BY seq LIMIT 1'),
+    oldestSizes: db.prepare<[], { seq: number; size: number }>('SELECT seq, size FROM entries ORDER BY seq'),
+    deleteUpTo: db.prepare<[number]>('DELETE FROM entries WHERE seq <= ?'),
+    deleteOne: db.prepare<[number], { size: number }>('DELETE FROM entries WHERE seq = ? RETURNING size'),
+    rangeTotals: db.prepare<[number, number], { n: number; b: number | null }>(
+      'SELECT count(*) AS n, sum(size) AS b FROM entries WHERE seq BETWEEN ? AND ?'),
+    deleteRange: db.prepare<[number, number]>('DELETE FROM entries WHERE seq BETWEEN ? AND ?'),
+    deleteAll: db.prepare<[]>('DELETE FROM entries'),
+    maxSeq: db.prepare<[], number | null>('SELECT max(seq) FROM entries').pluck(),
+    dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
+  };
+}
+
+type Statements = ReturnType<typeof prepareStatements>;
+
+function removeSorted(st: Statements, seqs: number[]): { n: number; b: number } {
+  let n = 0;
+  let b = 0;
+  let i = 0;
+  while (i < seqs.length) {
+    let j = i + 1;
+    while (j < seqs.length && seqs[j] === seqs[j - 1]! + 1) j += 1;
+    if (j - i >= RANGE_REMOVE_MIN) {
+      const lo = seqs[i]!;
+      const hi = seqs[j - 1]!;
+      const t = st.rangeTotals.get(lo, hi)!;
+      if (t.n > 0) {
+        st.deleteRange.run(lo, hi);
+        n += t.n;
+        b += t.b ?? 0;
+      }
+    } else {
+      for (let k = i; k < j; k += 1) {
+        const row = st.deleteOne.get(seqs[k]!);
+        if (row) {
+          n += 1;
+          b += row.size;
+        }
+      }
+    }
+    i = j;
+  }
+  return { n, b };
+}
+
+function toEntry(row: Row): JournalEntry {
+  return { seq: row.seq, ts: row.ts, topic: row.topic, qos: row.qos as Qos, retain: row.retain === 1, payload: row.payload };
+}
