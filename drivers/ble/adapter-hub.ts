@@ -33,8 +33,14 @@ export class AdapterHub {
 
   /** Resolves when BlueZ runs and the adapter exists and is powered; otherwise an 'adapter' DeviceError. */
   async ready(): Promise<void> {
-    const bus = await this.openBus();
-    if (!(await bus.adapterPowered())) {
+    let powered: boolean;
+    try {
+      powered = await (await this.openBus()).adapterPowered();
+    } catch (err) {
+      if (err instanceof DeviceError && err.code === 'adapter') throw err;
+      throw new DeviceError('adapter', `BlueZ did not answer for adapter ${this.adapter}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+    if (!powered) {
       throw new DeviceError('adapter', `adapter ${this.adapter} is powered off (bluetoothctl power on, or AutoEnable=true in /etc/bluetooth/main.conf)`);
     }
   }

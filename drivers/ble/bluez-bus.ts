@@ -69,6 +69,8 @@ export function explainBluezError(err: unknown, adapter: string): DeviceError {
 export class BluezBus extends EventEmitter {
   private owner: string | null = null;
   private isClosed = false;
+  /** Rejecters of calls in flight: dbus-next never settles them when the connection dies. */
+  private readonly pending = new Set<(err: Error) => void>();
   readonly adapterPath: string;
 
   private constructor(
@@ -109,14 +111,24 @@ export class BluezBus extends EventEmitter {
     if (this.isClosed) return;
     this.isClosed = true;
     this.bus.disconnect();
+    this.failPending();
     this.emit('closed', new Error('closed'));
   }
 
   async call(path: string, iface: string, member: string, signature = '', body: unknown[] = [], destination = 'org.bluez'): Promise<unknown[]> {
     if (this.isClosed) throw adapterError('D-Bus connection closed');
     const msg = new dbus.Message({ destination, path, interface: iface, member, signature, body });
-    const reply = await withTimeout(this.bus.call(msg), this.timeoutMs, `D-Bus ${iface}.${member}`);
-    return reply?.body ?? [];
+    let abandon: (err: Error) => void = () => undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      abandon = reject;
+    });
+    this.pending.add(abandon);
+    try {
+      const reply = await withTimeout(Promise.race([this.bus.call(msg), aborted]), this.timeoutMs, `D-Bus ${iface}.${member}`);
+      return reply?.body ?? [];
+    } finally {
+      this.pending.delete(abandon);
+    }
   }
 
   /** Powered state of the adapter; throws an explained 'adapter' DeviceError when it is missing. */
@@ -207,7 +219,14 @@ export class BluezBus extends EventEmitter {
     } catch {
       // already gone
     }
+    this.failPending();
     this.emit('closed', err);
+  }
+
+  private failPending(): void {
+    const lost = adapterError('D-Bus connection to BlueZ closed');
+    for (const reject of [...this.pending]) reject(lost);
+    this.pending.clear();
   }
 
   private onMessage(msg: Message): void {

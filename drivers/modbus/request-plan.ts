@@ -18,7 +18,10 @@ export interface CompiledPoint {
 }
 
 export interface PlanLimits {
-  /** Unused registers/bits a read may span between two points. */
+  /**
+   * Unused registers a read may span between two points. Coils and discrete inputs count in the
+   * same wire bytes: max_gap × 16 bits, since a gap costs bytes on the line, not items.
+   */
   maxGap: number;
   maxRegisters: number;
   maxBits: number;
@@ -48,7 +51,7 @@ function makeRequest(table: Table, points: CompiledPoint[]): ReadRequest {
 /**
  * Fewest reads per table: points sorted by address are swept once, and a point joins the current
  * read while the read stays within the size limit and the hole before the point is at most
- * maxGap. Overlapping points (bits of one register, duplicates) share a read. Closing a read
+ * maxGap (× 16 for bits). Overlapping points (bits of one register, duplicates) share a read. Closing a read
  * earlier than the limits force never lets the next read reach further, so the sweep needs no
  * search.
  */
@@ -56,13 +59,14 @@ export function planRequests(points: readonly CompiledPoint[], limits: PlanLimit
   const plan: ReadRequest[] = [];
   for (const table of TABLE_ORDER) {
     const limit = isBitTable(table) ? limits.maxBits : limits.maxRegisters;
+    const maxGap = isBitTable(table) ? limits.maxGap * 16 : limits.maxGap;
     const sorted = points.filter((p) => p.table === table).sort(byAddress);
     let group: CompiledPoint[] = [];
     let start = 0;
     let end = 0;
     for (const p of sorted) {
       const pEnd = p.address + p.size;
-      const fits = group.length > 0 && Math.max(end, pEnd) - start <= limit && p.address - end <= limits.maxGap;
+      const fits = group.length > 0 && Math.max(end, pEnd) - start <= limit && p.address - end <= maxGap;
       if (fits) {
         group.push(p);
         end = Math.max(end, pEnd);

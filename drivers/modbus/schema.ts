@@ -92,7 +92,7 @@ export const deviceSchema: JsonSchemaFragment = {
     timeout: duration('Response timeout per request, default 1s.'),
     max_gap: {
       type: 'integer', minimum: 0, maximum: 2000,
-      description: 'Unused registers/bits one read may span to save a request (0 = contiguous only). Default 10.',
+      description: 'Unused registers one read may span to save a request (0 = contiguous only; coils/discrete inputs: × 16 bits). Default 10.',
     },
     max_registers: { type: 'integer', minimum: 1, maximum: 125, description: 'Registers per read, default 125.' },
     max_bits: { type: 'integer', minimum: 1, maximum: 2000, description: 'Coils/inputs per read, default 2000.' },

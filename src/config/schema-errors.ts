@@ -57,12 +57,32 @@ function expected(type: unknown): string {
 
 /** `base` is the pointer of the validated object within the whole file ('' or '/devices/3'). */
 export function describeSchemaErrors(errors: readonly ErrorObject[], base: string): PathIssue[] {
-  const typeErrorAt = new Set(errors.filter((e) => e.keyword === 'type').map((e) => e.instancePath));
+  // A value of the wrong type gets one message naming every acceptable type (anyOf branches
+  // report one type error each), and nothing else: its enum or format cannot be judged.
+  // Except when anyOf/oneOf has a branch of the right type that failed on something else
+  // (e.g. a minimum): that failure is the useful message.
+  const specific = new Set(
+    errors.filter((e) => !['type', 'anyOf', 'oneOf'].includes(e.keyword)).map((e) => e.instancePath),
+  );
+  const branchy = new Set(errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf').map((e) => e.instancePath));
+  const relevant = errors.filter((e) => !(e.keyword === 'type' && branchy.has(e.instancePath) && specific.has(e.instancePath)));
+  const typesAt = new Map<string, unknown[]>();
+  for (const e of relevant) {
+    if (e.keyword !== 'type') continue;
+    const types = Array.isArray(e.params.type) ? (e.params.type as unknown[]) : [e.params.type];
+    typesAt.set(e.instancePath, [...(typesAt.get(e.instancePath) ?? []), ...types]);
+  }
   const issues: PathIssue[] = [];
-  for (const err of errors) {
+  const typeDone = new Set<string>();
+  for (const err of relevant) {
     const pointer = base + err.instancePath;
-    if (err.keyword !== 'type' && typeErrorAt.has(err.instancePath)) continue;
-    const issue = describeOne(err, pointer);
+    const types = typesAt.get(err.instancePath);
+    if (types && err.keyword !== 'type') continue;
+    // An anyOf/oneOf summary says less than the branch errors beside it.
+    if ((err.keyword === 'anyOf' || err.keyword === 'oneOf') && specific.has(err.instancePath)) continue;
+    if (types && typeDone.has(err.instancePath)) continue;
+    if (types) typeDone.add(err.instancePath);
+    const issue = describeOne(types ? { ...err, params: { type: [...new Set(types)] } } : err, pointer);
     if (issue) issues.push(issue);
   }
   return issues;
@@ -76,6 +96,9 @@ function describeOne(err: ErrorObject, pointer: string): PathIssue | undefined {
     case 'propertyNames':
       // Summaries of errors reported on their own.
       return undefined;
+    case 'anyOf':
+    case 'oneOf':
+      return { pointer, at: 'value', message: at(pointer, `${showValue(data)} does not fit any of the allowed forms`) };
     case 'additionalProperties': {
       const key = String(params.additionalProperty);
       const props = (err.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {};
@@ -94,7 +117,8 @@ function describeOne(err: ErrorObject, pointer: string): PathIssue | undefined {
         return { pointer, at: 'value', message: at(pointer, `${data} has no unit (use e.g. ${data}s or ${data}ms)`) };
       }
       let message = `expected ${expected(params.type)}, got ${showValue(data)}`;
-      if (params.type === 'string' && (typeof data === 'number' || typeof data === 'boolean')) {
+      const wantsText = Array.isArray(params.type) && params.type.length === 1 && params.type[0] === 'string';
+      if (wantsText && (typeof data === 'number' || typeof data === 'boolean')) {
         message += ` (put it in quotes: "${String(data)}")`;
       }
       return { pointer, at: 'value', message: at(pointer, message) };

@@ -100,7 +100,7 @@ class Walker {
       return null;
     }
     if (depth > MAX_DEPTH) {
-      this.issue(node, `values are nested more than ${MAX_DEPTH} levels deep`);
+      this.broken(node, pointer, `values are nested more than ${MAX_DEPTH} levels deep`);
       return null;
     }
     if (isAlias(node)) {
@@ -116,7 +116,8 @@ class Walker {
       return this.walk(target, pointer, keyName, depth + 1, true);
     }
     const anchored = node as Node;
-    if (anchored.anchor) this.anchors.set(anchored.anchor, anchored);
+    // Anchors count where they are written, not where an alias repeats them.
+    if (anchored.anchor && !viaAlias) this.anchors.set(anchored.anchor, anchored);
     this.active.add(anchored);
     try {
       if (isScalar(node)) return this.scalar(node, pointer, keyName);

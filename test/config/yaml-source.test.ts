@@ -35,6 +35,11 @@ describe('parseSource', () => {
     expect(source.issues).toEqual([]);
   });
 
+  it('resolves an alias to the anchor last written before it, not one repeated by another alias', () => {
+    const source = parseSource(lines('a: &outer { b: &x 1 }', 'c: &x 2', 'd: *outer', 'e: *x'), {});
+    expect(source.value).toEqual({ a: { b: 1 }, c: 2, d: { b: 1 }, e: 2 });
+  });
+
   it('stops alias bombs and cycles without hanging', () => {
     const bomb = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
     for (let i = 1; i < 9; i++) bomb.push(`a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(', ')}]`);

@@ -89,6 +89,11 @@ describe('planRequests', () => {
       want: [['input', 10, 16, ['s', 'u', 'f']]],
     },
     {
+      name: 'coil gaps count in wire bytes: max_gap 10 = 160 bits',
+      points: [pt('coil', 0, { name: 'a' }), pt('coil', 160, { name: 'b' }), pt('coil', 322, { name: 'c' })],
+      want: [['coil', 0, 161, ['a', 'b']], ['coil', 322, 1, ['c']]],
+    },
+    {
       name: 'coils use max_bits, not max_registers',
       points: [pt('coil', 0, { name: 'a' }), pt('coil', 1999, { name: 'b' })],
       limits: { maxGap: 2000 },
