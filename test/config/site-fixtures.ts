@@ -36,7 +36,13 @@ export const busDriver: DriverFactory<BusDevice> = {
     properties: { port: { type: 'string', minLength: 1 }, baud: { type: 'integer', minimum: 1 } },
     required: ['port'],
   },
-  pointSchema: { properties: { register: { type: 'integer', minimum: 0 } }, required: ['register'] },
+  pointSchema: {
+    properties: {
+      register: { type: 'integer', minimum: 0 },
+      field: { anyOf: [{ type: 'string', minLength: 1 }, { type: 'integer', minimum: 0 }] },
+    },
+    required: ['register'],
+  },
   polled: () => true,
   check: (device) =>
     device.points.flatMap((p, i) => (p.register === 13 ? [{ path: ['points', i, 'register'], message: 'register 13 is unlucky' }] : [])),

@@ -145,6 +145,15 @@ describe('validateSiteText positions', () => {
     expect(problems(sim)).toEqual(['site.yaml:9:9: devices[0].points[0]: a constant signal needs a value']);
   });
 
+  it('words anyOf errors by the branch that fits the type', () => {
+    const text = lines('site: s', 'mqtt: { url: "mqtt://h" }', 'devices:', '  - name: m1', '    driver: bus', '    port: /dev/ttyS0', '    points:',
+      '      - { name: a, register: 1, field: true }', '      - { name: b, register: 1, field: -1 }');
+    expect(problems(text)).toEqual([
+      'site.yaml:8:41: devices[0].points[0].field: expected text or a whole number, got true',
+      'site.yaml:9:41: devices[0].points[1].field: -1 is below the minimum 0',
+    ]);
+  });
+
   it('reports an unknown driver with a suggestion', () => {
     const text = BASE.replace('driver: sim', 'driver: simm');
     expect(problems(text)).toEqual(["site.yaml:7:13: devices[0].driver: unknown driver 'simm' (did you mean 'sim'?) (known drivers: sim, bus)"]);

@@ -167,10 +167,10 @@ describe('BLE GATT devices', () => {
     await expect(driver.poll!()).rejects.toBeInstanceOf(DeviceError);
     await expect(driver.write!('setpoint', 1)).rejects.toThrow(/not connected/);
 
-    await waitFor('notifications after the reconnect', () => device.characteristic(PACKED).notifying);
+    await waitFor('the reconnect', () => ctx.recoveries === 2);
+    expect(device.characteristic(PACKED).notifying).toBe(true);
     expect(ctx.errorsOf('connect')).toHaveLength(2);
     expect(bluez.stats.connectCalls).toBe(4);
-    expect(ctx.recoveries).toBe(2);
     const before = ctx.valuesOf('probe').length;
     device.characteristic(PACKED).notify(Buffer.from('64003c', 'hex'));
     await waitFor('a notification on the new link', () => ctx.valuesOf('probe').length > before && ctx.valuesOf('probe').at(-1) === 100);

@@ -41,11 +41,12 @@ export async function startPrivateBus(timeoutMs = 5000): Promise<PrivateBus> {
   const configPath = join(dir, 'bus.conf');
   await writeFile(configPath, busConfig(socketPath));
 
-  const child: ChildProcess = spawn(
-    'dbus-daemon',
-    [`--config-file=${configPath}`, `--address=unix:path=${socketPath}`, '--nofork', '--print-address=1'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  // The daemon runs under a watchdog shell that kills it when its stdin closes: that happens on
+  // stop(), and also when the test worker dies without running any cleanup (killed on timeout).
+  const daemon = `dbus-daemon --config-file='${configPath}' --address='unix:path=${socketPath}' --nofork --print-address=1`;
+  const child: ChildProcess = spawn('sh', ['-c', `${daemon} & pid=$!; trap 'kill $pid 2>/dev/null' EXIT; cat >/dev/null; kill $pid; wait $pid`], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   const killOnExit = (): void => {
     child.kill('SIGKILL');
   };
@@ -100,7 +101,7 @@ export async function startPrivateBus(timeoutMs = 5000): Promise<PrivateBus> {
       process.removeListener('exit', killOnExit);
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-        child.kill('SIGTERM');
+        child.stdin?.end();
         const timer = setTimeout(() => child.kill('SIGKILL'), 2000);
         await exited;
         clearTimeout(timer);
