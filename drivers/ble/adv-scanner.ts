@@ -2,11 +2,11 @@
 // the device's ManufacturerData / ServiceData whenever BlueZ reports them and emit the configured
 // fields. Only the configured address is routed here; a measurement seen before (same Ruuvi
 // measurement sequence or BTHome packet id) is not emitted again.
-import { Backoff, DeviceError, FieldgateError, parseDuration, type DriverContext, type Reading } from '../../src/driver-api/index.js';
+import { Backoff, DeviceError, FieldgateError, type DriverContext, type Reading } from '../../src/driver-api/index.js';
 import type { AdapterHub } from './adapter-hub.js';
 import { ADVERTISEMENT_FORMATS } from './advertisement.js';
 import type { DeviceUpdate } from './bluez-bus.js';
-import { DEFAULTS, adapterOf, devicePath, normalizeAddress, type AdvertisementFormat, type BleDeviceConfig } from './config.js';
+import { adapterOf, devicePath, normalizeAddress, reconnectOptions, type AdvertisementFormat, type BleDeviceConfig } from './config.js';
 import type { DecodedAdvertisement } from './decoded-advertisement.js';
 import { Sleeper } from './timing.js';
 
@@ -31,10 +31,7 @@ export class AdvertisementScanner {
     this.format = device.advertisement ?? 'ruuvi';
     this.address = normalizeAddress(device.address);
     this.path = devicePath(adapterOf(device), device.address);
-    this.backoff = new Backoff({
-      initialMs: parseDuration(device.reconnect_initial ?? DEFAULTS.reconnect_initial),
-      maxMs: parseDuration(device.reconnect_max ?? DEFAULTS.reconnect_max),
-    });
+    this.backoff = new Backoff(reconnectOptions(device));
   }
 
   start(): void {

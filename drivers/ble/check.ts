@@ -14,20 +14,25 @@ import {
 import { typeSize } from './value-codec.js';
 
 const GATT_ONLY_KEYS = ['service', 'characteristic', 'mode', 'type', 'byte_offset', 'write_mode'] as const;
-const DURATION_KEYS = ['connect_timeout', 'timeout', 'reconnect_initial', 'reconnect_max'] as const;
+
 
 export function checkDevice(device: BleDeviceConfig): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   if (!isValidAddress(device.address)) {
     issues.push({ path: ['address'], message: `"${String(device.address)}" is not a Bluetooth address (expected e.g. C4:7C:8D:6A:12:34)` });
   }
-  for (const key of DURATION_KEYS) {
-    const value = device[key];
+  const durations: [(string | number)[], string | undefined][] = [
+    [['connect_timeout'], device.connect_timeout],
+    [['timeout'], device.timeout],
+    [['reconnect', 'initial'], device.reconnect?.initial],
+    [['reconnect', 'max'], device.reconnect?.max],
+  ];
+  for (const [path, value] of durations) {
     if (value === undefined) continue;
     try {
-      if (parseDuration(value) <= 0) issues.push({ path: [key], message: `${key} must be longer than 0` });
+      if (parseDuration(value) <= 0) issues.push({ path, message: `${path.join('.')} must be longer than 0` });
     } catch (err) {
-      issues.push({ path: [key], message: err instanceof Error ? err.message : String(err) });
+      issues.push({ path, message: err instanceof Error ? err.message : String(err) });
     }
   }
   if (isGattDevice(device)) checkGattPoints(device, issues);

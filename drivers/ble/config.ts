@@ -1,6 +1,6 @@
 // Site-file shape of BLE devices and the small normalisations every other module relies on
 // (addresses upper-case with colons, UUIDs as BlueZ reports them: lower-case 128-bit).
-import type { DeviceConfigBase, PointConfigBase } from '../../src/driver-api/index.js';
+import { parseDuration, type DeviceConfigBase, type PointConfigBase } from '../../src/driver-api/index.js';
 import { VALUE_TYPES, type ValueType } from './value-codec.js';
 
 export type PointMode = 'read' | 'notify';
@@ -30,9 +30,8 @@ export interface BleDeviceConfig extends DeviceConfigBase {
   connect_timeout?: string;
   /** One read or write, default 10s. */
   timeout?: string;
-  /** First reconnect delay, default 1s; doubles (with jitter) up to reconnect_max. */
-  reconnect_initial?: string;
-  reconnect_max?: string;
+  /** Retry delays after a failure: the first (default 1s), doubling with jitter up to max (default 60s). */
+  reconnect?: { initial?: string; max?: string };
   points: BlePointConfig[];
 }
 
@@ -40,8 +39,7 @@ export const DEFAULT_ADAPTER = 'hci0';
 export const DEFAULTS = {
   connect_timeout: '20s',
   timeout: '10s',
-  reconnect_initial: '1s',
-  reconnect_max: '60s',
+  reconnect: { initial: '1s', max: '60s' },
 } as const;
 
 export const ADDRESS_PATTERN = '^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$';
@@ -89,6 +87,14 @@ export function devicePath(adapter: string, address: string): string {
 
 export function isGattDevice(device: BleDeviceConfig): boolean {
   return device.advertisement === undefined;
+}
+
+/** Backoff settings of a device, defaults filled in. */
+export function reconnectOptions(device: BleDeviceConfig): { initialMs: number; maxMs: number } {
+  return {
+    initialMs: parseDuration(device.reconnect?.initial ?? DEFAULTS.reconnect.initial),
+    maxMs: parseDuration(device.reconnect?.max ?? DEFAULTS.reconnect.max),
+  };
 }
 
 export function isValueType(type: unknown): type is ValueType {

@@ -13,7 +13,7 @@ import {
 } from '../../src/driver-api/index.js';
 import type { AdapterHub } from './adapter-hub.js';
 import { dbusErrorName } from './bluez-bus.js';
-import { DEFAULTS, adapterOf, devicePath, normalizeAddress, shortUuid, type BleDeviceConfig } from './config.js';
+import { DEFAULTS, adapterOf, devicePath, normalizeAddress, reconnectOptions, shortUuid, type BleDeviceConfig } from './config.js';
 import { badReading, compileGattPlan, readingsFromValue, type CharacteristicGroup, type GattPlan } from './gatt-plan.js';
 import { GattSession, type NodeBleCharacteristic, type NodeBleDevice } from './gatt-session.js';
 import { Sleeper, withTimeout } from './timing.js';
@@ -92,10 +92,7 @@ export class GattLink {
     this.path = devicePath(adapterOf(device), device.address);
     this.connectTimeoutMs = parseDuration(device.connect_timeout ?? DEFAULTS.connect_timeout);
     this.timeoutMs = parseDuration(device.timeout ?? DEFAULTS.timeout);
-    this.backoff = new Backoff({
-      initialMs: parseDuration(device.reconnect_initial ?? DEFAULTS.reconnect_initial),
-      maxMs: parseDuration(device.reconnect_max ?? DEFAULTS.reconnect_max),
-    });
+    this.backoff = new Backoff(reconnectOptions(device));
   }
 
   get connected(): boolean {

@@ -15,7 +15,7 @@ import { VALUE_TYPES } from './value-codec.js';
 
 export type { BleDeviceConfig, BlePointConfig } from './config.js';
 
-const DURATION = { type: 'string', pattern: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$' };
+const duration = (description: string): object => ({ type: 'string', format: 'duration', description });
 
 export const bleDriver: DriverFactory<BleDeviceConfig> = {
   type: 'ble',
@@ -28,10 +28,14 @@ export const bleDriver: DriverFactory<BleDeviceConfig> = {
         enum: ['ruuvi', 'bthome'],
         description: 'Listen to advertisements in this format instead of connecting (ruuvi: data format 5, bthome: v2 unencrypted).',
       },
-      connect_timeout: { ...DURATION, description: 'GATT: connect plus service discovery, default 20s.' },
-      timeout: { ...DURATION, description: 'GATT: one read or write, default 10s.' },
-      reconnect_initial: { ...DURATION, description: 'First retry delay after a failure, default 1s.' },
-      reconnect_max: { ...DURATION, description: 'Longest retry delay, default 60s.' },
+      connect_timeout: duration('GATT: connect plus service discovery, default 20s.'),
+      timeout: duration('GATT: one read or write, default 10s.'),
+      reconnect: {
+        type: 'object',
+        description: 'Retry backoff after a failure or link loss: first delay and cap (defaults 1s and 60s).',
+        properties: { initial: duration('First delay.'), max: duration('Cap.') },
+        additionalProperties: false,
+      },
     },
     required: ['address'],
   },

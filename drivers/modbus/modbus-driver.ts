@@ -24,6 +24,12 @@ export const defaultConnector: Connector = (device) =>
 export const busKey = (link: RtuLink) => `modbus-rtu:${link.port}`;
 
 const TCP_RECYCLE_AFTER_TIMEOUTS = 3;
+/**
+ * Splits are kept, but once an hour the compiled plan gets another chance: a device that refused
+ * reads only while it booted gets its efficient plan back; a truly bad address costs one short
+ * rediscovery (about 2·log2(points) requests) per hour.
+ */
+export const REPLAN_AFTER_MS = 3_600_000;
 
 interface PollState {
   readings: Map<number, Reading>;
@@ -44,6 +50,7 @@ export class ModbusDriver implements Driver {
   /** Single-cluster reads the device refuses (bad addresses), reported once, then only marked bad. */
   private readonly refused = new Set<string>();
   private faulted = false;
+  private planSince = 0;
   private readonly settings: JobSettings;
 
   constructor(
@@ -90,6 +97,12 @@ export class ModbusDriver implements Driver {
 
   async poll(): Promise<Reading[]> {
     const line = this.requireLine();
+    const now = this.ctx.clock.now();
+    if (this.plan !== this.device.plan && now - this.planSince >= REPLAN_AFTER_MS) {
+      this.ctx.logger.debug('modbus: retrying the compiled read plan');
+      this.plan = this.device.plan;
+    }
+    if (this.plan === this.device.plan) this.planSince = now;
     const state: PollState = { readings: new Map(), plan: [], answered: 0, failures: [], reported: 0 };
     for (const request of this.plan) {
       if (state.aborted) {

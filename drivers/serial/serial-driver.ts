@@ -10,7 +10,7 @@
 // Lines that arrive outside a poll are dropped.
 import {
   CommandError, DeviceError,
-  type BackoffOptions, type Driver, type DriverContext, type Reading, type Scalar,
+  type Driver, type DriverContext, type Reading, type Scalar,
 } from '../../src/driver-api/index.js';
 import { decodeEscapes } from './escapes.js';
 import { renderCommand } from './command-template.js';
@@ -21,12 +21,11 @@ import {
   type Decoded, type LineParser, type PointSpec,
 } from './line-parser.js';
 import { SERIAL_DEFAULTS, resolveSettings, type SerialDeviceConfig, type SerialSettings } from './serial-config.js';
-import { SerialLink, type PortOpener } from './serial-link.js';
+import { SerialLink, type LinkOptions, type PortOpener } from './serial-link.js';
 
-/** Test seams: a mock port and a fast reconnect. */
-export interface SerialDriverOptions {
+/** Test seams: a mock port, a fast reconnect, the device path check. */
+export interface SerialDriverOptions extends LinkOptions {
   opener?: PortOpener;
-  backoff?: BackoffOptions;
 }
 
 interface PendingReply {
@@ -76,7 +75,7 @@ export class SerialDriver implements Driver {
       ctx,
       { data: (chunk) => this.onData(chunk), opened: () => this.onOpened() },
       options.opener,
-      options.backoff,
+      options,
     );
   }
 

@@ -2,6 +2,12 @@
 // unplugged, socat gone), is reported once per outage and reopened with jittered backoff, forever;
 // when it comes back, data flows to the same handler as before and the device is reported
 // recovered. Opening never uses SerialPort.list(): it needs udev and crashes where udev is absent.
+//
+// A vanished port is noticed two ways. serialport emits 'close' with err.disconnected when a read
+// fails; but a hung-up tty reads 0 bytes, which serialport 13 retries in a loop without ever
+// reporting (measured: about a third of socat unplugs, each burning a core's third). So the link
+// also checks every second that the device path still leads to the node it opened.
+import { stat } from 'node:fs/promises';
 import { SerialPort } from 'serialport';
 import { Backoff, DeviceError, type BackoffOptions, type DriverContext } from '../../src/driver-api/index.js';
 import type { SerialSettings } from './serial-config.js';
@@ -39,6 +45,14 @@ export interface LinkHandlers {
 }
 
 const CLOSE_GRACE_MS = 2000;
+const WATCH_MS = 1000;
+
+/** Test seams besides the port opener. */
+export interface LinkOptions {
+  backoff?: BackoffOptions;
+  /** How often the device path is checked while the port is open; 0 turns the check off (mock ports). */
+  watchMs?: number;
+}
 
 export type LinkState = 'idle' | 'opening' | 'open' | 'waiting' | 'stopped';
 
@@ -51,15 +65,18 @@ export class SerialLink {
   private down = false;
   /** Writes in flight, failed at once when the port goes away (a drain would wait for ever). */
   private readonly inFlight = new Set<(err: Error) => void>();
+  private watchTimer: NodeJS.Timeout | undefined;
+  private readonly watchMs: number;
 
   constructor(
     private readonly settings: SerialSettings,
     private readonly ctx: DriverContext,
     private readonly handlers: LinkHandlers,
     private readonly opener: PortOpener = openSerialPort,
-    backoff: BackoffOptions = {},
+    options: LinkOptions = {},
   ) {
-    this.backoff = new Backoff({ initialMs: 1000, maxMs: 30_000, ...backoff });
+    this.backoff = new Backoff({ initialMs: 1000, maxMs: 30_000, ...options.backoff });
+    this.watchMs = options.watchMs ?? WATCH_MS;
   }
 
   get isOpen(): boolean {
@@ -80,6 +97,7 @@ export class SerialLink {
     this.state = 'stopped';
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+    this.unwatch();
     this.abortWrites('the driver is stopping');
     const port = this.port;
     this.port = undefined;
@@ -160,6 +178,7 @@ export class SerialLink {
     port.on('close', (err) => this.lost(port, err ?? new Error('port closed')));
     // A read of zero bytes ends the stream without a close; the port is unusable then too.
     port.on('end', () => this.lost(port, new Error('end of stream')));
+    this.watch(port);
     this.ctx.logger.info({ port: this.settings.path }, 'serial port open');
     if (this.down) {
       this.down = false;
@@ -171,11 +190,38 @@ export class SerialLink {
   private lost(port: PortLike, err: Error): void {
     if (port !== this.port || this.state === 'stopped') return;
     this.port = undefined;
+    this.unwatch();
     port.removeAllListeners();
     port.on('error', () => undefined);
     if (port.isOpen) port.close();
     this.abortWrites(`port lost (${err.message})`);
     this.failed(err);
+  }
+
+  private watch(port: PortLike): void {
+    if (this.watchMs <= 0) return;
+    const path = this.settings.path;
+    let identity: string | undefined;
+    const check = async (): Promise<void> => {
+      let now: string;
+      try {
+        const st = await stat(path);
+        now = `${st.dev}:${st.ino}:${st.rdev}`;
+      } catch (err) {
+        return this.lost(port, new Error(`device path gone (${message(err)})`));
+      }
+      identity ??= now;
+      if (now !== identity) return this.lost(port, new Error('device path now leads to another device'));
+      if (!port.isOpen) this.lost(port, new Error('port closed'));
+    };
+    void check();
+    this.watchTimer = setInterval(() => void check(), this.watchMs);
+    this.watchTimer.unref();
+  }
+
+  private unwatch(): void {
+    if (this.watchTimer) clearInterval(this.watchTimer);
+    this.watchTimer = undefined;
   }
 
   private failed(err: unknown): void {

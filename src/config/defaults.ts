@@ -1,5 +1,6 @@
 // Every default of the site file, in one place. The JSON Schema shows them to editors
 // (site-schema.ts), docs/configuration.md lists them, and applyDefaults() fills them in.
+import fs from 'node:fs';
 import path from 'node:path';
 import { compileTemplate } from '../mapping/template.js';
 import type { DeviceConfigBase, PointConfigBase } from '../driver-api/index.js';
@@ -42,10 +43,16 @@ export interface DefaultsContext {
 }
 
 /** Where the buffer lives when `buffer.path` is not given. */
+/** StateDirectory=fieldgate of the systemd unit. */
+export const SERVICE_STATE_DIR = '/var/lib/fieldgate';
+
 export function defaultBufferPath(ctx: Pick<DefaultsContext, 'dir' | 'env'>): string {
   // systemd may list several directories (StateDirectory=a b → "…/a:…/b"); the first is ours.
   const stateDir = ctx.env.STATE_DIRECTORY?.split(':')[0];
   if (stateDir) return path.join(stateDir, SITE_DEFAULTS.buffer.file_name);
+  // An operator running `fieldgate buffer stats` from a shell has no $STATE_DIRECTORY; where the
+  // install script created the service's state directory, that is where the buffer lives.
+  if (fs.existsSync(SERVICE_STATE_DIR)) return path.join(SERVICE_STATE_DIR, SITE_DEFAULTS.buffer.file_name);
   return path.resolve(ctx.dir, SITE_DEFAULTS.buffer.fallback_path);
 }
 

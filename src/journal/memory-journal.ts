@@ -21,8 +21,8 @@ interface Stored {
   size: number;
 }
 
-/** Capacity measure shared by both journals: payload bytes plus the topic's UTF-8 bytes. */
-export function entrySize(topic: string, payload: Buffer): number {
+/** The capacity measure: payload bytes plus the topic's UTF-8 bytes. */
+function entrySize(topic: string, payload: Buffer): number {
   return payload.length + Buffer.byteLength(topic);
 }
 

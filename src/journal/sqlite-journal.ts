@@ -43,8 +43,9 @@
 //     export is a rare operator command and scans by seq filtering on ts (rows are nearly in ts
 //     order, but not strictly: clocks jump and devices report late), which keeps appends lean.
 //     export pages by seq, so it yields in journal order and never holds the connection busy.
-//   ~160 bytes on disk per 120-byte entry; the WAL is reused after checkpoints and trimmed to
-//   16 MiB (journal_size_limit).
+//   A row costs its topic + payload plus ~30-40 bytes on disk (measured: ~180 bytes for a
+//   ~150-byte entry). The WAL is reused after checkpoints and trimmed to 16 MiB
+//   (journal_size_limit).
 import fs from 'node:fs';
 import type { Logger } from 'pino';
 import type { Clock } from '../driver-api/index.js';

@@ -67,6 +67,7 @@ const COLS = 'seq, ts, topic, qos, retain, payload';
 /** Opens (creating directory and file if needed) and migrates the journal database. */
 export function openDatabase(file: string, synchronous: 'normal' | 'full', maxPageCount?: number): BetterSqlite3.Database {
   fs.mkdirSync(path.dirname(file), { recursive: true });
+  // `timeout` is SQLite's busy_timeout: wait this long for another connection's lock (the CLI).
   const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
   try {
     // Must precede the WAL switch: that writes page 1, after which auto_vacuum is fixed until a

@@ -149,8 +149,8 @@ describe('validateSiteText positions', () => {
     const text = lines('site: s', 'mqtt: { url: "mqtt://h" }', 'devices:', '  - name: m1', '    driver: bus', '    port: /dev/ttyS0', '    points:',
       '      - { name: a, register: 1, field: true }', '      - { name: b, register: 1, field: -1 }');
     expect(problems(text)).toEqual([
-      'site.yaml:8:41: devices[0].points[0].field: expected text or a whole number, got true',
-      'site.yaml:9:41: devices[0].points[1].field: -1 is below the minimum 0',
+      'site.yaml:8:40: devices[0].points[0].field: expected text or a whole number, got true',
+      'site.yaml:9:40: devices[0].points[1].field: -1 is below the minimum 0',
     ]);
   });
 

@@ -11,7 +11,7 @@ const RUUVI = 0x0499;
 const BTHOME = '0000fcd2-0000-1000-8000-00805f9b34fb';
 const TAG = 'D1:22:33:44:55:66';
 const OTHER_TAG = 'D1:22:33:44:55:77';
-const FAST = { reconnect_initial: '50ms', reconnect_max: '200ms' };
+const FAST = { reconnect: { initial: '50ms', max: '200ms' } };
 
 /** The spec's "valid data" vector with another measurement sequence number. */
 function ruuviPayload(sequence: number, temperatureRaw = 0x12fc): Buffer {
@@ -186,6 +186,20 @@ describe('BLE without BlueZ or adapter', () => {
     fake.addAdapter('hci0');
     fake.addDevice({ address: TAG, manufacturerData: { [RUUVI]: ruuviPayload(2) } });
     await waitFor('advertisements again', () => scan.valuesOf('temperature').length === 2);
+  });
+
+  it('waits for a powered-off adapter to be powered on', async () => {
+    fake = await FakeBluez.start(bus.address);
+    fake.addAdapter('hci0', { powered: false });
+    fake.addDevice({ address: TAG, manufacturerData: { [RUUVI]: ruuviPayload(1) } });
+    const { ctx } = await startDriver(fridgeTag({ reconnect: { initial: '5s', max: '5s' } }));
+    await waitFor('the report', () => ctx.errorsOf('adapter').length === 1);
+    expect(ctx.errorsOf('adapter')[0]?.message).toMatch(/adapter hci0 is powered off/);
+    // Powering on wakes the waiting device at once instead of after its 5 s backoff.
+    const t0 = Date.now();
+    fake.setPowered('hci0', true);
+    await waitFor('the advertisement', () => ctx.valuesOf('temperature').length === 1);
+    expect(Date.now() - t0).toBeLessThan(2000);
   });
 
   it('reports BlueZ missing from the bus without failing start', async () => {

@@ -38,6 +38,10 @@ describe('bleDriver.check', () => {
   it('rejects malformed addresses and durations', () => {
     expect(messages(gattDevice({ address: 'C4:7C:8D:6A:12' }))).toEqual([expect.stringMatching(/^address: .*not a Bluetooth address/)]);
     expect(messages(gattDevice({ connect_timeout: 'soon' }))[0]).toMatch(/^connect_timeout: invalid duration/);
+    expect(messages(gattDevice({ reconnect: { initial: '0s', max: 'later' } }))).toEqual([
+      'reconnect.initial: reconnect.initial must be longer than 0',
+      expect.stringMatching(/^reconnect.max: invalid duration "later"/),
+    ]);
   });
 
   it('needs service, characteristic, mode and type on GATT points', () => {

@@ -2,6 +2,7 @@
 // writes, link loss and reconnection, serialised connects, and the bus connections it leaves.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import dbus from 'dbus-next';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CommandError, DeviceError, type Driver } from '../../../src/driver-api/index.js';
 import { bleDriver, type BleDeviceConfig } from '../../../drivers/ble/index.js';
 import { FakeBluez, type FakeDeviceSpec } from './fake-bluez/fake-bluez.js';
@@ -14,7 +15,7 @@ const CUSTOM = '0000fff0-0000-1000-8000-00805f9b34fb';
 const SETPOINT = '0000fff1-0000-1000-8000-00805f9b34fb';
 const PACKED = '0000fff2-0000-1000-8000-00805f9b34fb';
 const ADDRESS = 'C4:7C:8D:6A:12:34';
-const FAST = { reconnect_initial: '50ms', reconnect_max: '200ms', connect_timeout: '3s', timeout: '2s' };
+const FAST = { reconnect: { initial: '50ms', max: '200ms' }, connect_timeout: '3s', timeout: '2s' };
 
 function sensorSpec(address = ADDRESS): FakeDeviceSpec {
   return {
@@ -235,16 +236,29 @@ describe('BLE GATT devices', () => {
     const device = bluez.addDevice(sensorSpec());
     const probe = dbus.sessionBus({ busAddress: bus.address });
     const dbusIface = (await probe.getProxyObject('org.freedesktop.DBus', '/org/freedesktop/DBus')).getInterface('org.freedesktop.DBus');
-    const connections = async (): Promise<number> => ((await dbusIface['ListNames']!()) as string[]).filter((n) => n.startsWith(':')).length;
+    const stats = (await probe.getProxyObject('org.freedesktop.DBus', '/org/freedesktop/DBus')).getInterface('org.freedesktop.DBus.Debug.Stats');
+    const connections = async (): Promise<string[]> => ((await dbusIface['ListNames']!()) as string[]).filter((n) => n.startsWith(':'));
+    /** Match rules the bus daemon holds for all connections together. */
+    const matchRules = async (): Promise<number> => {
+      let total = 0;
+      for (const name of await connections()) {
+        const s = (await stats['GetConnectionStats']!(name).catch(() => undefined)) as Record<string, { value: number }> | undefined;
+        total += s?.['MatchRules']?.value ?? 0;
+      }
+      return total;
+    };
     try {
       const { driver, ctx } = await startDriver(coldRoom());
       await connected(driver);
-      const baseline = await connections();
+      await sleep(100);
+      const baseline = { connections: (await connections()).length, rules: await matchRules() };
       for (let i = 1; i <= 3; i++) {
         device.dropLink();
         await waitFor(`reconnect ${i}`, () => ctx.recoveries === i + 1);
       }
-      await waitFor('the old sessions to be gone', async () => (await connections()) === baseline);
+      await waitFor('the old sessions to be gone', async () => (await connections()).length === baseline.connections);
+      await sleep(100);
+      expect(await matchRules()).toBe(baseline.rules);
     } finally {
       probe.disconnect();
     }

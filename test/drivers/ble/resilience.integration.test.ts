@@ -9,7 +9,7 @@ import { RecordingContext, TinySharedResources, waitFor } from './fake-context.j
 
 const ADDRESS = 'C4:7C:8D:6A:12:34';
 const TAG = 'D1:22:33:44:55:66';
-const FAST = { reconnect_initial: '50ms', reconnect_max: '200ms', connect_timeout: '2s', timeout: '1s' };
+const FAST = { reconnect: { initial: '50ms', max: '200ms' }, connect_timeout: '2s', timeout: '1s' };
 const SPEC: FakeDeviceSpec = {
   address: ADDRESS,
   services: [{ uuid: '0000181a-0000-1000-8000-00805f9b34fb', characteristics: [{ uuid: '00002a6e-0000-1000-8000-00805f9b34fb', value: Buffer.from([0x7e, 0x09]), flags: ['read', 'notify'] }] }],

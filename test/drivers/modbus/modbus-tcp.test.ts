@@ -3,7 +3,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { modbusDriver, type ModbusDeviceConfig } from '../../../drivers/modbus/index.js';
-import type { ModbusDriver } from '../../../drivers/modbus/modbus-driver.js';
+import { REPLAN_AFTER_MS, type ModbusDriver } from '../../../drivers/modbus/modbus-driver.js';
 import { meterDemoDevice, startModbusMeterSim, type MeterSim } from '../../../src/demo/modbus-meter-sim.js';
 import { CommandError, DeviceError, type Driver } from '../../../src/driver-api/index.js';
 import { freePort } from '../../integration/harness/free-port.js';
@@ -88,6 +88,8 @@ describe('Modbus TCP against the demo meter (modbus-serial ServerTCP)', () => {
       ],
     };
     const { d, rec } = driver(device);
+    let t = Date.now();
+    rec.ctx.clock = { now: () => t };
     await d.start();
     expect(d.currentPlan.map((r) => [r.start, r.count])).toEqual([[0, 48]]);
     const readings = byName(await d.poll());
@@ -105,6 +107,14 @@ describe('Modbus TCP against the demo meter (modbus-serial ServerTCP)', () => {
     expect(d.currentPlan.map((r) => [r.start, r.count])).toEqual(plan);
     expect(again.bogus!.quality).toBe('bad');
     expect(again.voltage_l1!.quality).toBe('good');
+    expect(rec.errors).toHaveLength(1);
+    // An hour later the compiled plan is tried again, and split the same way; nothing re-reported.
+    const kept = d.currentPlan;
+    t += REPLAN_AFTER_MS;
+    const later = byName(await d.poll());
+    expect(later.model!.quality).toBe('good');
+    expect(d.currentPlan.map((r) => [r.start, r.count])).toEqual(plan);
+    expect(d.currentPlan.filter((r, i) => r !== kept[i]).length).toBeGreaterThan(0); // re-split, not kept
     expect(rec.errors).toHaveLength(1);
   });
 

@@ -187,7 +187,7 @@ describe('formatPlan', () => {
     expect(unusedCount(reads[1]!)).toBe(8);
     const text = formatPlan('meter: modbus tcp 10.0.0.5:502 unit 1', reads, LIMITS, points.length);
     expect(text).toContain('3 reads per poll for 4 points');
-    expect(text).toMatch(/#1 holding\s+FC03\s+1\.\.1\s+1 regs/);
+    expect(text).toMatch(/#1 holding\s+FC03\s+1\.\.1\s+1 reg\n/);
     expect(text).toMatch(/#2 input\s+FC04\s+0\.\.11\s+12 regs \(8 unused\)/);
     expect(text).toContain('voltage_l1@0 float32 CDAB');
     expect(text).toContain('alarm@1 bit 1');

@@ -48,7 +48,7 @@ function rig(extra: Partial<SerialDeviceConfig>, options: { createPort?: boolean
     ...extra,
   };
   const ctx = fakeContext('weather', options.now);
-  const driver = new SerialDriver(device, ctx, { opener, backoff: { initialMs: 40, maxMs: 80 } });
+  const driver = new SerialDriver(device, ctx, { opener, backoff: { initialMs: 40, maxMs: 80 }, watchMs: 0 });
   drivers.push(driver);
   const port = (): SerialPortMock => opened[opened.length - 1]!;
   return {

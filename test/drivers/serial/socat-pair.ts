@@ -1,7 +1,7 @@
 // A virtual serial cable: socat joins two ptys and links them as DIR/ttyA and DIR/ttyB. Killing
 // socat is an unplug; starting it again with the same links is a replug.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { SerialPort } from 'serialport';
 
@@ -21,6 +21,10 @@ export class SocatPair {
   }
 
   async start(): Promise<void> {
+    // A stale link may point at a pts number the kernel hands to the new pair's other end; a
+    // driver retrying in that moment would open the wrong side.
+    rmSync(this.deviceEnd, { force: true });
+    rmSync(this.driverEnd, { force: true });
     const proc = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${this.deviceEnd}`, `pty,raw,echo=0,link=${this.driverEnd}`], {
       stdio: ['ignore', 'ignore', 'ignore'],
     });

@@ -44,11 +44,11 @@ export async function startPrivateBus(timeoutMs = 5000): Promise<PrivateBus> {
   // The daemon runs under a watchdog shell that kills it when its stdin closes: that happens on
   // stop(), and also when the test worker dies without running any cleanup (killed on timeout).
   const daemon = `dbus-daemon --config-file='${configPath}' --address='unix:path=${socketPath}' --nofork --print-address=1`;
-  const child: ChildProcess = spawn('sh', ['-c', `${daemon} & pid=$!; trap 'kill $pid 2>/dev/null' EXIT; cat >/dev/null; kill $pid; wait $pid`], {
+  const child: ChildProcess = spawn('sh', ['-c', `${daemon} & pid=$!; trap 'kill $pid 2>/dev/null' EXIT HUP INT TERM; cat >/dev/null; kill $pid; wait $pid`], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   const killOnExit = (): void => {
-    child.kill('SIGKILL');
+    child.stdin?.destroy();
   };
   process.once('exit', killOnExit);
 
@@ -62,7 +62,7 @@ export async function startPrivateBus(timeoutMs = 5000): Promise<PrivateBus> {
     const timer = setTimeout(() => fail(new Error(`dbus-daemon printed no address within ${timeoutMs} ms: ${stderr}`)), timeoutMs);
     const fail = (err: Error): void => {
       clearTimeout(timer);
-      child.kill('SIGKILL');
+      child.kill('SIGTERM');
       reject(err);
     };
     child.once('error', fail);
@@ -102,7 +102,7 @@ export async function startPrivateBus(timeoutMs = 5000): Promise<PrivateBus> {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
         child.stdin?.end();
-        const timer = setTimeout(() => child.kill('SIGKILL'), 2000);
+        const timer = setTimeout(() => child.kill('SIGTERM'), 2000);
         await exited;
         clearTimeout(timer);
       }
