@@ -118,6 +118,8 @@ async function main(): Promise<void> {
       ` holding ${planned.points.filter((p) => p.table === 'holding').length}, coil ${planned.points.filter((p) => p.table === 'coil').length})` +
       `, ${POLLS} polls × ${ROUNDS} rounds, Modbus TCP on loopback`);
     console.log(`machine: ${machine()}`);
+    const perTable = (d: CompiledDevice) => ['holding', 'input', 'coil'].map((t) => `${t} ${d.plan.filter((r) => r.table === t).length}`).join(', ');
+    console.log(`reads per poll by table: planned ${perTable(planned)}; contiguous only ${perTable(contiguous)}`);
     const variants = [
       ['planned (max_gap 10)', planned, POLLS],
       ['contiguous only (max_gap 0)', contiguous, Math.ceil(POLLS / 2)],

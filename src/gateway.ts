@@ -134,12 +134,12 @@ export class Gateway {
   async reload(next: LoadedSite): Promise<{ restarted: string[]; reconnected: boolean }> {
     const before = this.site.config;
     const after = next.config;
-    const storage = (c: SiteConfig) => JSON.stringify({ ...c.buffer, inflight: undefined, replay_rate: undefined });
+    const storage = (c: SiteConfig) => JSON.stringify({ ...c.buffer, ...forwardingKnobs(undefined) });
     if (storage(before) !== storage(after)) {
       this.logger.warn('buffer settings changed; they take effect at the next restart');
     }
     // The journal stays open across a reload: only the forwarding knobs of `buffer` apply now.
-    const buffer = { ...before.buffer, inflight: after.buffer?.inflight, replay_rate: after.buffer?.replay_rate };
+    const buffer = { ...before.buffer, ...forwardingKnobs(after) };
     this.site = { ...next, config: { ...after, buffer } };
     const reconnected = JSON.stringify(uplinkSettings(before)) !== JSON.stringify(uplinkSettings(after));
     if (reconnected) {
@@ -220,6 +220,7 @@ export class Gateway {
       protocolVersion: mqtt.protocol_version ?? 4,
       keepaliveMs: parseDuration(mqtt.keepalive ?? '30s'),
       connectTimeoutMs: parseDuration(mqtt.connect_timeout ?? '10s'),
+      refusedRetryMs: parseDuration(mqtt.refused_retry ?? '1s'),
       tls: mqtt.tls ? { ca: read(mqtt.tls.ca), cert: read(mqtt.tls.cert), key: read(mqtt.tls.key), servername: mqtt.tls.servername } : undefined,
       status: { topic: statusTopic, online: 'online', offline: 'offline', qos: 1, retain: true },
       logger: this.logger.child({ component: 'uplink' }),
@@ -243,6 +244,7 @@ export class Gateway {
       uplink,
       inflight: buffer.inflight ?? 100,
       replayRate: buffer.replay_rate ?? 0,
+      pack: buffer.pack === true ? { maxRows: buffer.max_pack ?? 100, maxBytes: parseSize(buffer.max_pack_bytes ?? '64KiB') } : undefined,
       logger: this.logger.child({ component: 'forwarder' }),
       clock: this.clock,
       onPublished: (success) => (success ? ok.inc() : failed.inc()),
@@ -279,6 +281,7 @@ export class Gateway {
       gateway: cfg.gateway ?? '',
       topic: cfg.topic ?? '{site}/{device}/{point}',
       payload: cfg.payload ?? 'json',
+      encoding: cfg.payload_encoding ?? 'json',
       qos: cfg.mqtt.qos ?? 1,
     };
   }
@@ -327,10 +330,16 @@ export function resolveBufferPath(site: LoadedSite): string {
   return path.resolve(path.dirname(site.file), site.config.buffer?.path ?? 'data/buffer.db');
 }
 
+/** The `buffer` keys that only steer forwarding, so a reload can apply them to the open journal. */
+function forwardingKnobs(cfg: SiteConfig | undefined) {
+  const b = cfg?.buffer;
+  return { inflight: b?.inflight, replay_rate: b?.replay_rate, pack: b?.pack, max_pack: b?.max_pack, max_pack_bytes: b?.max_pack_bytes };
+}
+
 function uplinkSettings(cfg: SiteConfig): unknown {
-  return { mqtt: cfg.mqtt, site: cfg.site, gateway: cfg.gateway, buffer: { inflight: cfg.buffer?.inflight, replay_rate: cfg.buffer?.replay_rate } };
+  return { mqtt: cfg.mqtt, site: cfg.site, gateway: cfg.gateway, buffer: forwardingKnobs(cfg) };
 }
 
 function mappingKey(cfg: SiteConfig): unknown {
-  return { site: cfg.site, gateway: cfg.gateway, topic: cfg.topic, payload: cfg.payload, qos: cfg.mqtt.qos };
+  return { site: cfg.site, gateway: cfg.gateway, topic: cfg.topic, payload: cfg.payload, encoding: cfg.payload_encoding, qos: cfg.mqtt.qos };
 }

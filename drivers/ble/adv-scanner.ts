@@ -22,6 +22,8 @@ export class AdvertisementScanner {
   private rssi: number | undefined;
   private lastKey: number | undefined;
   private faulted = false;
+  /** Last adapter-level problem reported: a retry failing the same way is only logged. */
+  private reported: string | null = null;
 
   constructor(
     private readonly device: BleDeviceConfig,
@@ -67,18 +69,21 @@ export class AdvertisementScanner {
         const current = await step(this.hub.deviceProperties(this.path));
         if (current) this.onUpdate(current);
         this.backoff.reset();
+        this.reported = null;
         const reason = await cycleEnded;
-        if (!this.stopped) this.report('adapter', new DeviceError('adapter', `scanning for ${this.address} stopped: ${reason}`));
+        if (!this.stopped) this.reportOutage(new DeviceError('adapter', `scanning for ${this.address} stopped: ${reason}`));
       } catch (err) {
-        if (!this.stopped) this.report(err instanceof FieldgateError ? err.code : 'adapter', err);
+        if (!this.stopped) this.reportOutage(err);
       } finally {
         for (const off of offs) off();
         if (discovering) this.hub.releaseDiscovery();
         this.endCycle = null;
       }
       if (this.stopped) break;
+      const delay = this.backoff.next();
       const offAvailable = this.hub.onAvailable(() => this.sleeper.wake());
-      await this.sleeper.sleep(this.backoff.next());
+      this.ctx.logger.debug({ address: this.address, delay, attempt: this.backoff.attempts }, 'BLE scanner: next attempt');
+      await this.sleeper.sleep(delay);
       offAvailable();
     }
   }
@@ -118,6 +123,16 @@ export class AdvertisementScanner {
       this.faulted = false;
       this.ctx.reportRecovered();
     }
+  }
+
+  private reportOutage(err: unknown): void {
+    const text = err instanceof Error ? err.message : String(err);
+    if (text === this.reported) {
+      this.ctx.logger.debug({ address: this.address, err: text }, 'BLE scanning still unavailable');
+      return;
+    }
+    this.reported = text;
+    this.report(err instanceof FieldgateError ? err.code : 'adapter', err);
   }
 
   private report(kind: string, err: unknown): void {

@@ -145,7 +145,7 @@ export class BluezBus extends EventEmitter {
       const adapters = await this.adapterNames().catch(() => undefined);
       if (adapters && !adapters.includes(this.adapter)) {
         const known = adapters.length > 0 ? adapters.join(', ') : 'none';
-        throw adapterError(`adapter ${this.adapter} not found (BlueZ has: ${known}); check hciconfig / bluetoothctl list`, err);
+        throw adapterError(`adapter ${this.adapter} not found (BlueZ has: ${known}); check bluetoothctl list`, err);
       }
       throw explainBluezError(err, this.adapter);
     }

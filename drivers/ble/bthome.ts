@@ -136,6 +136,7 @@ const DIMMER_EVENTS: ReadonlyMap<number, string> = new Map([
 ]);
 
 export const BTHOME_FIELDS: readonly FieldInfo[] = buildFieldList();
+const FIELD_NAMES: ReadonlySet<string> = new Set(BTHOME_FIELDS.map((f) => f.name));
 
 function buildFieldList(): FieldInfo[] {
   const out = new Map<string, FieldInfo>();
@@ -284,12 +285,11 @@ function valueSize(spec: ObjectSpec, buf: Buffer, at: number): number | undefine
 
 /** Whether `field` can come out of decodeBthome: a known name, or one with a repeat suffix (_2, _3...). */
 export function isBthomeField(field: string): boolean {
-  const known = new Set(BTHOME_FIELDS.map((f) => f.name));
-  if (known.has(field)) return true;
+  if (FIELD_NAMES.has(field)) return true;
   const steps = /^dimmer_(\d+)_steps$/.exec(field);
   if (steps) return Number(steps[1]) >= 2;
   const m = /^(.+)_(\d+)$/.exec(field);
-  return m !== null && known.has(m[1]!) && Number(m[2]) >= 2 && m[1] !== 'dimmer_steps';
+  return m !== null && FIELD_NAMES.has(m[1]!) && Number(m[2]) >= 2 && m[1] !== 'dimmer_steps';
 }
 
 function hex2(n: number): string {

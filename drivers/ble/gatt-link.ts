@@ -81,6 +81,8 @@ export class GattLink {
   /** Called by stop(): reject whatever the loop is waiting for. */
   private readonly stopHooks = new Set<() => void>();
   private lastProblem = 'not connected yet';
+  /** What was last reported: a retry failing the same way is only logged (once per outage). */
+  private reported: string | null = null;
 
   constructor(
     private readonly device: BleDeviceConfig,
@@ -165,6 +167,7 @@ export class GattLink {
         this.link = link;
         this.backoff.reset();
         this.lastProblem = 'link lost';
+        this.reported = null;
         this.ctx.reportRecovered();
         this.ctx.logger.info({ address: this.address }, 'BLE device connected');
         const reason = await link.lost;
@@ -172,16 +175,28 @@ export class GattLink {
         await this.teardown(link, this.stopped);
         if (this.stopped) break;
         this.lastProblem = reason;
-        this.ctx.reportError('link_lost', new DeviceError('link_lost', `${this.address}: ${reason}`));
+        this.report('link_lost', new DeviceError('link_lost', `${this.address}: ${reason}`));
       } catch (err) {
         if (this.stopped) break;
         this.lastProblem = messageOf(err);
-        this.ctx.reportError(err instanceof FieldgateError ? err.code : 'connect', err);
+        this.report(err instanceof FieldgateError ? err.code : 'connect', err);
       }
+      const delay = this.backoff.next();
       const offAvailable = this.hub.onAvailable(() => this.sleeper.wake());
-      await this.sleeper.sleep(this.backoff.next());
+      this.ctx.logger.debug({ address: this.address, delay, attempt: this.backoff.attempts }, 'BLE device: next connection attempt');
+      await this.sleeper.sleep(delay);
       offAvailable();
     }
+  }
+
+  private report(kind: string, err: unknown): void {
+    const text = messageOf(err);
+    if (text === this.reported) {
+      this.ctx.logger.debug({ address: this.address, err: text }, 'BLE device still unavailable');
+      return;
+    }
+    this.reported = text;
+    this.ctx.reportError(kind, err);
   }
 
   /** Rejects as soon as stop() is called, so stop never waits for a connect timeout. */

@@ -71,9 +71,14 @@ export function rtuLink(device: ModbusDeviceConfig): RtuLink | undefined {
   };
 }
 
+/** "8N1" */
+export function frameFormat(link: RtuLink): string {
+  return `${link.dataBits}${link.parity[0]!.toUpperCase()}${link.stopBits}`;
+}
+
 /** "9600 8N1" */
 export function lineSettings(link: RtuLink): string {
-  return `${link.baudRate} ${link.dataBits}${link.parity[0]!.toUpperCase()}${link.stopBits}`;
+  return `${link.baudRate} ${frameFormat(link)}`;
 }
 
 export function describeLink(link: TcpLink | RtuLink, unitId: number): string {

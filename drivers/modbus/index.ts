@@ -1,6 +1,6 @@
 // Modbus TCP and RTU: the factory the core knows the driver by. See README.md in this folder.
 import { formatDuration, type DriverFactory, type ResourceClaim } from '../../src/driver-api/index.js';
-import { checkDevice, compileDevice, describeLink, lineSettings, rtuLink } from './device-config.js';
+import { checkDevice, compileDevice, describeLink, frameFormat, lineSettings, rtuLink } from './device-config.js';
 import { ModbusDriver } from './modbus-driver.js';
 import { formatPlan } from './request-plan.js';
 import { deviceSchema, pointSchema, type ModbusDeviceConfig } from './schema.js';
@@ -18,16 +18,17 @@ export const modbusDriver: DriverFactory<ModbusDeviceConfig> = {
     const link = rtuLink(device);
     // TCP claims nothing: several devices may sit behind one gateway with different unit ids.
     if (!link) return [];
-    const settings = lineSettings(link);
+    // Devices on one port must agree on the line settings: they are in the share token.
     return [{
       id: `serial:${link.port}`,
-      share: `modbus-rtu:${link.baudRate}:${settings.split(' ')[1]}`,
-      describe: `Modbus RTU ${settings}`,
+      share: `modbus-rtu:${link.baudRate}:${frameFormat(link)}`,
+      describe: `Modbus RTU ${lineSettings(link)}`,
     }];
   },
   plan(device) {
     const compiled = compileDevice(device);
-    const header = `${device.name}: modbus ${describeLink(compiled.link, compiled.unitId)}, timeout ${formatDuration(compiled.timeoutMs)}`;
+    // `fieldgate plan` prints the device name above this.
+    const header = `modbus ${describeLink(compiled.link, compiled.unitId)}, timeout ${formatDuration(compiled.timeoutMs)}`;
     return formatPlan(header, compiled.plan, compiled.limits, compiled.points.length);
   },
   create: (device, ctx) => new ModbusDriver(compileDevice(device), ctx),

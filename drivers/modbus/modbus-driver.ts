@@ -104,14 +104,7 @@ export class ModbusDriver implements Driver {
     }
     if (this.plan === this.device.plan) this.planSince = now;
     const state: PollState = { readings: new Map(), plan: [], answered: 0, failures: [], reported: 0 };
-    for (const request of this.plan) {
-      if (state.aborted) {
-        state.plan.push(request);
-        this.markBad(state, request, state.aborted);
-      } else {
-        await this.read(line, request, state);
-      }
-    }
+    for (const request of this.plan) await this.read(line, request, state);
     this.plan = state.plan;
     if (state.answered === 0 && state.failures.some((f) => !f.addressRefused)) {
       const first = state.aborted ?? state.failures.find((f) => !f.addressRefused)!;
@@ -157,6 +150,12 @@ export class ModbusDriver implements Driver {
   }
 
   private async read(line: ModbusLine, request: ReadRequest, state: PollState): Promise<void> {
+    if (state.aborted) {
+      // The device stopped answering during this poll: keep the read for next time, skip it now.
+      state.plan.push(request);
+      this.markBad(state, request, state.aborted);
+      return;
+    }
     try {
       await line.run(this.device.name, this.settings, async (c) => {
         const data = await fetch(c, request);

@@ -109,11 +109,6 @@ export function decodeRegisters(regs: ArrayLike<number>, spec: ValueSpec): Scala
   }
 }
 
-/** Coils and discrete inputs arrive as booleans already; kept here so the driver has one entry. */
-export function decodeBit(bits: ArrayLike<boolean>, index: number): boolean {
-  return bits[index] === true;
-}
-
 /**
  * A value that should be an integer. Numbers within 1e-9 (relative) of an integer are accepted so
  * that un-scaling by the core (230.99999999999997 for 23.1 / 0.1) does not reject honest input;

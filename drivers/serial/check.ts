@@ -17,6 +17,12 @@ export function checkSerialDevice(device: SerialDeviceConfig): ConfigIssue[] {
     if (err) add(['ignore_lines'], `invalid regular expression: ${err}`);
   }
   device.points.forEach((point, i) => checkCommand(point, i, add));
+  const initial = device.reconnect?.initial === undefined ? undefined : durationOrUndefined(device.reconnect.initial);
+  const max = device.reconnect?.max === undefined ? undefined : durationOrUndefined(device.reconnect.max);
+  if (initial === 0) add(['reconnect', 'initial'], 'reconnect.initial must be greater than 0');
+  if (initial !== undefined && max !== undefined && initial > max) {
+    add(['reconnect', 'max'], 'reconnect.max must not be shorter than reconnect.initial');
+  }
   return issues;
 }
 

@@ -26,6 +26,15 @@ export const serialDeviceSchema: JsonSchemaFragment = {
       description: 'Listen mode: skip (default) or parse the bytes before the first delimiter after the port opens.',
     },
     max_line: { type: 'integer', minimum: 1, maximum: 1_048_576, description: 'Bytes without a delimiter before the line is cut. Default 4096.' },
+    reconnect: {
+      type: 'object',
+      description: 'Reopen backoff while the port is missing: first delay and cap (defaults 500ms and 10s).',
+      properties: {
+        initial: { type: 'string', format: 'duration', description: 'First delay.' },
+        max: { type: 'string', format: 'duration', description: 'Cap.' },
+      },
+      additionalProperties: false,
+    },
   },
   required: ['port', 'format'],
 };

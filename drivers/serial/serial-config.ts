@@ -34,6 +34,7 @@ export interface SerialDeviceConfig extends DeviceConfigBase {
   ignore_lines?: string;
   first_line?: FirstLine;
   max_line?: number;
+  reconnect?: { initial?: string; max?: string };
   points: SerialPointConfig[];
 }
 
@@ -49,6 +50,8 @@ export const SERIAL_DEFAULTS = {
   first_line: 'skip',
   max_line: 4096,
   type: 'float',
+  reconnect_initial: '500ms',
+  reconnect_max: '10s',
 } as const;
 
 export type SerialMode = 'listen' | 'request';
@@ -67,6 +70,7 @@ export interface SerialSettings {
   maxLine: number;
   firstLine: FirstLine;
   ignore?: RegExp;
+  reconnect: { initialMs: number; maxMs: number };
 }
 
 /** Assumes the device passed the schema and check(); throws only on what those would have caught. */
@@ -86,6 +90,10 @@ export function resolveSettings(device: SerialDeviceConfig): SerialSettings {
     maxLine: device.max_line ?? SERIAL_DEFAULTS.max_line,
     firstLine: device.first_line ?? SERIAL_DEFAULTS.first_line,
     ignore: device.ignore_lines === undefined ? undefined : new RegExp(device.ignore_lines),
+    reconnect: {
+      initialMs: parseDuration(device.reconnect?.initial ?? SERIAL_DEFAULTS.reconnect_initial),
+      maxMs: parseDuration(device.reconnect?.max ?? SERIAL_DEFAULTS.reconnect_max),
+    },
   };
 }
 

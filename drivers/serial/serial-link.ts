@@ -75,7 +75,7 @@ export class SerialLink {
     private readonly opener: PortOpener = openSerialPort,
     options: LinkOptions = {},
   ) {
-    this.backoff = new Backoff({ initialMs: 1000, maxMs: 30_000, ...options.backoff });
+    this.backoff = new Backoff({ ...settings.reconnect, ...options.backoff });
     this.watchMs = options.watchMs ?? WATCH_MS;
   }
 
@@ -141,36 +141,43 @@ export class SerialLink {
     this.inFlight.clear();
   }
 
-  private attempt(): Promise<void> {
+  private async attempt(): Promise<void> {
     this.retryTimer = undefined;
-    if (this.state === 'stopped') return Promise.resolve();
+    if (this.state === 'stopped') return;
     this.state = 'opening';
+    let identity: string | undefined;
+    if (this.watchMs > 0) {
+      // Taken before opening, so a node swapped between this and the open is caught by the watch.
+      try {
+        identity = await nodeIdentity(this.settings.path);
+      } catch (err) {
+        return this.failed(err);
+      }
+    }
     let port: PortLike;
     try {
       port = this.opener(this.settings);
     } catch (err) {
       // Only invalid options throw here; the schema should have caught them, so keep trying anyway.
-      this.failed(err);
-      return Promise.resolve();
+      return this.failed(err);
     }
     // Without an 'error' listener a stray stream error would crash the process.
     port.on('error', (err) => this.ctx.logger.debug({ err: err?.message, port: this.settings.path }, 'serial port error'));
-    return new Promise((resolve) => {
+    await new Promise<void>((resolve) => {
       port.open((err) => {
         if (err) {
-          port.removeAllListeners();
           this.failed(err);
         } else if (this.state === 'stopped') {
           port.close();
         } else {
-          this.opened(port);
+          this.opened(port, identity);
         }
         resolve();
       });
     });
   }
 
-  private opened(port: PortLike): void {
+  private opened(port: PortLike, identity: string | undefined): void {
     this.port = port;
     this.state = 'open';
     this.backoff.reset();
@@ -178,7 +185,7 @@ export class SerialLink {
     port.on('close', (err) => this.lost(port, err ?? new Error('port closed')));
     // A read of zero bytes ends the stream without a close; the port is unusable then too.
     port.on('end', () => this.lost(port, new Error('end of stream')));
-    this.watch(port);
+    this.watch(port, identity);
     this.ctx.logger.info({ port: this.settings.path }, 'serial port open');
     if (this.down) {
       this.down = false;
@@ -198,19 +205,15 @@ export class SerialLink {
     this.failed(err);
   }
 
-  private watch(port: PortLike): void {
-    if (this.watchMs <= 0) return;
-    const path = this.settings.path;
-    let identity: string | undefined;
+  private watch(port: PortLike, identity: string | undefined): void {
+    if (this.watchMs <= 0 || identity === undefined) return;
     const check = async (): Promise<void> => {
       let now: string;
       try {
-        const st = await stat(path);
-        now = `${st.dev}:${st.ino}:${st.rdev}`;
+        now = await nodeIdentity(this.settings.path);
       } catch (err) {
         return this.lost(port, new Error(`device path gone (${message(err)})`));
       }
-      identity ??= now;
       if (now !== identity) return this.lost(port, new Error('device path now leads to another device'));
       if (!port.isOpen) this.lost(port, new Error('port closed'));
     };
@@ -236,6 +239,12 @@ export class SerialLink {
     }
     this.retryTimer = setTimeout(() => void this.attempt(), delay);
   }
+}
+
+/** Which node a path leads to now (symlinks followed): a replugged adapter is a new node. */
+async function nodeIdentity(path: string): Promise<string> {
+  const st = await stat(path);
+  return `${st.dev}:${st.ino}:${st.rdev}`;
 }
 
 function message(err: unknown): string {

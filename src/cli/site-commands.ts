@@ -3,7 +3,7 @@ import { drivers } from '../../drivers/index.js';
 import { loadSite } from '../config/load-site.js';
 import { ConfigError } from '../config/config-error.js';
 import { summarizeSite } from '../config/summarize-site.js';
-import { buildSiteSchema } from '../config/site-schema.js';
+import { siteSchemaText } from '../config/site-schema.js';
 import type { LoadedSite } from '../config/site-config.js';
 import { DeviceHost } from '../scheduler/device-host.js';
 import { SharedResourcePool } from '../util/shared-resources.js';
@@ -49,7 +49,7 @@ export function planCommand(file: string, io: CliIo): number {
 }
 
 export function schemaCommand(io: CliIo): number {
-  println(io.stdout, JSON.stringify(buildSiteSchema(drivers), null, 2));
+  io.stdout.write(siteSchemaText(drivers));
   return 0;
 }
 

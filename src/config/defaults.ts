@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { compileTemplate } from '../mapping/template.js';
 import type { DeviceConfigBase, PointConfigBase } from '../driver-api/index.js';
-import type { BufferConfig, MqttConfig, SiteConfig } from './site-config.js';
+import type { BufferConfig, MqttConfig, PayloadEncoding, PayloadFormat, SiteConfig } from './site-config.js';
 
 export const SITE_DEFAULTS = {
   mqtt: {
@@ -14,6 +14,7 @@ export const SITE_DEFAULTS = {
     keepalive: '30s',
     connect_timeout: '10s',
     status_topic: '{site}/{gateway}/status',
+    refused_retry: '1s',
   },
   buffer: {
     /** File name inside $STATE_DIRECTORY; without it, `fallback_path` relative to the site file. */
@@ -25,10 +26,16 @@ export const SITE_DEFAULTS = {
     inflight: 100,
     replay_rate: 0,
     synchronous: 'normal',
+    pack: false,
+    max_pack: 100,
+    max_pack_bytes: '64KiB',
   },
   http: { unhealthy_after: '60s' },
   topic: '{site}/{device}/{point}',
   payload: 'json',
+  payload_encoding: 'json',
+  /** Topic of a `payload: batch` device that sets no `topic` of its own. */
+  batch_topic: '{site}/{device}',
   device: { interval: '1s' },
   point: { retain: false },
 } as const;
@@ -76,6 +83,7 @@ export function applyDefaults(input: SiteConfig, ctx: DefaultsContext): SiteConf
     qos: raw.mqtt.qos ?? SITE_DEFAULTS.mqtt.qos,
     keepalive: raw.mqtt.keepalive ?? SITE_DEFAULTS.mqtt.keepalive,
     connect_timeout: raw.mqtt.connect_timeout ?? SITE_DEFAULTS.mqtt.connect_timeout,
+    refused_retry: raw.mqtt.refused_retry ?? SITE_DEFAULTS.mqtt.refused_retry,
   };
   mqtt.status_topic = compileTemplate(raw.mqtt.status_topic ?? SITE_DEFAULTS.mqtt.status_topic).render(names);
   if (raw.mqtt.password_file !== undefined) {
@@ -99,13 +107,21 @@ export function applyDefaults(input: SiteConfig, ctx: DefaultsContext): SiteConf
     inflight: rb.inflight ?? d.inflight,
     replay_rate: rb.replay_rate ?? d.replay_rate,
     synchronous: rb.synchronous ?? d.synchronous,
+    pack: rb.pack ?? d.pack,
+    max_pack: rb.max_pack ?? d.max_pack,
+    max_pack_bytes: rb.max_pack_bytes ?? d.max_pack_bytes,
   };
 
-  const inherited = { topic: raw.topic ?? SITE_DEFAULTS.topic, payload: raw.payload ?? SITE_DEFAULTS.payload, qos: mqtt.qos! };
+  const inherited: DeviceInheritance = {
+    topic: raw.topic ?? SITE_DEFAULTS.topic,
+    payload: raw.payload ?? SITE_DEFAULTS.payload,
+    payload_encoding: raw.payload_encoding ?? SITE_DEFAULTS.payload_encoding,
+    qos: mqtt.qos!,
+  };
   const devices = raw.devices.map((device) => withDeviceDefaults(device, inherited));
-  const { topic, payload } = inherited;
+  const { topic, payload, payload_encoding } = inherited;
 
-  const config: SiteConfig = { ...raw, gateway, mqtt, buffer, topic, payload, devices };
+  const config: SiteConfig = { ...raw, gateway, mqtt, buffer, topic, payload, payload_encoding, devices };
   if (raw.http) config.http = { ...raw.http, unhealthy_after: raw.http.unhealthy_after ?? SITE_DEFAULTS.http.unhealthy_after };
   return config;
 }
@@ -113,23 +129,30 @@ export function applyDefaults(input: SiteConfig, ctx: DefaultsContext): SiteConf
 /** What a device inherits from the top level of the site file. */
 export interface DeviceInheritance {
   topic: string;
-  payload: 'json' | 'value';
+  payload: PayloadFormat;
+  payload_encoding: PayloadEncoding;
   qos: 0 | 1 | 2;
 }
 
 /** A device with its own defaults and what it inherits filled in (drivers see this shape). */
 export function withDeviceDefaults(device: DeviceConfigBase, inherited: DeviceInheritance): DeviceConfigBase {
-  const topic = device.topic ?? inherited.topic;
+  const payload = device.payload ?? inherited.payload;
+  // A batch device's `topic` names its one message per poll; its points keep the site template
+  // (their topics carry commands: <point topic>/set).
+  const batch = payload === 'batch';
+  const topic = device.topic ?? (batch ? SITE_DEFAULTS.batch_topic : inherited.topic);
+  const pointTopic = batch ? inherited.topic : topic;
   return {
     ...device,
     interval: device.interval ?? SITE_DEFAULTS.device.interval,
-    payload: device.payload ?? inherited.payload,
+    payload,
+    payload_encoding: device.payload_encoding ?? inherited.payload_encoding,
     topic,
     tags: device.tags ?? {},
     points: device.points.map(
       (point): PointConfigBase => ({
         ...point,
-        topic: point.topic ?? topic,
+        topic: point.topic ?? pointTopic,
         qos: point.qos ?? inherited.qos,
         retain: point.retain ?? SITE_DEFAULTS.point.retain,
       }),

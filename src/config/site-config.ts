@@ -23,9 +23,12 @@ export interface MqttConfig {
   connect_timeout?: string;
   tls?: TlsConfig;
   status_topic?: string;
+  refused_retry?: string;
 }
 
 export type WhenFull = 'drop_oldest' | 'drop_newest';
+export type PayloadFormat = 'json' | 'value' | 'batch';
+export type PayloadEncoding = 'json' | 'cbor';
 export type SyncMode = 'normal' | 'full';
 
 export interface BufferConfig {
@@ -36,6 +39,9 @@ export interface BufferConfig {
   inflight?: number;
   replay_rate?: number;
   synchronous?: SyncMode;
+  pack?: boolean;
+  max_pack?: number;
+  max_pack_bytes?: string | number;
 }
 
 export interface HttpConfig {
@@ -49,7 +55,8 @@ export interface SiteConfig {
   mqtt: MqttConfig;
   buffer?: BufferConfig;
   topic?: string;
-  payload?: 'json' | 'value';
+  payload?: PayloadFormat;
+  payload_encoding?: PayloadEncoding;
   http?: HttpConfig;
   devices: DeviceConfigBase[];
 }

@@ -76,6 +76,10 @@ function mqttSchema(): JsonSchema {
         default: m.status_topic,
         description: 'Topic for the gateway online/offline status; may use {site} and {gateway}.',
       },
+      refused_retry: duration(
+        'How often to retry while connection attempts never reach the broker (refused, no route, DNS); such attempts cost about 100 bytes each. Failures at the broker itself back off to 30s.',
+        m.refused_retry,
+      ),
     },
     { description: 'Upstream MQTT broker.' },
   );
@@ -109,6 +113,25 @@ function bufferSchema(): JsonSchema {
         description: 'Messages per second while a backlog drains; 0 = unlimited.',
       },
       synchronous: { enum: ['normal', 'full'], default: b.synchronous, description: 'SQLite synchronous mode.' },
+      pack: {
+        type: 'boolean',
+        default: b.pack,
+        description: 'While a backlog drains, pack readings of the same topic into one message (see docs/consumers.md for unpacking).',
+      },
+      max_pack: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 100000,
+        default: b.max_pack,
+        description: 'Most readings in one packed message.',
+      },
+      max_pack_bytes: {
+        type: ['string', 'integer'],
+        format: 'size',
+        minimum: 1,
+        default: b.max_pack_bytes,
+        description: "Largest packed message payload, e.g. 64KiB; the broker's Maximum Packet Size (MQTT 5) also applies.",
+      },
     },
     { description: 'Store-and-forward journal.' },
   );
@@ -124,7 +147,14 @@ function httpSchema(): JsonSchema {
   );
 }
 
-const PAYLOAD: JsonSchema = { enum: ['json', 'value'], description: 'json = {"value":…,"ts":…}; value = the bare value.' };
+const PAYLOAD: JsonSchema = {
+  enum: ['json', 'value', 'batch'],
+  description: 'json = {"value":…,"ts":…,"seq":…} per point; value = the bare value; batch = one message per poll on the device topic with every due point.',
+};
+const PAYLOAD_ENCODING: JsonSchema = {
+  enum: ['json', 'cbor'],
+  description: 'json = text; cbor = compact binary (RFC 8949), content type application/cbor with MQTT 5. Not with payload: value.',
+};
 
 export function corePointProperties(): Record<string, JsonSchema> {
   return {
@@ -135,8 +165,8 @@ export function corePointProperties(): Record<string, JsonSchema> {
     unit: text('Unit of measure, e.g. C, kWh.'),
     scale: { type: 'number', description: 'value = raw * scale + offset.' },
     offset: { type: 'number', description: 'value = raw * scale + offset.' },
-    deadband: { type: 'number', minimum: 0, description: 'Publish only when the value moved more than this.' },
-    heartbeat: duration('Publish at least this often even inside the deadband.'),
+    deadband: { type: 'number', minimum: 0, description: 'Publish only when the value moved by at least this much (text and booleans: when it changed).' },
+    heartbeat: duration('Publish at least this often even inside the deadband; without a deadband: on every change and at least this often.'),
     writable: { type: 'boolean', description: 'Accept commands on <topic>/set.' },
     min: { type: 'number', description: 'Lowest value a command may write.' },
     max: { type: 'number', description: 'Highest value a command may write.' },
@@ -148,8 +178,9 @@ export function coreDeviceProperties(): Record<string, JsonSchema> {
     name: name('Device name; {device} in topics.'),
     driver: { type: 'string', description: 'Driver type.' },
     interval: duration('Poll interval.', SITE_DEFAULTS.device.interval),
-    topic: text('Topic template for the points of this device.'),
+    topic: text('Topic template for the points of this device; with payload: batch, the topic of its batch messages (default {site}/{device}).'),
     payload: PAYLOAD,
+    payload_encoding: PAYLOAD_ENCODING,
     tags: {
       type: 'object',
       propertyNames: { pattern: TAG_NAME_PATTERN },
@@ -192,6 +223,7 @@ function topLevelWith(deviceItems: JsonSchema): JsonSchema {
       http: httpSchema(),
       topic: { type: 'string', default: SITE_DEFAULTS.topic, description: 'Default topic template.' },
       payload: { ...PAYLOAD, default: SITE_DEFAULTS.payload },
+      payload_encoding: { ...PAYLOAD_ENCODING, default: SITE_DEFAULTS.payload_encoding },
       devices: { type: 'array', minItems: 1, items: deviceItems, description: 'Devices to read.' },
     },
     { required: ['site', 'mqtt', 'devices'] },

@@ -45,6 +45,7 @@ export function checkTopics(ctx: CheckContext): void {
       }
       if (point.writable === true) commands.set(`${rendered}/set`, here);
     });
+    if (device.config.payload === 'batch') checkBatchTopic(ctx, device, siteVars, readings);
   }
 
   for (const [topic, reader] of readings) {
@@ -116,7 +117,8 @@ function templateSource(ctx: CheckContext, device: CheckedDevice, j: number): Te
   if (typeof rawPoint.topic === 'string') {
     return { text: rawPoint.topic, pointer: `${pointPointer}/topic`, own: true, level: 'point' };
   }
-  if (typeof rawDevice.topic === 'string') {
+  // A batch device's own topic is that of its batch messages, not a template for its points.
+  if (typeof rawDevice.topic === 'string' && device.config.payload !== 'batch') {
     return { text: rawDevice.topic, pointer: `${device.pointer}/topic`, own: false, level: 'device' };
   }
   const siteTopic = validField<string>(ctx, 'topic');
@@ -151,6 +153,52 @@ function renderPointTopic(
     point,
   });
   return compileTemplate(source.text).render(vars);
+}
+
+/** The topic of a payload: batch device and its `/meta`: variables, publishability, clashes. */
+function checkBatchTopic(
+  ctx: CheckContext,
+  device: CheckedDevice,
+  siteVars: Record<string, string> | undefined,
+  readings: Map<string, TopicUse>,
+): void {
+  const rawDevice = (ctx.root.devices as Record<string, unknown>[])[device.index]!;
+  const own = typeof rawDevice.topic === 'string';
+  const text = own ? (rawDevice.topic as string) : SITE_DEFAULTS.batch_topic;
+  const pointer = own ? `${device.pointer}/topic` : `${device.pointer}/name`;
+  const tags = device.config.tags ?? {};
+  const available = [...BUILT_IN.filter((v) => v !== 'point'), ...Object.keys(tags).filter((t) => !(BUILT_IN as readonly string[]).includes(t))];
+  let ok = true;
+  for (const name of templateVariables(text)) {
+    if (available.includes(name)) continue;
+    ok = false;
+    const why =
+      name === 'point'
+        ? 'a payload: batch device has one topic for all its points, so {point} cannot be used in its topic'
+        : `unknown template variable {${name}}${didYouMean(name, available, (v) => `{${v}}`)} (available: ${available.map((v) => `{${v}}`).join(', ')})`;
+    ctx.report(pointer, 'value', at(pointer, why));
+  }
+  if (!ok || siteVars === undefined) return;
+  const vars: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, tags, siteVars, {
+    device: device.config.name,
+  });
+  const rendered = compileTemplate(text).render(vars);
+  const problem = publishProblem(rendered);
+  if (problem) {
+    ctx.report(pointer, 'value', at(pointer, `${problem} (batch topic of device ${device.config.name})`));
+    return;
+  }
+  for (const [topic, label] of [
+    [rendered, `${device.config.name} (batch)`],
+    [`${rendered}/meta`, `${device.config.name} (batch meta)`],
+  ] as const) {
+    const first = readings.get(topic);
+    if (first) {
+      ctx.report(pointer, 'value', at(pointer, `topic "${topic}" of device ${label} is also used by ${first.label} (line ${ctx.lineOf(first.pointer)})`));
+    } else {
+      readings.set(topic, { label, pointer });
+    }
+  }
 }
 
 function publishProblem(topic: string): string | undefined {

@@ -18,6 +18,7 @@ import type { LoadedSite, SiteConfig } from './site-config.js';
 import { deviceSchemaFor, topLevelSchema } from './site-schema.js';
 import { didYouMean } from './suggest.js';
 import { checkTopics } from './topic-checks.js';
+import { checkPayloads } from './payload-checks.js';
 import { parseSource, type ParsedSource } from './yaml-source.js';
 
 export interface ValidateOptions {
@@ -97,6 +98,7 @@ export class SiteValidator {
         secrets,
       };
       checkSite(ctx);
+      checkPayloads(ctx);
       checkTopics(ctx);
       checkDrivers(ctx);
     }
@@ -178,6 +180,7 @@ function inheritance(root: Record<string, unknown>, isValid: (p: string) => bool
   return {
     topic: pick(root.topic, '/topic', SITE_DEFAULTS.topic),
     payload: pick(root.payload, '/payload', SITE_DEFAULTS.payload),
+    payload_encoding: pick(root.payload_encoding, '/payload_encoding', SITE_DEFAULTS.payload_encoding),
     qos: pick(mqtt.qos, '/mqtt/qos', SITE_DEFAULTS.mqtt.qos),
   };
 }

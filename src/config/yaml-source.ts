@@ -54,15 +54,29 @@ export function parseSource(text: string, env: NodeJS.ProcessEnv): ParsedSource 
   };
   let doc;
   try {
-    doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false });
+    doc = parseDocument(maskEnvRefs(text), { lineCounter, uniqueKeys: false, prettyErrors: false });
   } catch (err) {
     // The parser recurses; absurd nesting can exhaust the stack. Report it, never crash.
     result.syntaxBroken = true;
     result.issues.push({ offset: 0, message: `cannot parse the file as YAML: ${(err as Error).message}` });
     return result;
   }
+  // One broken bracket makes the parser complain about every token after it; the first error on
+  // each line, and the first few lines, say everything useful.
+  const lines = new Set<number>();
+  let omitted = 0;
   for (const problem of [...doc.errors, ...doc.warnings]) {
+    const line = lineCounter.linePos(problem.pos[0]).line;
+    if (lines.has(line)) continue;
+    if (lines.size >= MAX_SYNTAX_LINES) {
+      omitted += 1;
+      continue;
+    }
+    lines.add(line);
     result.issues.push({ offset: problem.pos[0], message: `YAML: ${yamlMessage(problem.message)}` });
+  }
+  if (omitted > 0) {
+    result.issues.push({ offset: text.length, message: `YAML: ${omitted} more syntax error(s) after these, most likely caused by the first` });
   }
   if (doc.errors.length > 0) {
     result.syntaxBroken = true;
@@ -73,6 +87,22 @@ export function parseSource(text: string, env: NodeJS.ProcessEnv): ParsedSource 
   result.spots.set('', { value: root?.range?.[0] ?? 0 });
   result.value = walker.walk(root, '', undefined, 0);
   return result;
+}
+
+const MAX_SYNTAX_LINES = 5;
+// ${NAME} is written inside flow collections too (`tcp: { port: ${PORT} }`), where YAML reads the
+// braces as structure. Before parsing, each reference becomes $\uE000NAME\uE001 — the same length,
+// so every line:col stays exact, and private-use characters that YAML treats as plain text — and
+// each scalar is turned back before expansion. `$${` (a literal `${`) is left alone.
+const ENV_REF_RE = /(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+const MASKED_REF_RE = /\$\uE000([A-Za-z_][A-Za-z0-9_]*)\uE001/g;
+
+function maskEnvRefs(text: string): string {
+  return text.includes('${') ? text.replace(ENV_REF_RE, '$$\uE000$1\uE001') : text;
+}
+
+function unmaskEnvRefs(value: string): string {
+  return value.includes('\uE000') ? value.replace(MASKED_REF_RE, '$${$1}') : value;
 }
 
 /** yaml's messages sometimes carry their own " at line N, column M" tail; we print positions ourselves. */
@@ -139,7 +169,7 @@ class Walker {
       this.broken(node, pointer, `unsupported YAML value (tag ${tag.replace('tag:yaml.org,2002:', '!!')}); write it as plain text`);
       return null;
     }
-    const expanded = expandEnv(value, this.env);
+    const expanded = expandEnv(unmaskEnvRefs(value), this.env);
     if (!expanded.ok) {
       this.broken(node, pointer, expanded.message);
       return value;

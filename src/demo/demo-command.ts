@@ -16,6 +16,7 @@ import { createLogger } from '../util/logger.js';
 import { parseDuration } from '../util/duration.js';
 import { packageRoot } from '../util/package-root.js';
 import { println, type CliIo } from '../cli/io.js';
+import { startModbusMeterSim } from './modbus-meter-sim.js';
 
 export interface DemoOptions {
   duration?: string;
@@ -44,7 +45,12 @@ export async function demoCommand(options: DemoOptions, io: CliIo): Promise<numb
     return 1;
   }
   const url = `mqtt://127.0.0.1:${port}`;
-  const env = { ...io.env, DEMO_MQTT_URL: url, DEMO_BUFFER: path.join(dir, 'buffer.db') };
+  // modbus-serial's server takes 0 to mean 502, so find a free port first.
+  const probe = net.createServer();
+  const meterPort = await listen(probe, 0);
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  const meter = await startModbusMeterSim({ port: meterPort, host: '127.0.0.1' });
+  const env = { ...io.env, DEMO_MQTT_URL: url, DEMO_BUFFER: path.join(dir, 'buffer.db'), DEMO_MODBUS_PORT: String(meterPort) };
   const file = path.join(packageRoot(), 'config', 'demo.yaml');
   let site;
   try {
@@ -58,7 +64,9 @@ export async function demoCommand(options: DemoOptions, io: CliIo): Promise<numb
 
   println(io.stdout, `fieldgate demo: in-process MQTT broker at ${url}, site file ${file}`);
   println(io.stdout, `  watch from another shell:  mosquitto_sub -h 127.0.0.1 -p ${port} -t '#' -v`);
+  println(io.stdout, `  simulated Modbus meter:    127.0.0.1:${meterPort} (device meter-1, polled every second)`);
   println(io.stdout, `  send a command:            mosquitto_pub -h 127.0.0.1 -p ${port} -t demo/boiler/setpoint/set -m 70`);
+  println(io.stdout, `                             mosquitto_pub -h 127.0.0.1 -p ${port} -t demo/meter-1/power_limit/set -m 15000`);
   println(io.stdout, '  Ctrl-C to stop.\n');
 
   const watcher = mqtt.connect(url, { clientId: 'fieldgate-demo-watcher', reconnectPeriod: 500 });
@@ -75,6 +83,7 @@ export async function demoCommand(options: DemoOptions, io: CliIo): Promise<numb
   });
   await gateway.stop({ drainMs: 1000 });
   await watcher.endAsync();
+  await meter.stop();
   await new Promise<void>((resolve) => broker.close(() => resolve()));
   server.close();
   fs.rmSync(dir, { recursive: true, force: true });

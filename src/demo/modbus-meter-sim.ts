@@ -131,7 +131,7 @@ export async function startModbusMeterSim(options: MeterSimOptions): Promise<Met
   };
 
   const server = new ServerTCP(vector, { host: options.host ?? '127.0.0.1', port: options.port, unitID: 255 });
-  // Exception answers are emitted as 'error' too; without listeners they would crash the process.
+  // An 'error' event without a listener would crash the process hosting the simulator.
   server.on('error', (err) => options.logger?.debug({ err }, 'meter sim: request refused'));
   server.on('socketError', (err) => options.logger?.debug({ err }, 'meter sim: socket error'));
   await new Promise<void>((resolve, reject) => {

@@ -52,7 +52,8 @@ export interface DeviceConfigBase {
   driver: string;
   interval?: string;
   topic?: string;
-  payload?: 'json' | 'value';
+  payload?: 'json' | 'value' | 'batch';
+  payload_encoding?: 'json' | 'cbor';
   tags?: Record<string, string>;
   points: PointConfigBase[];
   [key: string]: unknown;

@@ -7,22 +7,44 @@
 //   row not yet acknowledged is sent again, in seq order; duplicates are bounded by the window;
 // - the uplink never queues: a publish made on a dead connection fails and is resent from here.
 // Acknowledged seqs are removed in batches (one transaction per batch) to keep the drain fast.
+//
+// Packing (buffer.pack): while a backlog drains — a chunk read from the journal holds more rows
+// than the window — rows of one topic are packed into one publish (packer.ts). A pack is one
+// publish in the window and is acknowledged as a unit: all its rows are removed after its PUBACK,
+// and after a connection loss all of them are resent, so duplicates stay bounded by window × pack.
+// Live data (no backlog) keeps its one-message-per-row shape and latency.
 import type { Logger } from 'pino';
-import type { Journal, JournalEntry } from '../journal/journal.js';
+import type { Journal } from '../journal/journal.js';
 import type { Uplink } from '../uplink/uplink.js';
 import type { Clock } from '../driver-api/index.js';
+import { CborCodec } from '../mapping/cbor-codec.js';
+import { planPublishes, singlePublish, type PackLimits, type PlannedPublish } from './packer.js';
+
+export interface PackOptions {
+  /** Most rows per pack (buffer.max_pack). */
+  maxRows: number;
+  /** Largest pack payload in bytes (buffer.max_pack_bytes); the broker's Maximum Packet Size also applies. */
+  maxBytes: number;
+}
+
+// Room for the fixed header, topic length, packet id and MQTT 5 properties of a pack's PUBLISH.
+const PUBLISH_OVERHEAD = 64;
+// Rows read per chunk while packing are bounded by memory: about this many payload bytes.
+const PACK_CHUNK_BYTES = 4 * 1024 * 1024;
 
 export interface ForwarderOptions {
   journal: Journal;
   uplink: Uplink;
   /** Unacknowledged publishes at once. */
   inflight: number;
-  /** Messages per second while draining; 0 = as fast as acknowledgements come. */
+  /** Rows per second while draining (a pack of n rows counts n); 0 = as fast as acknowledgements come. */
   replayRate: number;
+  /** Pack rows of the same topic while a backlog drains; absent = never. */
+  pack?: PackOptions;
   logger: Logger;
   clock: Clock;
-  /** Called for every acknowledged (ok) or failed (error) publish. */
-  onPublished?: (ok: boolean) => void;
+  /** Called for every acknowledged (ok) or failed (error) publish, with the rows it carried. */
+  onPublished?: (ok: boolean, rows: number) => void;
   /** Remove acknowledged rows once this many are waiting, or after removeDelayMs. */
   removeBatch?: number;
   removeDelayMs?: number;
@@ -32,8 +54,9 @@ export class Forwarder {
   private cursor = 0;
   private generation = 0;
   private inflightCount = 0;
-  private prefetched: JournalEntry[] = [];
-  private prefetchIndex = 0;
+  private planned: PlannedPublish[] = [];
+  private plannedIndex = 0;
+  private avgRowBytes = 256;
   private acked: number[] = [];
   private removeTimer: NodeJS.Timeout | undefined;
   private pumpScheduled = false;
@@ -45,6 +68,8 @@ export class Forwarder {
   private tokensAt = 0;
   private readonly removeBatch: number;
   private readonly removeDelayMs: number;
+  private readonly cbor = new CborCodec();
+  private readonly limits: PackLimits | undefined;
   private readonly onConnect = (): void => {
     this.reset();
     this.schedulePump();
@@ -54,6 +79,15 @@ export class Forwarder {
   constructor(private readonly options: ForwarderOptions) {
     this.removeBatch = options.removeBatch ?? 500;
     this.removeDelayMs = options.removeDelayMs ?? 20;
+    const pack = options.pack;
+    this.limits = pack && {
+      maxRows: pack.maxRows,
+      maxBytes: (topic) => {
+        const broker = options.uplink.maxPacketSize;
+        const brokerRoom = broker === undefined ? Number.POSITIVE_INFINITY : broker - Buffer.byteLength(topic) - PUBLISH_OVERHEAD;
+        return Math.min(pack.maxBytes, brokerRoom);
+      },
+    };
   }
 
   start(): void {
@@ -110,8 +144,8 @@ export class Forwarder {
     this.inflightCount = 0;
     this.flushRemovals();
     this.cursor = 0;
-    this.prefetched = [];
-    this.prefetchIndex = 0;
+    this.planned = [];
+    this.plannedIndex = 0;
   }
 
   private schedulePump(): void {
@@ -126,33 +160,53 @@ export class Forwarder {
   private pump(): void {
     const { uplink, inflight } = this.options;
     while (this.running && !this.paused && uplink.connected && this.inflightCount < inflight) {
-      const entry = this.nextEntry();
-      if (!entry) return;
-      if (!this.takeToken()) {
-        this.prefetchIndex -= 1;
-        return;
+      const next = this.peek();
+      if (!next) return;
+      if (!this.takeToken(next.seqs.length)) return;
+      this.plannedIndex += 1;
+      this.send(next);
+    }
+  }
+
+  /** The next publish, reading (and planning) the next chunk of the journal when needed. */
+  private peek(): PlannedPublish | undefined {
+    if (this.plannedIndex >= this.planned.length) {
+      const rows = this.options.journal.readAfter(this.cursor, this.chunkRows());
+      this.plannedIndex = 0;
+      if (rows.length === 0) {
+        this.planned = [];
+        return undefined;
       }
-      this.send(entry);
+      this.cursor = rows[rows.length - 1]!.seq;
+      const limits = this.limits;
+      if (limits && rows.length > this.options.inflight) {
+        const bytes = rows.reduce((sum, r) => sum + r.payload.length, 0);
+        this.avgRowBytes = Math.max(16, bytes / rows.length);
+        this.planned = planPublishes(rows, limits, this.cbor);
+      } else {
+        this.planned = rows.map(singlePublish);
+      }
     }
+    return this.planned[this.plannedIndex];
   }
 
-  private nextEntry(): JournalEntry | undefined {
-    if (this.prefetchIndex >= this.prefetched.length) {
-      this.prefetched = this.options.journal.readAfter(this.cursor, Math.max(256, this.options.inflight * 2));
-      this.prefetchIndex = 0;
-      if (this.prefetched.length === 0) return undefined;
-    }
-    const entry = this.prefetched[this.prefetchIndex++]!;
-    this.cursor = entry.seq;
-    return entry;
+  private chunkRows(): number {
+    const { inflight, pack } = this.options;
+    const plain = Math.max(256, inflight * 2);
+    if (!pack) return plain;
+    // Enough rows to fill a window of full packs, within a memory budget.
+    const wanted = Math.min(pack.maxRows * inflight, Math.floor(PACK_CHUNK_BYTES / this.avgRowBytes));
+    return Math.max(plain, wanted);
   }
 
-  private send(entry: JournalEntry): void {
+  private send(publish: PlannedPublish): void {
     const generation = this.generation;
+    const rows = publish.seqs.length;
     this.inflightCount += 1;
-    this.options.uplink.publish(entry, (err) => {
+    const message = { topic: publish.topic, payload: publish.payload, qos: publish.qos, retain: publish.retain, contentType: publish.contentType };
+    this.options.uplink.publish(message, (err) => {
       if (err) {
-        this.options.onPublished?.(false);
+        this.options.onPublished?.(false, rows);
         // Usually the connection is going away. Everything from the oldest unacknowledged row is
         // sent again; if the broker refused the message itself (MQTT 5 reason code) we keep the
         // row and retry after a pause rather than drop data or spin.
@@ -163,8 +217,8 @@ export class Forwarder {
         return;
       }
       this.lastAckAt = this.options.clock.now();
-      this.options.onPublished?.(true);
-      this.acked.push(entry.seq);
+      this.options.onPublished?.(true, rows);
+      for (const seq of publish.seqs) this.acked.push(seq);
       if (generation === this.generation) this.inflightCount -= 1;
       if (this.acked.length >= this.removeBatch) this.flushRemovals();
       else if (!this.removeTimer) this.removeTimer = setTimeout(() => this.flushRemovals(), this.removeDelayMs);
@@ -195,15 +249,18 @@ export class Forwarder {
     }, 1000).unref();
   }
 
-  /** Token bucket for replay_rate; always true when unlimited. */
-  private takeToken(): boolean {
+  /**
+   * Token bucket for replay_rate, in rows; always true when unlimited. A pack may take the bucket
+   * below zero: it goes out whole, and the next publish waits until the debt is paid.
+   */
+  private takeToken(rows: number): boolean {
     const rate = this.options.replayRate;
     if (rate <= 0) return true;
     const now = this.options.clock.now();
     this.tokens = Math.min(rate, this.tokens + ((now - this.tokensAt) * rate) / 1000);
     this.tokensAt = now;
     if (this.tokens >= 1) {
-      this.tokens -= 1;
+      this.tokens -= rows;
       return true;
     }
     if (!this.pacingTimer) {

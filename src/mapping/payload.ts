@@ -1,8 +1,15 @@
 // Payload encoders. JSON payloads carry the acquisition time and the journal seq, so replayed
 // data keeps its real time and consumers can drop QoS 1 duplicates and detect gaps.
+// CBOR payloads carry the same fields; `ts` is epoch milliseconds there (an ISO string would
+// cost 25 bytes), and the uplink marks them with the MQTT 5 content type application/cbor.
 import type { Scalar } from '../driver-api/index.js';
+import type { CborCodec } from './cbor-codec.js';
 
-export type PayloadFormat = 'json' | 'value';
+export type PayloadFormat = 'json' | 'value' | 'batch';
+export type PayloadEncoding = 'json' | 'cbor';
+
+/** MQTT 5 content type of CBOR payloads; JSON payloads go without one (see docs/consumers.md). */
+export const CBOR_CONTENT_TYPE = 'application/cbor';
 
 export interface PayloadInput {
   value: Scalar | null;
@@ -19,12 +26,37 @@ export function valueJson(value: Scalar | null): string {
   return JSON.stringify(value);
 }
 
-/** Returns a renderer that completes the payload once the seq is known. */
-export function payloadRenderer(format: PayloadFormat, input: PayloadInput): (seq: number) => Buffer {
+/** The value as CBOR should carry it: non-finite numbers become null, as in JSON. */
+export function cborValue(value: Scalar | null): Scalar | null {
+  return typeof value === 'number' && !Number.isFinite(value) ? null : value;
+}
+
+/**
+ * Returns a renderer that completes a per-point payload once the seq is known. `cbor` is needed
+ * only for the cbor encoding (the device mapper owns one codec for all its points).
+ */
+export function payloadRenderer(
+  format: 'json' | 'value',
+  input: PayloadInput,
+  encoding: PayloadEncoding = 'json',
+  cbor?: CborCodec,
+): (seq: number) => Buffer {
   if (format === 'value') {
     const text = input.value === null ? '' : typeof input.value === 'string' ? input.value : valueJson(input.value);
     const bytes = Buffer.from(text);
     return () => bytes;
+  }
+  if (encoding === 'cbor') {
+    if (!cbor) throw new TypeError('payloadRenderer: the cbor encoding needs a CborCodec');
+    return (seq) => {
+      const body: Record<string, unknown> = { value: cborValue(input.value), ts: input.ts, seq };
+      if (input.unit !== undefined) body.unit = input.unit;
+      if (input.error !== undefined) {
+        body.quality = 'bad';
+        body.error = input.error;
+      }
+      return cbor.encode(body);
+    };
   }
   const head = `{"value":${valueJson(input.value)},"ts":"${new Date(input.ts).toISOString()}","seq":`;
   let tail = '';

@@ -3,7 +3,10 @@
 import type { Scalar } from '../driver-api/index.js';
 
 export interface FilterSettings {
-  /** Minimum change of a numeric value; undefined = publish every reading. */
+  /**
+   * Minimum change of a numeric value (non-numeric values: any change). Undefined: every reading
+   * is published — unless a heartbeat is set, which alone means "on change, and at least this often".
+   */
   deadband?: number;
   /** Publish at least this often (ms) even without change; undefined = never forced. */
   heartbeatMs?: number;
@@ -45,8 +48,9 @@ export class PointFilter {
     if (heartbeatMs !== undefined && input.ts - this.lastTs >= heartbeatMs) return true;
     // A device that keeps failing the same way is reported once, not on every poll.
     if (input.bad) return input.error !== this.lastError;
-    if (deadband === undefined) return true;
+    if (deadband === undefined && heartbeatMs === undefined) return true;
     const v = input.value;
+    if (deadband === undefined) return !sameValue(v, this.lastValue);
     const last = this.lastValue;
     if (typeof v === 'number' && typeof last === 'number') return Math.abs(v - last) >= deadband;
     if (typeof v === 'bigint' && typeof last === 'bigint') {
@@ -55,4 +59,8 @@ export class PointFilter {
     }
     return v !== last;
   }
+}
+
+function sameValue(a: Scalar | null, b: Scalar | null): boolean {
+  return a === b || (typeof a === 'number' && typeof b === 'number' && Number.isNaN(a) && Number.isNaN(b));
 }

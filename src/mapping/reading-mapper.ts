@@ -1,19 +1,29 @@
 // Turns driver readings into journal entries: scaling, report-by-exception, topic and payload.
 // Compiled once per device; the per-reading path does no template or config work.
+// With `payload: batch` one poll becomes one entry on the device topic (plus, once per mapper,
+// the retained `<device topic>/meta` entry); per-point topics then only serve commands.
 import type { DeviceConfigBase, PointConfigBase, Reading, Scalar } from '../driver-api/index.js';
 import type { NewEntry, Qos } from '../journal/journal.js';
 import { parseDuration } from '../util/duration.js';
 import { compileTemplate } from './template.js';
 import { PointFilter } from './point-filter.js';
-import { payloadRenderer, type PayloadFormat } from './payload.js';
+import { payloadRenderer, type PayloadEncoding, type PayloadFormat } from './payload.js';
+import { batchRenderer, metaRenderer } from './batch-payload.js';
+import { CborCodec } from './cbor-codec.js';
 
 export interface MappingDefaults {
   site: string;
   gateway: string;
+  /** Per-point topic template. */
   topic: string;
   payload: PayloadFormat;
+  /** Default 'json'. */
+  encoding?: PayloadEncoding;
   qos: Qos;
 }
+
+/** Topic of a batch device when it sets no `topic` of its own. */
+export const DEFAULT_BATCH_TOPIC = '{site}/{device}';
 
 export interface CompiledPoint {
   readonly config: PointConfigBase;
@@ -33,8 +43,23 @@ export function templateVars(defaults: MappingDefaults, device: DeviceConfigBase
 }
 
 export function pointTopic(defaults: MappingDefaults, device: DeviceConfigBase, point: PointConfigBase): string {
-  const source = point.topic ?? device.topic ?? defaults.topic;
+  // A batch device's own `topic` names its batch message, not its points.
+  const deviceTopic = formatOf(defaults, device) === 'batch' ? undefined : device.topic;
+  const source = point.topic ?? deviceTopic ?? defaults.topic;
   return compileTemplate(source).render(templateVars(defaults, device, point.name));
+}
+
+/** The topic a batch device publishes its polls on; `/meta` is appended for the meta message. */
+export function batchTopic(defaults: MappingDefaults, device: DeviceConfigBase): string {
+  return compileTemplate(device.topic ?? DEFAULT_BATCH_TOPIC).render(templateVars(defaults, device));
+}
+
+export function formatOf(defaults: MappingDefaults, device: DeviceConfigBase): PayloadFormat {
+  return device.payload ?? defaults.payload;
+}
+
+export function encodingOf(defaults: MappingDefaults, device: DeviceConfigBase): PayloadEncoding {
+  return (device.payload_encoding as PayloadEncoding | undefined) ?? defaults.encoding ?? 'json';
 }
 
 /** Applies value = raw × scale + offset to numbers; other types pass through unchanged. */
@@ -61,14 +86,27 @@ function roundAt(x: number, magnitude: number): number {
   return Number(x.toFixed(decimals));
 }
 
+interface BatchPlan {
+  topic: string;
+  qos: Qos;
+}
+
 export class DeviceMapper {
   readonly points = new Map<string, CompiledPoint>();
+  readonly format: PayloadFormat;
+  readonly encoding: PayloadEncoding;
+  private readonly batch: BatchPlan | undefined;
+  private readonly cbor: CborCodec | undefined;
+  private metaDue: boolean;
 
   constructor(
     readonly device: DeviceConfigBase,
     defaults: MappingDefaults,
   ) {
-    const format = device.payload ?? defaults.payload;
+    const format = formatOf(defaults, device);
+    this.format = format;
+    this.encoding = format === 'value' ? 'json' : encodingOf(defaults, device);
+    this.cbor = this.encoding === 'cbor' ? new CborCodec() : undefined;
     for (const p of device.points) {
       this.points.set(p.name, {
         config: p,
@@ -84,6 +122,15 @@ export class DeviceMapper {
         offset: p.offset ?? 0,
       });
     }
+    // One message carries every point, so it goes with the strictest QoS any of them asks for.
+    const qos = Math.max(...[...this.points.values()].map((p) => p.qos)) as Qos;
+    this.batch = format === 'batch' ? { topic: batchTopic(defaults, device), qos } : undefined;
+    this.metaDue = this.batch !== undefined;
+  }
+
+  /** The batch topic, when this device publishes batches. */
+  get batchTopic(): string | undefined {
+    return this.batch?.topic;
   }
 
   /**
@@ -91,6 +138,7 @@ export class DeviceMapper {
    * after a command). Readings for unknown points are ignored and reported in `unknown`.
    */
   map(readings: readonly Reading[], now: number, force = false): { entries: NewEntry[]; unknown: string[] } {
+    if (this.batch) return this.mapBatch(this.batch, readings, now, force);
     const entries: NewEntry[] = [];
     const unknown: string[] = [];
     for (const r of readings) {
@@ -112,9 +160,62 @@ export class DeviceMapper {
         topic: p.topic,
         qos: p.qos,
         retain: p.retain,
-        render: payloadRenderer(p.format, { value, ts, unit: p.config.unit, error }),
+        render: payloadRenderer(p.format as 'json' | 'value', { value, ts, unit: p.config.unit, error }, this.encoding, this.cbor),
       });
     }
     return { entries, unknown };
+  }
+
+  private mapBatch(batch: BatchPlan, readings: readonly Reading[], now: number, force: boolean): { entries: NewEntry[]; unknown: string[] } {
+    const entries: NewEntry[] = [];
+    const unknown: string[] = [];
+    if (this.metaDue) {
+      this.metaDue = false;
+      entries.push(this.metaEntry(batch, now));
+    }
+    const values: [string, Scalar | null][] = [];
+    const errors: [string, string][] = [];
+    let ts = Number.POSITIVE_INFINITY;
+    for (const r of readings) {
+      const p = this.points.get(r.point);
+      if (!p) {
+        unknown.push(r.point);
+        continue;
+      }
+      const readingTs = r.ts ?? now;
+      const bad = r.quality === 'bad' || r.value === null;
+      const value = bad || r.value === null ? null : scaleValue(r.value, p.scale, p.offset);
+      const error = bad ? (r.error ?? 'no value') : undefined;
+      if (!p.filter.accept({ value, bad, error, ts: readingTs }, force)) continue;
+      if (error !== undefined) errors.push([r.point, error]);
+      else values.push([r.point, value]);
+      // One poll, one time: when the poll started (its earliest reading).
+      ts = Math.min(ts, readingTs);
+    }
+    if (values.length + errors.length > 0) {
+      entries.push({
+        ts,
+        topic: batch.topic,
+        qos: batch.qos,
+        retain: false,
+        render: batchRenderer(this.encoding, { ts, values, errors }, this.cbor),
+      });
+    }
+    return { entries, unknown };
+  }
+
+  private metaEntry(batch: BatchPlan, now: number): NewEntry {
+    const points = [...this.points.values()].map((p) => ({
+      name: p.config.name,
+      unit: p.config.unit,
+      commandTopic: p.config.writable === true ? `${p.topic}/set` : undefined,
+    }));
+    return {
+      ts: now,
+      topic: `${batch.topic}/meta`,
+      qos: batch.qos,
+      retain: true,
+      render: metaRenderer(this.encoding, { ts: now, device: this.device.name, points }, this.cbor),
+    };
   }
 }

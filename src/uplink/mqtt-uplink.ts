@@ -11,8 +11,16 @@
 //   the single source of truth: whoever removes an entry (ack, error or connection loss) calls it.
 // - Status: LWT `offline` retained; `online` retained (QoS 1) is acknowledged before 'connect' is
 //   emitted, so it precedes any data; stop() publishes `offline` and disconnects cleanly.
+// - Retry pace: an attempt that never got a TCP connection (broker process down: refused; no
+//   route; DNS) costs about one SYN and one RST, so it is retried every `refusedRetryMs` (jittered)
+//   and the broker is used again within about a second of coming back. An attempt that reached the
+//   broker and failed there (TLS, CONNACK refusal, connection dropped) backs off to 30 s, which
+//   keeps a fleet from hammering a broker that accepts connections but cannot serve them.
+// - MQTT 5: topics get aliases, first come first served, up to the broker's Topic Alias Maximum,
+//   and stay assigned for the connection (an LRU would thrash once there are more topics than
+//   aliases); the broker's Maximum Packet Size is exposed and enforced before sending.
 import { EventEmitter } from 'node:events';
-import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type IClientPublishOptions, type IConnackPacket, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { Clock } from '../driver-api/index.js';
 import type { Qos } from '../journal/journal.js';
@@ -52,6 +60,11 @@ export interface MqttUplinkOptions {
   status?: UplinkStatusOptions;
   /** Defaults: first retry within 1 s, cap 30 s. */
   backoff?: BackoffOptions;
+  /**
+   * Pace of retries after attempts that never reached the broker (TCP refused, unreachable, DNS):
+   * between half of this and this, ms. Default 1000; at or above the backoff cap it changes nothing.
+   */
+  refusedRetryMs?: number;
   logger: Logger;
   clock: Clock;
   /** Called on every connection attempt after the first (for the reconnects metric). */
@@ -85,6 +98,12 @@ class Link {
   announced = false;
   closed = false;
   lastError: Error | undefined;
+  /** A TCP connection was made: a failure after this point is the broker's, not the network's. */
+  reachedBroker = false;
+  /** From CONNACK (MQTT 5): how many topic aliases the broker accepts, and the largest packet. */
+  aliasMax = 0;
+  maxPacketSize: number | undefined;
+  readonly aliases = new Map<string, number>();
 
   constructor(
     readonly url: string,
@@ -98,6 +117,8 @@ export class MqttUplink extends EventEmitter<UplinkEvents> implements Uplink {
   private retryTimer: NodeJS.Timeout | undefined;
   private urlIndex = 0;
   private readonly backoff: Backoff;
+  private readonly refusedBackoff: Backoff;
+  private lastErrorText = '';
   private readonly subscriptions: Subscription[] = [];
   private attempts = 0;
   private connects = 0;
@@ -107,6 +128,12 @@ export class MqttUplink extends EventEmitter<UplinkEvents> implements Uplink {
   constructor(private readonly options: MqttUplinkOptions) {
     super();
     this.backoff = new Backoff({ initialMs: 1000, maxMs: 30_000, ...options.backoff });
+    const refusedMs = options.refusedRetryMs ?? 1000;
+    this.refusedBackoff = new Backoff({ initialMs: refusedMs, maxMs: refusedMs, random: options.backoff?.random });
+  }
+
+  get maxPacketSize(): number | undefined {
+    return this.link?.maxPacketSize;
   }
 
   get connected(): boolean {
@@ -147,12 +174,37 @@ export class MqttUplink extends EventEmitter<UplinkEvents> implements Uplink {
       process.nextTick(done, new FieldgateError('uplink_not_connected', 'MQTT uplink is not connected', { kind: 'retryable' }));
       return;
     }
+    let topic = message.topic;
+    let options: IClientPublishOptions = PUBLISH_OPTIONS[message.qos]![message.retain ? 1 : 0]!;
+    if (this.options.protocolVersion === 5) {
+      const properties: NonNullable<IClientPublishOptions['properties']> = {};
+      let alias = link.aliases.get(topic);
+      if (alias !== undefined) {
+        properties.topicAlias = alias;
+        topic = '';
+      } else if (link.aliases.size < link.aliasMax) {
+        // First use: the topic goes out with its new alias, which registers it at the broker.
+        alias = link.aliases.size + 1;
+        link.aliases.set(topic, alias);
+        properties.topicAlias = alias;
+      }
+      if (message.contentType !== undefined) properties.contentType = message.contentType;
+      if (alias !== undefined || message.contentType !== undefined) options = { ...options, properties };
+      const size = publishPacketSize(topic, message.payload.length, message.qos, properties);
+      if (link.maxPacketSize !== undefined && size > link.maxPacketSize) {
+        process.nextTick(
+          done,
+          new FieldgateError('uplink_packet_too_large', `publish of ${size} bytes exceeds the broker's maximum packet size ${link.maxPacketSize}`),
+        );
+        return;
+      }
+    }
     const token = link.nextToken++;
     link.pending.set(token, done);
     link.client.publish(
-      message.topic,
+      topic,
       message.payload,
-      PUBLISH_OPTIONS[message.qos]![message.retain ? 1 : 0]!,
+      options,
       (err?: Error | null) => {
         // Only a broker refusal carries a numeric reason code; any other error means mqtt.js is
         // tearing the connection down (keepalive timeout flushes callbacks before 'close').
@@ -197,11 +249,15 @@ export class MqttUplink extends EventEmitter<UplinkEvents> implements Uplink {
       client = mqtt.connect(url, this.clientOptions());
     } catch (err) {
       this.options.logger.error({ url: redactUrl(url), err: errorText(err) }, 'uplink cannot connect to this URL');
-      this.scheduleRetry();
+      this.scheduleRetry(true);
       return;
     }
     const link = new Link(url, client);
     this.link = link;
+    // Plain TCP emits 'connect'; TLS emits it too, before 'secureConnect'.
+    client.stream?.once('connect', () => {
+      link.reachedBroker = true;
+    });
     this.options.logger.debug({ url: redactUrl(url), attempt: this.attempts }, 'uplink connecting');
     client.on('connect', (connack) => this.onConnack(link, connack));
     client.on('message', (topic, payload, packet) => {
@@ -243,6 +299,11 @@ export class MqttUplink extends EventEmitter<UplinkEvents> implements Uplink {
     if (link !== this.link || link.closed || this.state !== 'running') return;
     link.connackReceived = true;
     this.backoff.reset();
+    this.lastErrorText = '';
+    if (this.options.protocolVersion === 5) {
+      link.aliasMax = connack.properties?.topicAliasMaximum ?? 0;
+      link.maxPacketSize = connack.properties?.maximumPacketSize;
+    }
     if (this.subscriptions.length > 0) this.sendSubscribe(link, this.subscriptions);
     const status = this.options.status;
     if (status === undefined) {
@@ -282,7 +343,11 @@ export class MqttUplink extends EventEmitter<UplinkEvents> implements Uplink {
     link.lastError = err;
     if (link.closed) return;
     const code = (err as { code?: unknown }).code;
-    this.options.logger.warn(
+    // Quick retries against a refusing broker would repeat the same warning every second.
+    const text = `${redactUrl(link.url)} ${err.message}`;
+    const level = text === this.lastErrorText ? 'debug' : 'warn';
+    this.lastErrorText = text;
+    this.options.logger[level](
       { url: redactUrl(link.url), err: err.message, code, hint: errorHint(err) },
       'uplink connection error',
     );
@@ -310,7 +375,7 @@ export class MqttUplink extends EventEmitter<UplinkEvents> implements Uplink {
       this.options.logger.warn({ url: redactUrl(link.url), reason }, 'uplink connection attempt failed');
     }
     // Retry planned before listeners run, so a throwing listener cannot leave us disconnected.
-    if (this.state === 'running') this.scheduleRetry();
+    if (this.state === 'running') this.scheduleRetry(link.reachedBroker);
     if (link.announced) this.emit('disconnect', { reason });
   }
 
@@ -339,10 +404,12 @@ export class MqttUplink extends EventEmitter<UplinkEvents> implements Uplink {
     }
   }
 
-  private scheduleRetry(): void {
-    const delayMs = this.backoff.next();
+  private scheduleRetry(reachedBroker: boolean): void {
+    const backoffMs = this.backoff.next();
+    const delayMs = reachedBroker ? backoffMs : Math.min(backoffMs, this.refusedBackoff.next());
     const nextUrl = this.options.urls[this.urlIndex % this.options.urls.length]!;
-    this.options.logger.info({ delayMs, url: redactUrl(nextUrl), retry: this.backoff.attempts }, 'uplink reconnect scheduled');
+    const level = reachedBroker || this.backoff.attempts <= 1 ? 'info' : 'debug';
+    this.options.logger[level]({ delayMs, url: redactUrl(nextUrl), retry: this.backoff.attempts }, 'uplink reconnect scheduled');
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       if (this.state === 'running') this.openLink();
@@ -397,6 +464,24 @@ export class MqttUplink extends EventEmitter<UplinkEvents> implements Uplink {
     }
     this.closeLink(link);
   }
+}
+
+/** Bytes of an MQTT 5 PUBLISH packet on the wire. */
+export function publishPacketSize(
+  topic: string,
+  payloadBytes: number,
+  qos: Qos,
+  properties: { topicAlias?: number; contentType?: string },
+): number {
+  let props = 0;
+  if (properties.topicAlias !== undefined) props += 3;
+  if (properties.contentType !== undefined) props += 3 + Buffer.byteLength(properties.contentType);
+  const remaining = 2 + Buffer.byteLength(topic) + (qos > 0 ? 2 : 0) + varintBytes(props) + props + payloadBytes;
+  return 1 + varintBytes(remaining) + remaining;
+}
+
+function varintBytes(n: number): number {
+  return n < 128 ? 1 : n < 16_384 ? 2 : n < 2_097_152 ? 3 : 4;
 }
 
 /** Runs `start` and resolves true if it calls back without error within `ms`, false otherwise. */

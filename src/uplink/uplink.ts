@@ -8,6 +8,8 @@ export interface OutgoingMessage {
   payload: Buffer;
   qos: Qos;
   retain: boolean;
+  /** MQTT 5 Content Type property (e.g. application/cbor); dropped on MQTT 3.1.1. */
+  contentType?: string;
 }
 
 export interface IncomingMeta {
@@ -24,6 +26,11 @@ export interface UplinkEvents {
 
 export interface Uplink extends EventEmitter<UplinkEvents> {
   readonly connected: boolean;
+  /**
+   * The broker's Maximum Packet Size from the current connection's CONNACK (MQTT 5), in bytes;
+   * undefined when the broker set none or the protocol has no such property.
+   */
+  readonly maxPacketSize?: number;
   /** Connect (and keep reconnecting with backoff across the configured URLs) until stop(). */
   start(): void;
   /**

@@ -112,6 +112,7 @@ describe('defaults', () => {
       keepalive: '30s',
       connect_timeout: '10s',
       status_topic: 'p/box/status',
+      refused_retry: '1s',
     });
     expect(config.buffer).toEqual({
       path: '/srv/site/data/buffer.db',
@@ -121,6 +122,9 @@ describe('defaults', () => {
       inflight: 100,
       replay_rate: 0,
       synchronous: 'normal',
+      pack: false,
+      max_pack: 100,
+      max_pack_bytes: '64KiB',
     });
     expect(config.http).toBeUndefined();
     expect(config.topic).toBe(SITE_DEFAULTS.topic);
@@ -130,6 +134,7 @@ describe('defaults', () => {
       driver: 'sim',
       interval: '1s',
       payload: 'json',
+      payload_encoding: 'json',
       topic: '{site}/{device}/{point}',
       tags: {},
       points: [{ name: 't', signal: 'sine', topic: '{site}/{device}/{point}', qos: 1, retain: false }],

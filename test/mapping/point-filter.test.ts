@@ -104,3 +104,18 @@ describe('PointFilter', () => {
     expect(out).toEqual([true, false, false, false, true, false]);
   });
 });
+
+describe('heartbeat without a deadband', () => {
+  it('publishes on change and at least every heartbeat, not every reading', async () => {
+    const { PointFilter } = await import('../../src/mapping/point-filter.js');
+    const f = new PointFilter({ heartbeatMs: 1000 });
+    const r = (value: number | string, ts: number) => f.accept({ value, bad: false, ts });
+    expect(r('FG-EM340', 0)).toBe(true);
+    expect(r('FG-EM340', 100)).toBe(false);
+    expect(r('FG-EM341', 200)).toBe(true);
+    expect(r('FG-EM341', 900)).toBe(false);
+    expect(r('FG-EM341', 1200)).toBe(true);
+    expect(r(5, 1300)).toBe(true);
+    expect(r(5, 1400)).toBe(false);
+  });
+});

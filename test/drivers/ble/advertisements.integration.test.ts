@@ -70,7 +70,7 @@ describe('BLE advertisements', () => {
     const other = fake.addDevice({ address: OTHER_TAG, manufacturerData: { [RUUVI]: ruuviPayload(1) } });
     const { ctx } = await startDriver(fridgeTag());
 
-    await waitFor('the advertisement BlueZ already holds', () => ctx.valuesOf('temperature').length === 1);
+    await waitFor('the advertisement BlueZ already holds', () => ctx.valuesOf('temperature').length >= 1);
     expect(fake.adapter('hci0').Discovering).toBe(true);
     expect(fake.stats.discoveryFilters[0]).toEqual({ Transport: 'le', DuplicateData: true });
     expect(ctx.emitted.map((r) => [r.point, r.value])).toEqual([
@@ -83,14 +83,15 @@ describe('BLE advertisements', () => {
     other.setManufacturerData({ [RUUVI]: ruuviPayload(2, 0x0100) }); // not ours
     tag.setRssi(-60);
     tag.setManufacturerData({ [RUUVI]: ruuviPayload(206, 0x1000) });
-    await waitFor('the next measurement', () => ctx.valuesOf('temperature').length === 2);
+    await waitFor('the next measurement', () => ctx.valuesOf('temperature').length >= 2);
     expect(ctx.valuesOf('temperature')).toEqual([24.3, 20.48]);
     expect(ctx.valuesOf('signal')).toEqual([-71, -60]);
     expect(ctx.errors).toEqual([]);
 
     // Invalid-value marker: a bad reading, never a number.
     tag.setManufacturerData({ [RUUVI]: ruuviPayload(207, -0x8000) });
-    await waitFor('the invalid temperature', () => ctx.valuesOf('temperature').length === 3);
+    await waitFor('the invalid temperature', () => ctx.valuesOf('temperature').length >= 3);
+    expect(ctx.valuesOf('temperature')).toEqual([24.3, 20.48, null]);
     expect(ctx.emitted.filter((r) => r.point === 'temperature').at(-1)).toMatchObject({ value: null, quality: 'bad' });
     expect(ctx.valuesOf('battery').at(-1)).toBe(2.977);
   });
@@ -105,10 +106,10 @@ describe('BLE advertisements', () => {
     await waitFor('discovery', () => fake!.adapter('hci0').Discovering);
 
     sensor.setServiceData({ [BTHOME]: Buffer.from('400001016102ca0903bf131a01', 'hex') });
-    await waitFor('the first packet', () => ctx.valuesOf('temperature').length === 1);
+    await waitFor('the first packet', () => ctx.valuesOf('temperature').length >= 1);
     sensor.setServiceData({ [BTHOME]: Buffer.from('400001016102ca0903bf131a01', 'hex') });
     sensor.setServiceData({ [BTHOME]: Buffer.from('40000202c409', 'hex') });
-    await waitFor('the second packet', () => ctx.valuesOf('temperature').length === 2);
+    await waitFor('the second packet', () => ctx.valuesOf('temperature').length >= 2);
     expect(ctx.emitted.map((r) => [r.point, r.value])).toEqual([
       ['temperature', 25.06],
       ['humidity', 50.55],
@@ -130,7 +131,7 @@ describe('BLE advertisements', () => {
     // Both scanners listen once each has seen a first good advertisement.
     ruuvi.setManufacturerData({ [RUUVI]: ruuviPayload(8) });
     bthome.setServiceData({ [BTHOME]: Buffer.from('4002c409', 'hex') });
-    await waitFor('both scanners', () => r.valuesOf('temperature').length === 1 && b.valuesOf('temperature').length === 1);
+    await waitFor('both scanners', () => r.valuesOf('temperature').length >= 1 && b.valuesOf('temperature').length >= 1);
 
     ruuvi.setManufacturerData({ [RUUVI]: Buffer.from('03291A1ECE1EFC18F94202CA0B53', 'hex') }); // format 3
     ruuvi.setManufacturerData({ [RUUVI]: ruuviPayload(9).subarray(0, 20) }); // short
@@ -146,7 +147,7 @@ describe('BLE advertisements', () => {
     expect(b.valuesOf('temperature')).toEqual([25, 25.06]);
 
     ruuvi.setManufacturerData({ [RUUVI]: ruuviPayload(10) });
-    await waitFor('a good advertisement after the bad ones', () => r.valuesOf('temperature').length === 2);
+    await waitFor('a good advertisement after the bad ones', () => r.valuesOf('temperature').length >= 2);
     expect(r.recoveries).toBe(1);
   });
 });
@@ -166,8 +167,10 @@ describe('BLE without BlueZ or adapter', () => {
       },
       new RecordingContext(resources),
     );
-    await waitFor('repeated adapter errors', () => scan.errorsOf('adapter').length >= 2 && gatt.errorsOf('adapter').length >= 2);
-    expect(scan.errorsOf('adapter')[0]?.message).toMatch(/adapter hci0 not found \(BlueZ has: none\)/);
+    // Reported once per outage; the retries are logged.
+    await waitFor('retries', () => scan.logged(/still unavailable/) >= 1 && gatt.logged(/still unavailable/) >= 1);
+    expect(scan.errorsOf('adapter')).toEqual([{ kind: 'adapter', message: expect.stringMatching(/adapter hci0 not found \(BlueZ has: none\)/) }]);
+    expect(gatt.errorsOf('adapter')).toHaveLength(1);
     await expect(driver.poll!()).rejects.toThrow(/not connected \(adapter hci0 not found/);
 
     fake.addAdapter('hci0');
@@ -176,7 +179,7 @@ describe('BLE without BlueZ or adapter', () => {
       services: [{ uuid: '0000181a-0000-1000-8000-00805f9b34fb', characteristics: [{ uuid: '00002a6e-0000-1000-8000-00805f9b34fb', value: Buffer.from([5, 0]) }] }],
     });
     fake.addDevice({ address: TAG, manufacturerData: { [RUUVI]: ruuviPayload(1) } });
-    await waitFor('the advertisement', () => scan.valuesOf('temperature').length === 1);
+    await waitFor('the advertisement', () => scan.valuesOf('temperature').length >= 1);
     await waitFor('the GATT connection', () => gatt.recoveries === 1);
     expect((await driver.poll!())[0]?.value).toBe(5);
 
@@ -185,7 +188,7 @@ describe('BLE without BlueZ or adapter', () => {
     await waitFor('the loss to be reported', () => gatt.errorsOf('link_lost').length === 1 && scan.errorsOf('adapter').some((e) => /removed/.test(e.message)));
     fake.addAdapter('hci0');
     fake.addDevice({ address: TAG, manufacturerData: { [RUUVI]: ruuviPayload(2) } });
-    await waitFor('advertisements again', () => scan.valuesOf('temperature').length === 2);
+    await waitFor('advertisements again', () => scan.valuesOf('temperature').length >= 2);
   });
 
   it('waits for a powered-off adapter to be powered on', async () => {
@@ -198,7 +201,7 @@ describe('BLE without BlueZ or adapter', () => {
     // Powering on wakes the waiting device at once instead of after its 5 s backoff.
     const t0 = Date.now();
     fake.setPowered('hci0', true);
-    await waitFor('the advertisement', () => ctx.valuesOf('temperature').length === 1);
+    await waitFor('the advertisement', () => ctx.valuesOf('temperature').length >= 1);
     expect(Date.now() - t0).toBeLessThan(2000);
   });
 
@@ -221,7 +224,8 @@ describe('BLE without BlueZ or adapter', () => {
       const { driver, ctx } = await startDriver(
         { name: 'x', driver: 'ble', address: 'C4:7C:8D:6A:12:34', ...FAST, points: [{ name: 't', service: '181a', characteristic: '2a6e', mode: 'read', type: 'uint8' }] },
       );
-      await waitFor('adapter errors', () => ctx.errorsOf('adapter').length >= 2);
+      await waitFor('a retry', () => ctx.logged(/still unavailable/) >= 1);
+      expect(ctx.errorsOf('adapter')).toHaveLength(1);
       expect(ctx.errorsOf('adapter')[0]?.message).toMatch(/D-Bus system bus not reachable at unix:path=.*missing.sock \(ENOENT\)/);
       await driver.stop();
     } finally {

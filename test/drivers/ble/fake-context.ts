@@ -37,7 +37,14 @@ export interface RecordedError {
 }
 
 export class RecordingContext implements DriverContext {
-  readonly logger = pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
+  /** Everything logged at debug and above, parsed. */
+  readonly logs: Record<string, unknown>[] = [];
+  readonly logger = pino({ level: 'debug' }, {
+    write: (line: string) => {
+      this.logs.push(JSON.parse(line) as Record<string, unknown>);
+      if (process.env['TEST_LOG']) process.stderr.write(line);
+    },
+  });
   readonly clock = { now: () => Date.now() };
   readonly emitted: Reading[] = [];
   readonly errors: RecordedError[] = [];
@@ -63,6 +70,10 @@ export class RecordingContext implements DriverContext {
 
   errorsOf(kind: string): RecordedError[] {
     return this.errors.filter((e) => e.kind === kind);
+  }
+
+  logged(pattern: RegExp): number {
+    return this.logs.filter((l) => pattern.test(String(l['msg']))).length;
   }
 }
 

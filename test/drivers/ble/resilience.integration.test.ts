@@ -74,7 +74,7 @@ describe('BLE resilience', () => {
     const bus = await environment();
     const first = await startFake(bus);
     const { gatt, gattCtx, scanCtx } = await startDrivers();
-    await waitFor('connected and scanning', () => gattCtx.recoveries === 1 && scanCtx.valuesOf('temperature').length === 1);
+    await waitFor('connected and scanning', () => gattCtx.recoveries === 1 && scanCtx.valuesOf('temperature').length >= 1);
 
     await first.stop();
     await waitFor('the loss', () => gattCtx.errorsOf('link_lost').length === 1 && scanCtx.errorsOf('adapter').length >= 1);
@@ -86,18 +86,18 @@ describe('BLE resilience', () => {
     expect((await gatt.poll!())[0]?.value).toBe(2430);
     await waitFor('notifications on the new bluetoothd', () => second.device(ADDRESS).characteristic('00002a6e-0000-1000-8000-00805f9b34fb').notifying);
     second.device(TAG).setManufacturerData(ruuvi(2));
-    await waitFor('advertisements again', () => scanCtx.valuesOf('temperature').length === 2);
+    await waitFor('advertisements again', () => scanCtx.valuesOf('temperature').length >= 2);
   });
 
   it('survives the bus daemon dying and keeps retrying', async () => {
     const bus = await environment();
     await startFake(bus);
     const { gatt, gattCtx, scanCtx } = await startDrivers();
-    await waitFor('connected and scanning', () => gattCtx.recoveries === 1 && scanCtx.valuesOf('temperature').length === 1);
+    await waitFor('connected and scanning', () => gattCtx.recoveries === 1 && scanCtx.valuesOf('temperature').length >= 1);
 
     await bus.stop();
     await waitFor('the loss', () => gattCtx.errorsOf('link_lost').length === 1);
-    await waitFor('retries against the missing bus', () => gattCtx.errorsOf('adapter').length >= 2 && scanCtx.errorsOf('adapter').length >= 2);
+    await waitFor('retries against the missing bus', () => gattCtx.logged(/still unavailable/) >= 1 && scanCtx.logged(/still unavailable/) >= 1);
     expect(gattCtx.errorsOf('adapter').at(-1)?.message).toMatch(/D-Bus system bus not reachable/);
     await expect(gatt.poll!()).rejects.toThrow(/not connected/);
   });

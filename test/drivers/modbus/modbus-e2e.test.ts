@@ -2,16 +2,9 @@
 // back to the meter through <topic>/set.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drivers } from '../../../drivers/index.js';
-import { modbusDriver } from '../../../drivers/modbus/index.js';
 import { startModbusMeterSim, type MeterSim } from '../../../src/demo/modbus-meter-sim.js';
-import type { DeviceConfigBase, DriverFactory } from '../../../src/driver-api/index.js';
 import { collect, freePort, startMosquitto, type Broker } from '../../integration/harness/index.js';
 import { startTestGateway } from '../../integration/harness/test-gateway.js';
-
-const DRIVERS: readonly DriverFactory[] = [
-  ...drivers.filter((d) => d.type !== 'modbus'),
-  modbusDriver as unknown as DriverFactory<DeviceConfigBase>,
-];
 
 let broker: Broker;
 let sim: MeterSim;
@@ -28,7 +21,7 @@ describe('meter → gateway → mosquitto', () => {
   it('publishes decoded, scaled readings and carries a write back to the meter', async () => {
     const sub = await collect(broker.url, 'mb/#');
     const gw = await startTestGateway({
-      drivers: DRIVERS,
+      drivers,
       siteYaml: `site: mb
 gateway: gw1
 mqtt: { url: ${broker.url} }

@@ -100,9 +100,9 @@ describe('Modbus RTU on a shared bus (socat pty + pymodbus RTU)', () => {
     await bus();
     const res = new TestResources();
     const a = driver(meterA(), res);
-    // Three reads per poll: a bus that served whole polls would hold a for 3 × 400 ms.
+    // Three reads per poll: a bus that served whole polls would hold a for 3 × 600 ms.
     const ghost = driver(rtuDevice('ghost', 7, [0, 100, 200].map((address) => ({ name: `x${address}`, table: 'holding' as const, address })),
-      { timeout: '400ms' }), res);
+      { timeout: '600ms' }), res);
     expect(ghost.d.currentPlan).toHaveLength(3);
     await a.d.start();
     await ghost.d.start();
@@ -112,10 +112,11 @@ describe('Modbus RTU on a shared bus (socat pty + pymodbus RTU)', () => {
     await new Promise((r) => setTimeout(r, 20));
     const t0 = Date.now();
     await a.d.poll(); // two reads
-    expect(Date.now() - t0).toBeLessThan(400 + 150);
+    // At most one ghost timeout plus a's own reads (slack for a loaded machine), far from 3 × 600.
+    expect(Date.now() - t0).toBeLessThan(2 * 600);
     expect(await dead).toMatchObject({ code: 'timeout' });
     // The ghost's poll gives up after its first silent read instead of timing out three times.
-    expect(Date.now() - g0).toBeLessThan(2 * 400);
+    expect(Date.now() - g0).toBeLessThan(2 * 600);
     expect(ghost.rec.errors.map((e) => e.kind)).toEqual(['timeout']);
     expect(a.rec.errors).toEqual([]);
   });
@@ -133,8 +134,7 @@ describe('Modbus RTU on a shared bus (socat pty + pymodbus RTU)', () => {
     await peers.socat.stop();
     await peers.server.stop();
     for (const dev of [a, b]) {
-      await eventually(() => dev.d.poll().then(() => false, () => true), (failed) => failed, 3000);
-      expect(dev.rec.errors.some((e) => e.kind === 'connection')).toBe(true);
+      await eventually(() => dev.d.poll().catch(() => null), () => dev.rec.errors.some((e) => e.kind === 'connection'), 3000);
     }
     await new Promise((r) => setTimeout(r, 300)); // a few reconnect attempts against a missing port
     peers = await bus();

@@ -49,6 +49,8 @@ describe('serialDriver.check', () => {
     ['zero timeout', { request: 'R\r\n', timeout: '0s' }, /timeout must be greater than 0/],
     ['first_line with request', { request: 'R\n', first_line: 'parse' }, /^first_line: first_line applies only in listen mode/],
     ['empty request after escapes', { request: '' }, /the request is empty/],
+    ['reconnect initial above max', { reconnect: { initial: '5s', max: '1s' } }, /^reconnect\.max: reconnect\.max must not be shorter/],
+    ['reconnect initial of zero', { reconnect: { initial: '0ms' } }, /^reconnect\.initial: reconnect\.initial must be greater than 0/],
     ['ignore_lines that does not compile', { ignore_lines: '(' }, /^ignore_lines: invalid regular expression/],
   ])('%s', (_name, extra, expected) => {
     const found = messages(device(extra));

@@ -1,5 +1,8 @@
 // Driver logic against serialport's mock binding: parsing, reporting, request/response and commands.
 // Real ptys and hot-plug are covered by serial-pty.test.ts.
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SerialPortMock } from 'serialport';
 import { CommandError, DeviceError } from '../../../src/driver-api/index.js';
@@ -25,8 +28,16 @@ interface Rig {
   written(): string;
 }
 
-function rig(extra: Partial<SerialDeviceConfig>, options: { createPort?: boolean; now?: () => number } = {}): Rig {
-  const path = `/dev/mock${(seq += 1)}`;
+interface RigOptions {
+  createPort?: boolean;
+  now?: () => number;
+  /** A real file standing in for the device node, for the path check. */
+  path?: string;
+  watchMs?: number;
+}
+
+function rig(extra: Partial<SerialDeviceConfig>, options: RigOptions = {}): Rig {
+  const path = options.path ?? `/dev/mock${(seq += 1)}`;
   if (options.createPort !== false) SerialPortMock.binding.createPort(path, { record: true });
   const opened: SerialPortMock[] = [];
   const opener: PortOpener = (s) => {
@@ -48,7 +59,7 @@ function rig(extra: Partial<SerialDeviceConfig>, options: { createPort?: boolean
     ...extra,
   };
   const ctx = fakeContext('weather', options.now);
-  const driver = new SerialDriver(device, ctx, { opener, backoff: { initialMs: 40, maxMs: 80 }, watchMs: 0 });
+  const driver = new SerialDriver(device, ctx, { opener, backoff: { initialMs: 40, maxMs: 80 }, watchMs: options.watchMs ?? 0 });
   drivers.push(driver);
   const port = (): SerialPortMock => opened[opened.length - 1]!;
   return {
@@ -252,5 +263,51 @@ describe('port missing at start', () => {
     await waitFor('recovered', () => r.ctx.recovered === 1);
     r.send('T=5,H=6\n');
     await waitFor('readings', () => r.ctx.readings.length === 2);
+  });
+});
+
+describe('device path check', () => {
+  it('notices a port whose device node vanished even when serialport says nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fieldgate-serial-node-'));
+    try {
+      const node = join(dir, 'ttyUSB0');
+      writeFileSync(node, '');
+      const r = rig({}, { path: node, watchMs: 20 });
+      await r.driver.start();
+      await new Promise((res) => setTimeout(res, 60));
+      expect(r.ctx.errors).toEqual([]);
+      const first = r.port();
+      rmSync(node);
+      await waitFor('connection reported', () => r.ctx.errorsOf('connection').length === 1);
+      expect(String((r.ctx.errorsOf('connection')[0]!.err as Error).message)).toContain('device path gone');
+      expect(first.isOpen).toBe(false);
+      // A new node under the same name (a replugged adapter) is opened afresh.
+      writeFileSync(node, '');
+      await waitFor('recovered', () => r.ctx.recovered === 1);
+      expect(r.port()).not.toBe(first);
+      r.send('T=1,H=2\n');
+      await waitFor('readings', () => r.ctx.readings.length === 2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('notices a device path that now leads to another node', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fieldgate-serial-node-'));
+    try {
+      const node = join(dir, 'ttyUSB0');
+      writeFileSync(node, '');
+      const r = rig({}, { path: node, watchMs: 20 });
+      await r.driver.start();
+      await new Promise((res) => setTimeout(res, 60));
+      // Replaced in one step, as a quick unplug and replug between two checks would look.
+      writeFileSync(`${node}.new`, '');
+      renameSync(`${node}.new`, node);
+      await waitFor('connection reported', () => r.ctx.errorsOf('connection').length === 1);
+      expect(String((r.ctx.errorsOf('connection')[0]!.err as Error).message)).toContain('another device');
+      await waitFor('recovered', () => r.ctx.recovered === 1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
