@@ -156,7 +156,7 @@ describe('validateSiteText positions', () => {
 
   it('reports an unknown driver with a suggestion', () => {
     const text = BASE.replace('driver: sim', 'driver: simm');
-    expect(problems(text)).toEqual(["site.yaml:7:13: devices[0].driver: unknown driver 'simm' (did you mean 'sim'?) (known drivers: sim, bus)"]);
+    expect(problems(text)).toEqual(["site.yaml:7:13: devices[0].driver: unknown driver 'simm' (did you mean 'sim'?) (known drivers: sim, modbus, serial, ble, bus)"]);
   });
 
   it('reports missing required keys at the object', () => {
