@@ -99,7 +99,7 @@ export function decodeRegisters(regs: ArrayLike<number>, spec: ValueSpec): Scala
     case 'uint32':
       return b.readUInt32BE(0);
     case 'float32':
-      return b.readFloatBE(0);
+      return shortestFloat32(b.readFloatBE(0));
     case 'int64':
       return narrow(b.readBigInt64BE(0));
     case 'uint64':
@@ -206,4 +206,18 @@ export function withBit(register: number, bit: number, on: boolean, order: ByteO
   const value = decodeRegisters([register], { type: 'uint16', order }) as number;
   const next = on ? (Number(value) | (1 << bit)) : (Number(value) & ~(1 << bit));
   return encodeValue(next & 0xffff, { type: 'uint16', order })[0]!;
+}
+
+/**
+ * The shortest decimal that is the same float32 as `x`. A device holding 230.3f holds
+ * 230.300064086914… as a double; publishing every digit of that would claim precision the
+ * register never had. The result converts back to exactly the same float32 (Math.fround).
+ */
+export function shortestFloat32(x: number): number {
+  if (!Number.isFinite(x) || x === 0) return x;
+  for (let digits = 6; digits <= 9; digits++) {
+    const candidate = Number(x.toPrecision(digits));
+    if (Math.fround(candidate) === x) return candidate;
+  }
+  return x;
 }

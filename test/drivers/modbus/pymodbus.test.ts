@@ -61,7 +61,7 @@ function driver(device: ModbusDeviceConfig) {
 }
 
 const device = (port: number, points: ModbusPointConfig[], extra: Partial<ModbusDeviceConfig> = {}): ModbusDeviceConfig => ({
-  name: 'py', driver: 'modbus', tcp: { host: '127.0.0.1', port }, unit_id: 1, timeout: '500ms',
+  name: 'py', driver: 'modbus', tcp: { host: '127.0.0.1', port }, unit_id: 1, timeout: '2s',
   reconnect: { initial: '50ms', max: '200ms' }, points, ...extra,
 });
 
