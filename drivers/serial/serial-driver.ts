@@ -73,7 +73,7 @@ export class SerialDriver implements Driver {
     this.link = new SerialLink(
       this.settings,
       ctx,
-      { data: (chunk) => this.onData(chunk), opened: () => this.onOpened() },
+      { data: (chunk) => this.guarded(() => this.onData(chunk)), opened: () => this.onOpened() },
       options.opener,
       options,
     );
@@ -147,6 +147,15 @@ export class SerialDriver implements Driver {
       if (good) return { point: spec.point, value: good.value, ts, quality: 'good' };
       return { point: spec.point, value: null, ts, quality: 'bad', error: bad.get(spec.point) ?? noLine };
     });
+  }
+
+  /** Runs inside serialport's 'data' event, where a throw would take the whole process down. */
+  private guarded(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.ctx.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'serial data handling failed');
+    }
   }
 
   private onOpened(): void {

@@ -11,25 +11,22 @@
 //   the single source of truth: whoever removes an entry (ack, error or connection loss) calls it.
 // - Status: LWT `offline` retained; `online` retained (QoS 1) is acknowledged before 'connect' is
 //   emitted, so it precedes any data; stop() publishes `offline` and disconnects cleanly.
-// - Retry pace: an attempt that never got a TCP connection (broker process down: refused; no
-//   route; DNS) costs about one SYN and one RST, so it is retried every `refusedRetryMs` (jittered)
-//   and the broker is used again within about a second of coming back. An attempt that reached the
-//   broker and failed there (TLS, CONNACK refusal, connection dropped) backs off to 30 s, which
-//   keeps a fleet from hammering a broker that accepts connections but cannot serve them.
-// - MQTT 5: topics get aliases, first come first served, up to the broker's Topic Alias Maximum,
-//   and stay assigned for the connection (an LRU would thrash once there are more topics than
-//   aliases); the broker's Maximum Packet Size is exposed and enforced before sending.
+// - Retry pace (retry-pace.ts): attempts that never got a TCP connection are retried every
+//   `refusedRetryMs`; attempts that failed at the broker back off to 30 s.
+// - MQTT 5: topic aliases and the broker's Maximum Packet Size, per connection (mqtt5-publish.ts).
 import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type IClientPublishOptions, type IConnackPacket, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { Clock } from '../driver-api/index.js';
 import type { Qos } from '../journal/journal.js';
-import { Backoff, type BackoffOptions } from '../util/backoff.js';
+import type { BackoffOptions } from '../util/backoff.js';
+import { RetryPace } from './retry-pace.js';
 import { FieldgateError, errorText } from '../util/errors.js';
 import { errorHint } from './error-hint.js';
 import { redactUrl } from './redact-url.js';
 import { filterProblem, topicMatches } from './topic-filter.js';
 import type { MessageHandler, OutgoingMessage, Uplink, UplinkEvents } from './uplink.js';
+import { Mqtt5Publisher } from './mqtt5-publish.js';
 
 export interface UplinkStatusOptions {
   topic: string;
@@ -100,10 +97,8 @@ class Link {
   lastError: Error | undefined;
   /** A TCP connection was made: a failure after this point is the broker's, not the network's. */
   reachedBroker = false;
-  /** From CONNACK (MQTT 5): how many topic aliases the broker accepts, and the largest packet. */
-  aliasMax = 0;
-  maxPacketSize: number | undefined;
-  readonly aliases = new Map<string, number>();
+  /** MQTT 5 only, from CONNACK: topic aliases and the broker's packet size limit. */
+  v5: Mqtt5Publisher | undefined;
 
   constructor(
     readonly url: string,
@@ -116,8 +111,7 @@ export class MqttUplink extends EventEmitter<UplinkEvents> implements Uplink {
   private link: Link | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private urlIndex = 0;
-  private readonly backoff: Backoff;
-  private readonly refusedBackoff: Backoff;
+  private readonly pace: RetryPace;
   private lastErrorText = '';
   private readonly subscriptions: Subscription[] = [];
   private attempts = 0;
@@ -127,13 +121,11 @@ export class MqttUplink extends EventEmitter<UplinkEvents> implements Uplink {
 
   constructor(private readonly options: MqttUplinkOptions) {
     super();
-    this.backoff = new Backoff({ initialMs: 1000, maxMs: 30_000, ...options.backoff });
-    const refusedMs = options.refusedRetryMs ?? 1000;
-    this.refusedBackoff = new Backoff({ initialMs: refusedMs, maxMs: refusedMs, random: options.backoff?.random });
+    this.pace = new RetryPace(options.backoff, options.refusedRetryMs ?? 1000);
   }
 
   get maxPacketSize(): number | undefined {
-    return this.link?.maxPacketSize;
+    return this.link?.v5?.maxPacketSize;
   }
 
   get connected(): boolean {
@@ -176,28 +168,19 @@ export class MqttUplink extends EventEmitter<UplinkEvents> implements Uplink {
     }
     let topic = message.topic;
     let options: IClientPublishOptions = PUBLISH_OPTIONS[message.qos]![message.retain ? 1 : 0]!;
-    if (this.options.protocolVersion === 5) {
-      const properties: NonNullable<IClientPublishOptions['properties']> = {};
-      let alias = link.aliases.get(topic);
-      if (alias !== undefined) {
-        properties.topicAlias = alias;
-        topic = '';
-      } else if (link.aliases.size < link.aliasMax) {
-        // First use: the topic goes out with its new alias, which registers it at the broker.
-        alias = link.aliases.size + 1;
-        link.aliases.set(topic, alias);
-        properties.topicAlias = alias;
-      }
-      if (message.contentType !== undefined) properties.contentType = message.contentType;
-      if (alias !== undefined || message.contentType !== undefined) options = { ...options, properties };
-      const size = publishPacketSize(topic, message.payload.length, message.qos, properties);
-      if (link.maxPacketSize !== undefined && size > link.maxPacketSize) {
+    if (link.v5) {
+      const plan = link.v5.plan(message);
+      if (plan.tooLarge) {
+        const limit = link.v5.maxPacketSize;
         process.nextTick(
           done,
-          new FieldgateError('uplink_packet_too_large', `publish of ${size} bytes exceeds the broker's maximum packet size ${link.maxPacketSize}`),
+          new FieldgateError('uplink_packet_too_large', `publish of ${plan.size} bytes exceeds the broker's maximum packet size ${limit}`),
         );
         return;
       }
+      plan.commit();
+      topic = plan.topic;
+      if (plan.properties) options = { ...options, properties: plan.properties };
     }
     const token = link.nextToken++;
     link.pending.set(token, done);
@@ -298,11 +281,10 @@ export class MqttUplink extends EventEmitter<UplinkEvents> implements Uplink {
   private onConnack(link: Link, connack: IConnackPacket): void {
     if (link !== this.link || link.closed || this.state !== 'running') return;
     link.connackReceived = true;
-    this.backoff.reset();
+    this.pace.reset();
     this.lastErrorText = '';
     if (this.options.protocolVersion === 5) {
-      link.aliasMax = connack.properties?.topicAliasMaximum ?? 0;
-      link.maxPacketSize = connack.properties?.maximumPacketSize;
+      link.v5 = new Mqtt5Publisher(connack.properties?.topicAliasMaximum ?? 0, connack.properties?.maximumPacketSize);
     }
     if (this.subscriptions.length > 0) this.sendSubscribe(link, this.subscriptions);
     const status = this.options.status;
@@ -405,11 +387,11 @@ export class MqttUplink extends EventEmitter<UplinkEvents> implements Uplink {
   }
 
   private scheduleRetry(reachedBroker: boolean): void {
-    const backoffMs = this.backoff.next();
-    const delayMs = reachedBroker ? backoffMs : Math.min(backoffMs, this.refusedBackoff.next());
+    const delayMs = this.pace.next(reachedBroker);
     const nextUrl = this.options.urls[this.urlIndex % this.options.urls.length]!;
-    const level = reachedBroker || this.backoff.attempts <= 1 ? 'info' : 'debug';
-    this.options.logger[level]({ delayMs, url: redactUrl(nextUrl), retry: this.backoff.attempts }, 'uplink reconnect scheduled');
+    // Quick retries against a refusing broker would log every second: the first one is enough.
+    const level = reachedBroker || this.pace.attempts <= 1 ? 'info' : 'debug';
+    this.options.logger[level]({ delayMs, url: redactUrl(nextUrl), retry: this.pace.attempts }, 'uplink reconnect scheduled');
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       if (this.state === 'running') this.openLink();
@@ -464,24 +446,6 @@ export class MqttUplink extends EventEmitter<UplinkEvents> implements Uplink {
     }
     this.closeLink(link);
   }
-}
-
-/** Bytes of an MQTT 5 PUBLISH packet on the wire. */
-export function publishPacketSize(
-  topic: string,
-  payloadBytes: number,
-  qos: Qos,
-  properties: { topicAlias?: number; contentType?: string },
-): number {
-  let props = 0;
-  if (properties.topicAlias !== undefined) props += 3;
-  if (properties.contentType !== undefined) props += 3 + Buffer.byteLength(properties.contentType);
-  const remaining = 2 + Buffer.byteLength(topic) + (qos > 0 ? 2 : 0) + varintBytes(props) + props + payloadBytes;
-  return 1 + varintBytes(remaining) + remaining;
-}
-
-function varintBytes(n: number): number {
-  return n < 128 ? 1 : n < 16_384 ? 2 : n < 2_097_152 ? 3 : 4;
 }
 
 /** Runs `start` and resolves true if it calls back without error within `ms`, false otherwise. */

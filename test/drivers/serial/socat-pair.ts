@@ -37,14 +37,22 @@ export class SocatPair {
     }
   }
 
-  /** Unplug: SIGKILL, so socat gets no chance to tidy up (like a yanked USB adapter). */
+  /**
+   * Unplug: SIGKILL, so socat gets no chance to tidy up (like a yanked USB adapter), then the
+   * links go, as the kernel and udev remove a vanished adapter's nodes. A dangling link would
+   * otherwise lead to whatever pty the kernel hands out next under that number, maybe another
+   * test's.
+   */
   async kill(): Promise<void> {
     const proc = this.proc;
     this.proc = undefined;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise((r) => proc.once('exit', r));
-    proc.kill('SIGKILL');
-    await exited;
+    if (proc && proc.exitCode === null && proc.signalCode === null) {
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGKILL');
+      await exited;
+    }
+    rmSync(this.deviceEnd, { force: true });
+    rmSync(this.driverEnd, { force: true });
   }
 }
 
