@@ -1,19 +1,16 @@
-// CBOR (RFC 8949) through cbor-x, configured for plain data: objects become CBOR maps with
-// minimal headers (cbor-x's default writes a 3-byte map header), no record extension, and
-// decoding yields plain objects. 64-bit integers decode as bigint, so 64-bit counters survive.
-import { Decoder, Encoder } from 'cbor-x';
+// CBOR (RFC 8949) through cborg: pure JavaScript (no native add-on to build on a Pi), objects
+// become CBOR maps with minimal headers, floats take the smallest width that loses nothing, and
+// decoding yields plain objects. Integers beyond 2^53 decode as bigint, so 64-bit counters survive.
+import { decode, encode } from 'cborg';
 
 export class CborCodec {
-  private readonly encoder = new Encoder({ useRecords: false, variableMapSize: true, mapsAsObjects: true });
-  private readonly decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
-
   encode(value: unknown): Buffer {
-    // cbor-x hands out slices of a shared buffer; copy so a stored payload never pins a big one.
-    return Buffer.from(this.encoder.encode(value));
+    const bytes = encode(value);
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   decode(bytes: Uint8Array): unknown {
-    return this.decoder.decode(bytes);
+    return decode(bytes);
   }
 }
 
