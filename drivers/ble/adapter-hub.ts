@@ -5,9 +5,9 @@
 // "lost" means every device on the adapter must start over (bus gone, bluetoothd restarted,
 // adapter removed or powered off); "available" wakes devices waiting to retry.
 import { EventEmitter } from 'node:events';
-import { DeviceError } from '../../src/driver-api/index.js';
+import { DeviceError, SerialQueue } from '../../src/driver-api/index.js';
 import { BluezBus, type DeviceUpdate } from './bluez-bus.js';
-import { SerialQueue, withTimeout } from './timing.js';
+import { withTimeout } from './timing.js';
 
 export const CONTROL_CALL_TIMEOUT_MS = 5000;
 

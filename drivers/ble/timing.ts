@@ -39,14 +39,3 @@ export class Sleeper {
     this.wakeCurrent?.();
   }
 }
-
-/** Runs tasks one after another (BlueZ handles concurrent Connect calls on one adapter badly). */
-export class SerialQueue {
-  private tail: Promise<unknown> = Promise.resolve();
-
-  run<T>(task: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(task, task);
-    this.tail = result.catch(() => undefined);
-    return result;
-  }
-}

@@ -1,11 +1,12 @@
 // The few lines `fieldgate validate` prints for a good site file: enough to spot a wrong broker
 // or a forgotten device at a glance. Never shows credentials.
 import type { LoadedSite } from './site-config.js';
+import { redactUrl } from '../uplink/redact-url.js';
 
 export function summarizeSite(loaded: LoadedSite): string {
   const cfg = loaded.config;
   const mqtt = cfg.mqtt;
-  const urls = (mqtt.urls ?? (mqtt.url === undefined ? [] : [mqtt.url])).map(withoutCredentials);
+  const urls = (mqtt.urls ?? (mqtt.url === undefined ? [] : [mqtt.url])).map(redactUrl);
   const broker = [
     `MQTT ${mqtt.protocol_version === 5 ? '5' : '3.1.1'}`,
     `QoS ${mqtt.qos ?? 1}`,
@@ -31,14 +32,3 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-function withoutCredentials(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.username === '' && parsed.password === '') return url;
-    parsed.username = '';
-    parsed.password = '';
-    return parsed.toString();
-  } catch {
-    return url;
-  }
-}

@@ -7,6 +7,7 @@ export type { Logger } from 'pino';
 export { parseDuration, formatDuration } from '../util/duration.js';
 export { Backoff, type BackoffOptions } from '../util/backoff.js';
 export { FieldgateError, DeviceError, CommandError, type ErrorKind } from '../util/errors.js';
+export { SerialQueue } from '../scheduler/serial-queue.js';
 
 /** Wall clock in epoch milliseconds; injected so tests control time. */
 export interface Clock {

@@ -33,4 +33,9 @@ export class SharedResourcePool implements SharedResources {
   get size(): number {
     return this.entries.size;
   }
+
+  /** Holders per key, for diagnostics and tests. */
+  refCounts(): Map<string, number> {
+    return new Map([...this.entries].map(([key, e]) => [key, e.refs]));
+  }
 }

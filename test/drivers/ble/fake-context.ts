@@ -2,34 +2,10 @@
 // a tiny reference-counted SharedResources like the core's.
 import { pino } from 'pino';
 import type { DriverContext, Reading, SharedResources } from '../../../src/driver-api/index.js';
+import { SharedResourcePool } from '../../../src/util/shared-resources.js';
 
-export class TinySharedResources implements SharedResources {
-  private readonly entries = new Map<string, { value: unknown; count: number; dispose: (value: unknown) => Promise<void> | void }>();
-
-  acquire<T>(key: string, create: () => T, dispose: (value: T) => Promise<void> | void): T {
-    const entry = this.entries.get(key);
-    if (entry) {
-      entry.count += 1;
-      return entry.value as T;
-    }
-    const value = create();
-    this.entries.set(key, { value, count: 1, dispose: dispose as (value: unknown) => Promise<void> | void });
-    return value;
-  }
-
-  async release(key: string): Promise<void> {
-    const entry = this.entries.get(key);
-    if (!entry) return;
-    entry.count -= 1;
-    if (entry.count > 0) return;
-    this.entries.delete(key);
-    await entry.dispose(entry.value);
-  }
-
-  get size(): number {
-    return this.entries.size;
-  }
-}
+/** The core's reference-counted pool, under the name these tests use. */
+export class TinySharedResources extends SharedResourcePool {}
 
 export interface RecordedError {
   kind: string;

@@ -88,7 +88,7 @@ describe('Modbus RTU on a shared bus (socat pty + pymodbus RTU)', () => {
     await a.d.start();
     await b.d.start();
     expect(res.created).toBe(1);
-    expect([...res.entries.values()][0]!.count).toBe(2);
+    expect([...res.refCounts().values()][0]).toBe(2);
     await warm(a);
     // Different cadences at once: a polls 3 times while b polls twice.
     const [ra, rb] = await Promise.all([
@@ -103,10 +103,10 @@ describe('Modbus RTU on a shared bus (socat pty + pymodbus RTU)', () => {
     expect(b.rec.errors.map((e) => e.kind)).toEqual(['exception']);
     // Releasing one device keeps the bus for the other.
     await a.d.stop();
-    expect(res.entries.size).toBe(1);
+    expect(res.size).toBe(1);
     expect(byName(await b.d.poll()).r1!.value).toBe(202);
     await b.d.stop();
-    expect(res.entries.size).toBe(0);
+    expect(res.size).toBe(0);
   });
 
   it('a silent unit costs the others at most its own timeout', async () => {

@@ -2,31 +2,17 @@
 // small reference-counted SharedResources like the core's.
 import { pino } from 'pino';
 import type { DriverContext, Reading, SharedResources } from '../../../../src/driver-api/index.js';
+import { SharedResourcePool } from '../../../../src/util/shared-resources.js';
 
-export class TestResources implements SharedResources {
-  readonly entries = new Map<string, { value: unknown; count: number; dispose: (v: unknown) => Promise<void> | void }>();
+/** The core's pool, counting how many shared objects were created. */
+export class TestResources extends SharedResourcePool {
   created = 0;
 
-  acquire<T>(key: string, create: () => T, dispose: (value: T) => Promise<void> | void): T {
-    const entry = this.entries.get(key);
-    if (entry) {
-      entry.count += 1;
-      return entry.value as T;
-    }
-    const value = create();
-    this.created += 1;
-    this.entries.set(key, { value, count: 1, dispose: dispose as (v: unknown) => Promise<void> | void });
-    return value;
-  }
-
-  async release(key: string): Promise<void> {
-    const entry = this.entries.get(key);
-    if (!entry) return;
-    entry.count -= 1;
-    if (entry.count === 0) {
-      this.entries.delete(key);
-      await entry.dispose(entry.value);
-    }
+  override acquire<T>(key: string, create: () => T, dispose: (value: T) => Promise<void> | void): T {
+    return super.acquire(key, () => {
+      this.created += 1;
+      return create();
+    }, dispose);
   }
 }
 
