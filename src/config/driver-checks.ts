@@ -59,7 +59,9 @@ function reportConflict(ctx: CheckContext, first: Claimant, second: Claimant): v
     at(
       second.device.pointer,
       `${describe(second)} and ${describe(first)} on line ${ctx.lineOf(`${first.device.pointer}/name`)} both use ${second.claim.id}` +
-        (first.claim.share || second.claim.share ? ' with different settings' : ''),
+        (first.claim.share && second.claim.share
+          ? ' with different settings'
+          : `; ${first.claim.share ? describe(second) : describe(first)} needs it to itself`),
     ),
   );
 }
