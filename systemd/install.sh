@@ -104,13 +104,18 @@ ensure_user() {
   fi
   local g
   for g in dialout bluetooth; do
-    if group_exists "$g"; then
-      # Serial adapters are root:dialout 0660; BlueZ's D-Bus policy admits the bluetooth group.
-      host usermod --append --groups "$g" "$NAME"
-    else
-      say "group $g does not exist here; skipping (the unit's SupplementaryGroups= ignores it too)"
+    if ! group_exists "$g"; then
+      # systemd refuses to start a unit whose SupplementaryGroups= names a missing group
+      # (status 216/GROUP); an empty system group costs nothing and BlueZ installed later uses it.
+      host groupadd --system "$g"
+      say "created system group $g"
     fi
+    # Serial adapters are root:dialout 0660; BlueZ's D-Bus policy admits the bluetooth group.
+    host usermod --append --groups "$g" "$NAME"
   done
+  # systemd creates StateDirectory= at start; making it now as well lets an operator run
+  # `fieldgate buffer …` (and the daemon outside systemd) as the service user straight away.
+  host install -d -o "$NAME" -g "$NAME" -m 0750 "$STATE_DIR"
 }
 
 check_node() {
