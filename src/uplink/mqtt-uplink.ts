@@ -16,10 +16,7 @@
 // - MQTT 5: topic aliases and the broker's Maximum Packet Size, per connection (mqtt5-publish.ts).
 import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type IClientPublishOptions, type IConnackPacket, type MqttClient } from 'mqtt';
-import type { Logger } from 'pino';
-import type { Clock } from '../driver-api/index.js';
 import type { Qos } from '../journal/journal.js';
-import type { BackoffOptions } from '../util/backoff.js';
 import { RetryPace } from './retry-pace.js';
 import { FieldgateError, errorText } from '../util/errors.js';
 import { errorHint } from './error-hint.js';
@@ -27,48 +24,9 @@ import { redactUrl } from './redact-url.js';
 import { filterProblem, topicMatches } from './topic-filter.js';
 import type { MessageHandler, OutgoingMessage, Uplink, UplinkEvents } from './uplink.js';
 import { Mqtt5Publisher } from './mqtt5-publish.js';
+import type { MqttUplinkOptions } from './uplink-options.js';
 
-export interface UplinkStatusOptions {
-  topic: string;
-  online: string;
-  offline: string;
-  qos: 1;
-  retain: true;
-}
-
-export interface UplinkTlsOptions {
-  ca?: Buffer;
-  cert?: Buffer;
-  key?: Buffer;
-  /** SNI / certificate name to check when it differs from the URL's host. */
-  servername?: string;
-}
-
-export interface MqttUplinkOptions {
-  /** Tried in turn (failover) on every reconnect. */
-  urls: string[];
-  clientId: string;
-  username?: string;
-  password?: string;
-  protocolVersion: 4 | 5;
-  keepaliveMs: number;
-  connectTimeoutMs: number;
-  tls?: UplinkTlsOptions;
-  status?: UplinkStatusOptions;
-  /** Defaults: first retry within 1 s, cap 30 s. */
-  backoff?: BackoffOptions;
-  /**
-   * Pace of retries after attempts that never reached the broker (TCP refused, unreachable, DNS):
-   * between half of this and this, ms. Default 1000; at or above the backoff cap it changes nothing.
-   */
-  refusedRetryMs?: number;
-  logger: Logger;
-  clock: Clock;
-  /** Called on every connection attempt after the first (for the reconnects metric). */
-  onReconnectAttempt?: () => void;
-  /** Bound on stop()'s wait for the `offline` PUBACK and for the clean disconnect; default 2 s. */
-  stopTimeoutMs?: number;
-}
+export type { MqttUplinkOptions, UplinkStatusOptions, UplinkTlsOptions } from './uplink-options.js';
 
 type Done = (err?: Error) => void;
 

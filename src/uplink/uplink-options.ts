@@ -1,0 +1,46 @@
+// Settings of MqttUplink, built by the gateway from the site file's `mqtt` section.
+import type { Logger } from 'pino';
+import type { Clock } from '../driver-api/index.js';
+import type { BackoffOptions } from '../util/backoff.js';
+
+export interface UplinkStatusOptions {
+  topic: string;
+  online: string;
+  offline: string;
+  qos: 1;
+  retain: true;
+}
+
+export interface UplinkTlsOptions {
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  /** SNI / certificate name to check when it differs from the URL's host. */
+  servername?: string;
+}
+
+export interface MqttUplinkOptions {
+  /** Tried in turn (failover) on every reconnect. */
+  urls: string[];
+  clientId: string;
+  username?: string;
+  password?: string;
+  protocolVersion: 4 | 5;
+  keepaliveMs: number;
+  connectTimeoutMs: number;
+  tls?: UplinkTlsOptions;
+  status?: UplinkStatusOptions;
+  /** Defaults: first retry within 1 s, cap 30 s. */
+  backoff?: BackoffOptions;
+  /**
+   * Pace of retries after attempts that never reached the broker (TCP refused, unreachable, DNS):
+   * between half of this and this, ms. Default 1000; at or above the backoff cap it changes nothing.
+   */
+  refusedRetryMs?: number;
+  logger: Logger;
+  clock: Clock;
+  /** Called on every connection attempt after the first (for the reconnects metric). */
+  onReconnectAttempt?: () => void;
+  /** Bound on stop()'s wait for the `offline` PUBACK and for the clean disconnect; default 2 s. */
+  stopTimeoutMs?: number;
+}
