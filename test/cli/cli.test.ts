@@ -151,3 +151,15 @@ devices:
     expect(schema.properties).toHaveProperty('devices');
   });
 });
+
+describe('fieldgate demo', () => {
+  it('shows sim and Modbus meter readings within seconds, with no other software', async () => {
+    const r = await cli(['demo', '--duration', '3s', '--log-level', 'silent']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/in-process MQTT broker at mqtt:\/\/127\.0\.0\.1:\d+/);
+    expect(r.out).toMatch(/demo\/demo-gw\/status {2}online/);
+    expect(r.out).toMatch(/demo\/boiler\/counter {2}\{"value":\d+,"ts":"[^"]+","seq":\d+\}/);
+    expect(r.out).toMatch(/demo\/meter-1\/voltage_l1 {2}\{"value":2\d\d(\.\d+)?,.*"unit":"V"\}/);
+    expect(r.out).toMatch(/demo\/meter-1\/model {2}\{"value":"FG-EM340"/);
+  }, 30_000);
+});
