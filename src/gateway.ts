@@ -90,6 +90,7 @@ export class Gateway {
       const s = journal.stats();
       return { depth: s.depth, bytes: s.bytes, oldestAgeSeconds: s.oldestTs === null ? 0 : Math.max(0, (this.clock.now() - s.oldestTs) / 1000) };
     });
+    this.metrics.setInflightSource(() => this.forwarder?.inflight ?? 0);
     const drops = this.metrics.drops;
     this.queue = new AppendQueue({
       journal,
@@ -234,7 +235,6 @@ export class Gateway {
     uplink.on('disconnect', () => {
       this.disconnectedSince = this.clock.now();
       this.metrics.connected.set(0);
-      this.metrics.inflight.set(0);
     });
     const ok = this.metrics.published.labels('ok');
     const failed = this.metrics.published.labels('error');

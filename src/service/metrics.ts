@@ -19,6 +19,7 @@ export class Metrics {
   readonly inflight: Gauge;
   readonly connected: Gauge;
   private backlog: () => BacklogSnapshot = () => ({ depth: 0, bytes: 0, oldestAgeSeconds: 0 });
+  private inflightSource: () => number = () => 0;
 
   constructor() {
     const registers = [this.registry];
@@ -40,8 +41,10 @@ export class Metrics {
     this.commands = new Counter({
       name: 'fieldgate_commands_total', help: 'Commands from the cloud, by result.', labelNames: ['result'], registers,
     });
+    const inflight = (): number => this.inflightSource();
     this.inflight = new Gauge({
       name: 'fieldgate_inflight_messages', help: 'Publishes awaiting acknowledgement.', registers,
+      collect() { this.set(inflight()); },
     });
     this.connected = new Gauge({
       name: 'fieldgate_mqtt_connected', help: '1 while connected to the broker.', registers,
@@ -64,5 +67,10 @@ export class Metrics {
   /** The backlog gauges are read from the journal at scrape time rather than updated per message. */
   setBacklogSource(source: () => BacklogSnapshot): void {
     this.backlog = source;
+  }
+
+  /** Read at scrape time from the forwarder, like the backlog gauges. */
+  setInflightSource(source: () => number): void {
+    this.inflightSource = source;
   }
 }

@@ -178,6 +178,13 @@ describe('fieldgate run under a service manager', () => {
       const ok = await fetch(`http://127.0.0.1:${port}/healthz`);
       expect(ok.status).toBe(200);
 
+      // A hung broker: publishes go out, acknowledgements do not come back.
+      broker.pause();
+      await sleep(400);
+      const hung = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      broker.resume();
+      expect(Number(/fieldgate_inflight_messages (\d+)/.exec(hung)?.[1])).toBeGreaterThan(0);
+
       await broker.stop();
       await sleep(300);
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200); // within the grace
