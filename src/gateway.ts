@@ -274,20 +274,8 @@ export class Gateway {
     return this.options.drivers.find((d) => d.type === type);
   }
 
-  private mappingDefaults(): MappingDefaults {
-    const cfg = this.site.config;
-    return {
-      site: cfg.site,
-      gateway: cfg.gateway ?? '',
-      topic: cfg.topic ?? '{site}/{device}/{point}',
-      payload: cfg.payload ?? 'json',
-      encoding: cfg.payload_encoding ?? 'json',
-      qos: cfg.mqtt.qos ?? 1,
-    };
-  }
-
   private async startDevices(devices: readonly DeviceConfigBase[]): Promise<void> {
-    const defaults = this.mappingDefaults();
+    const defaults = mappingDefaults(this.site.config);
     const started: DeviceHost[] = [];
     for (const device of devices) {
       const factory = this.factory(device.driver);
@@ -323,6 +311,18 @@ export class Gateway {
     await Promise.all(hosts.map((h) => h.stop()));
     this.commands?.setDevices([...this.hosts.values()]);
   }
+}
+
+/** What every device's mapping inherits from the top of the site file (gateway and `read` alike). */
+export function mappingDefaults(cfg: SiteConfig): MappingDefaults {
+  return {
+    site: cfg.site,
+    gateway: cfg.gateway ?? '',
+    topic: cfg.topic ?? '{site}/{device}/{point}',
+    payload: cfg.payload ?? 'json',
+    encoding: cfg.payload_encoding ?? 'json',
+    qos: cfg.mqtt.qos ?? 1,
+  };
 }
 
 /** The loader fills in the default path; relative paths are relative to the site file. */

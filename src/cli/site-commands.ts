@@ -6,6 +6,8 @@ import { summarizeSite } from '../config/summarize-site.js';
 import { siteSchemaText } from '../config/site-schema.js';
 import type { LoadedSite } from '../config/site-config.js';
 import { DeviceHost } from '../scheduler/device-host.js';
+import { mappingDefaults } from '../gateway.js';
+import { CborCodec, looksLikeCborMap } from '../mapping/cbor-codec.js';
 import { SharedResourcePool } from '../util/shared-resources.js';
 import { createLogger } from '../util/logger.js';
 import { errorText } from '../util/errors.js';
@@ -53,6 +55,13 @@ export function schemaCommand(io: CliIo): number {
   return 0;
 }
 
+/** Payload text for a terminal: CBOR payloads are shown decoded, as JSON, marked as such. */
+function printable(payload: Buffer): string {
+  if (!looksLikeCborMap(payload)) return payload.toString();
+  const json = JSON.stringify(new CborCodec().decode(payload), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  return `(cbor, ${payload.length} bytes) ${json}`;
+}
+
 /**
  * `fieldgate read`: polls every device once and prints topic and payload; publishes and journals
  * nothing. Listen-only devices (serial listen mode, BLE advertisements) are heard for `wait`.
@@ -64,9 +73,9 @@ export async function readCommand(file: string, options: { wait?: string; logLev
   const clock = { now: () => Date.now() };
   const resources = new SharedResourcePool();
   const cfg = site.config;
-  const defaults = { site: cfg.site, gateway: cfg.gateway ?? '', topic: cfg.topic ?? '{site}/{device}/{point}', payload: cfg.payload ?? 'json', qos: cfg.mqtt.qos ?? 1 } as const;
+  const defaults = mappingDefaults(cfg);
   const print = (entries: NewEntry[]) => {
-    for (const e of entries) println(io.stdout, `${e.topic} ${e.render(0).toString()}`);
+    for (const e of entries) println(io.stdout, `${e.topic} ${printable(e.render(0))}`);
   };
   const hosts = cfg.devices.map((device) => new DeviceHost({
     device, factory: drivers.find((d) => d.type === device.driver)!, defaults, logger, clock, resources, sink: print,

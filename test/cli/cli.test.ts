@@ -89,6 +89,15 @@ devices:
     expect(fs.existsSync(path.join(dir, 'buffer.db'))).toBe(false);
   });
 
+  it('read honours payload_encoding: cbor and shows it decoded', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'site.yaml');
+    fs.writeFileSync(file, GOOD.replace('buffer: { path: buffer.db }', 'buffer: { path: buffer.db }\npayload_encoding: cbor'));
+    const r = await cli(['read', '-c', file, '--log-level', 'silent']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^plant\/boiler\/t \(cbor, \d+ bytes\) \{.*"value":41/m);
+  });
+
   it('plan prints each device', async () => {
     const dir = tempDir();
     const file = path.join(dir, 'site.yaml');
