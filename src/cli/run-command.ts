@@ -1,6 +1,7 @@
 // `fieldgate run`: the daemon. Loads and validates the site file (refusing to start on errors),
 // runs the gateway until SIGTERM/SIGINT, reloads on SIGHUP keeping the running config when the
 // new file is invalid.
+import fs from 'node:fs';
 import type { LevelWithSilent } from 'pino';
 import { Gateway } from '../gateway.js';
 import { drivers } from '../../drivers/index.js';
@@ -24,6 +25,9 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
     if (err instanceof ConfigError) {
       println(io.stderr, err.format());
       println(io.stderr, `fieldgate: refusing to start: ${err.issues.length} error(s) in ${options.configFile}`);
+      if (!fs.existsSync(options.configFile)) {
+        println(io.stderr, 'fieldgate: start from the annotated example (config/example.yaml in the package), name the file with -c or FIELDGATE_CONFIG, or try `fieldgate demo`');
+      }
       return 1;
     }
     throw err;

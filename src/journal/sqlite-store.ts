@@ -10,13 +10,8 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { DropReason, JournalEntry, Qos } from './journal.js';
 import { META_KEYS, migrate } from './journal-schema.js';
 
-export interface Planned {
-  seq: number;
-  ts: number;
-  topic: string;
-  qos: Qos;
-  retain: boolean;
-  payload: Buffer;
+/** A row about to be inserted: the entry plus its capacity size. */
+export interface Planned extends JournalEntry {
   size: number;
 }
 
