@@ -12,6 +12,9 @@ export const META_KEYS = {
   dropsOldest: 'drops_drop_oldest',
   dropsNewest: 'drops_drop_newest',
   dropsPurge: 'drops_purge',
+  // Added without a schema bump (older versions ignore unknown keys), written at open if absent.
+  journalId: 'journal_id',
+  createdAt: 'created_at',
 } as const;
 
 // Each migration takes the database from version i to i + 1 and runs in its own transaction

@@ -33,7 +33,16 @@ export interface AppendResult {
   evicted: number;
 }
 
+/** Why a journal was started afresh while an older one had existed. */
+export type ResetReason = 'missing' | 'replaced' | 'corrupt';
+
 export interface JournalStats {
+  /** Names this journal; a new id means earlier undelivered rows are gone (seq still rises). */
+  journalId: string;
+  /** False while the journal cannot be opened (full disk, permissions): readings are refused and counted. */
+  available: boolean;
+  /** Journals started afresh since this process started, by reason. */
+  resets: Record<ResetReason, number>;
   depth: number;
   bytes: number;
   fileBytes: number;

@@ -113,6 +113,9 @@ export class MemoryJournal implements Journal {
     this.reporter.flush(false);
     const oldest = this.entries.values().next();
     return {
+      journalId: 'memory',
+      available: true,
+      resets: { missing: 0, replaced: 0, corrupt: 0 },
       depth: this.entries.size,
       bytes: this.bytes,
       fileBytes: 0,

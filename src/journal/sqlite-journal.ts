@@ -29,6 +29,13 @@
 // - Disk full (SQLITE_FULL) never escapes append: drop_oldest evicts a chunk of the oldest rows and
 //   retries once, drop_newest refuses; whatever cannot be stored is counted and logged. Any other
 //   SQLite error is thrown as a FieldgateError with the original as cause.
+// - A full disk must not stop the newest readings (disk-budget.ts): the journal keeps some free
+//   space on its file system and, when short of it, stops growing and makes room by its capacity
+//   policy; a reserve file is given up to get out of SQLITE_FULL caused by someone else.
+// - seq never goes backwards, even when the journal file is lost (seq-lease.ts), and every
+//   journal has an id (meta.journal_id) that consumers see. A corrupt journal is moved aside
+//   (journal-files.ts) and a new one continues the seq; an unopenable one (full disk, permissions)
+//   is retried while readings are refused and counted, rather than stopping the gateway.
 // - Durability: WAL with synchronous=FULL survives power loss; synchronous=NORMAL survives a crash
 //   or kill of the process but may lose the last commits on power loss (never corrupts).
 // - Space: auto_vacuum=INCREMENTAL, so pages freed by removes are returned to the file system a
@@ -36,7 +43,8 @@
 //
 // On-disk format (schema version 1; see journal-schema.ts)
 //   meta(key TEXT PRIMARY KEY, value INTEGER) WITHOUT ROWID
-//     schema_version, last_seq, drops_drop_oldest, drops_drop_newest, drops_purge
+//     schema_version, last_seq, drops_drop_oldest, drops_drop_newest, drops_purge,
+//     journal_id (random 48-bit), created_at (epoch ms)
 //   entries(seq INTEGER PRIMARY KEY, ts INTEGER, topic TEXT, qos INTEGER, retain INTEGER 0|1,
 //           size INTEGER, payload BLOB)
 //     seq is the rowid, so readAfter/remove walk the table's own B-tree. There is no index on ts:
@@ -44,17 +52,22 @@
 //     order, but not strictly: clocks jump and devices report late), which keeps appends lean.
 //     export pages by seq, so it yields in journal order and never holds the connection busy.
 //   A row costs its topic + payload plus ~30-40 bytes on disk (measured: ~180 bytes for a
-//   ~150-byte entry). The WAL is reused after checkpoints and trimmed to 16 MiB
-//   (journal_size_limit).
+//   ~150-byte entry). The WAL is checkpointed every DiskBudget.walPages pages and reused.
 import fs from 'node:fs';
+import path from 'node:path';
+import type BetterSqlite3 from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { Clock } from '../driver-api/index.js';
 import { FieldgateError, errorText } from '../util/errors.js';
 import { DropReporter } from './drop-reporter.js';
-import type { AppendResult, Journal, JournalEntry, JournalStats, NewEntry } from './journal.js';
+import type { AppendResult, Journal, JournalEntry, JournalStats, NewEntry, ResetReason } from './journal.js';
 import {
-  type Committed, type Counters, type Plan, type Planned, SqliteStore, isDiskFull, openDatabase, sqliteCode,
+  type Committed, type Counters, type Identity, type Plan, type Planned, SqliteStore,
+  isCorrupt, isDiskFull, isSpaceOrIo, openDatabase, sqliteCode,
 } from './sqlite-store.js';
+import { DiskBudget, type StatFs } from './disk-budget.js';
+import { SeqLease, leasePathFor, type LeaseRecord } from './seq-lease.js';
+import { fileSizeOrUndefined, formatJournalId, moveAside, newJournalId } from './journal-files.js';
 
 export type WhenFull = 'drop_oldest' | 'drop_newest';
 export type SyncMode = 'normal' | 'full';
@@ -69,6 +82,24 @@ export interface SqliteJournalOptions {
   clock: Clock;
   /** Caps the file at this many pages (PRAGMA max_page_count): makes SQLITE_FULL reproducible in tests. */
   maxPageCount?: number;
+  /**
+   * When the journal cannot be opened: `throw` (commands, tests), or `retry` (the gateway): refuse
+   * and count readings, and try again every few seconds, rather than stop acquisition.
+   */
+  onOpenFailure?: 'throw' | 'retry';
+  /** Overrides the disk reserve and headroom (tests). */
+  reserveBytes?: number;
+  /** Replaces statfs (tests). */
+  statfs?: StatFs;
+}
+
+/** What open() found: the journal's identity and, if an earlier journal was lost, what happened. */
+export interface JournalOpening {
+  journalId: string;
+  createdAt: number;
+  /** First seq this journal will hand out at this start. */
+  nextSeq: number;
+  reset?: { reason: ResetReason; previousJournalId?: string; previousCeiling?: number; movedTo?: string };
 }
 
 const EXPORT_PAGE = 500;
@@ -77,46 +108,71 @@ const EXPORT_PAGE = 500;
 const RECLAIM_CHECK_ROWS = 4_096;
 const RECLAIM_MIN_FREE_PAGES = 1_024;
 const RECLAIM_STEP_PAGES = 256;
+const RETRY_OPEN_MS = 5_000;
+const RESERVE_CHECK_MS = 10_000;
+
+type State = 'closed' | 'open' | 'unavailable';
 
 export class SqliteJournal implements Journal {
   private store: SqliteStore | undefined;
+  private state: State = 'closed';
   private c: Counters = emptyCounters();
   // PRAGMA data_version as last seen: it moves only when another connection commits.
   private dataVersion = 0;
   private removedSinceReclaim = 0;
   private readonly reporter: DropReporter;
+  private readonly budget: DiskBudget;
+  private readonly lease: SeqLease;
+  private identity: Identity | undefined;
+  private opening: JournalOpening | undefined;
+  private readonly resets: Record<ResetReason, number> = { missing: 0, replaced: 0, corrupt: 0 };
+  private unavailable: { reason: string; lastTry: number } | undefined;
+  /** Readings refused while unavailable, recorded in the journal once it opens. */
+  private unsavedRefusals = 0;
+  private lastReserveCheck = 0;
+  private capped = false;
+  private leaseFailing = false;
+  private recovering = false;
 
   constructor(private readonly options: SqliteJournalOptions) {
     this.reporter = new DropReporter(options.logger, options.clock);
+    this.budget = new DiskBudget({
+      file: options.path, clock: options.clock, statfs: options.statfs, reserveBytes: options.reserveBytes,
+    });
+    this.lease = new SeqLease(leasePathFor(options.path));
+  }
+
+  /** Identity and reset report of the last successful open. */
+  get opened(): JournalOpening | undefined {
+    return this.opening;
   }
 
   open(): void {
-    if (this.store) return;
-    const { path: file, maxMessages, maxBytes, whenFull } = this.options;
+    if (this.state === 'open') return;
+    const { maxMessages, maxBytes } = this.options;
     if (!(Number.isInteger(maxMessages) && maxMessages >= 1) || !(maxBytes >= 1)) {
       throw new FieldgateError('journal_config', 'journal capacity must be at least 1 message and 1 byte');
     }
     try {
-      const db = openDatabase(file, this.options.synchronous, this.options.maxPageCount);
-      try {
-        this.store = new SqliteStore(db, { maxMessages, maxBytes, whenFull });
-        this.reload(this.store);
-      } catch (err) {
-        this.store = undefined;
-        db.close();
-        throw err;
-      }
+      this.attach();
     } catch (err) {
-      if (err instanceof FieldgateError) throw err;
-      throw new FieldgateError('journal_open', `cannot open journal ${file}: ${errorText(err)}`, { cause: err });
+      const failure = openError(this.options.path, err);
+      if (this.options.onOpenFailure !== 'retry') throw failure;
+      this.state = 'unavailable';
+      this.unavailable = { reason: failure.message, lastTry: this.options.clock.now() };
+      this.options.logger.error(
+        { err: failure.message, path: this.options.path },
+        `journal cannot be opened; readings are refused and counted until it can (retrying every ${RETRY_OPEN_MS / 1000} s)`,
+      );
     }
-    this.options.logger.info({ path: file, depth: this.c.depth, lastSeq: this.c.lastSeq }, 'journal opened');
   }
 
   close(): void {
     const store = this.store;
-    if (!store) return;
+    this.state = 'closed';
+    this.unavailable = undefined;
     this.reporter.flush(true);
+    if (!store) return;
     if (this.c.dropsDirty) {
       try {
         store.saveDrops(this.c.drops);
@@ -129,34 +185,44 @@ export class SqliteJournal implements Journal {
   }
 
   append(entries: NewEntry[]): AppendResult {
-    const store = this.open_();
+    const store = this.usable();
     if (entries.length === 0) return { stored: [], refused: 0, evicted: 0 };
+    if (!store) return this.refuseAll(entries.length);
     const plan = this.plan(entries);
+    this.coverSeqs(plan);
     try {
       const done = this.adopt(store.commit(plan, this.c));
       this.reporter.note('drop_newest', plan.refused, 'capacity');
-      this.reporter.note('drop_oldest', done.evicted, 'capacity');
+      this.reporter.note('drop_oldest', done.evicted, this.capped ? 'disk_space' : 'capacity');
+      this.maintainReserve();
       return { stored: done.stored, refused: plan.refused, evicted: done.evicted };
     } catch (err) {
+      if (isCorrupt(err) && this.recoverCorrupt(err)) return this.append(entries);
       if (!isDiskFull(err)) throw writeError('append', err);
       return this.appendOnDiskFull(store, plan, err);
     }
   }
 
   readAfter(afterSeq: number, limit: number): JournalEntry[] {
-    const store = this.open_();
-    if (!(limit >= 1)) return [];
-    return store.readAfter(afterSeq, Math.floor(limit));
+    const store = this.usable();
+    if (!store || !(limit >= 1)) return [];
+    try {
+      return store.readAfter(afterSeq, Math.floor(limit));
+    } catch (err) {
+      if (isCorrupt(err) && this.recoverCorrupt(err)) return [];
+      throw err;
+    }
   }
 
   remove(seqs: readonly number[]): void {
-    const store = this.open_();
-    if (seqs.length === 0) return;
+    const store = this.usable();
+    if (!store || seqs.length === 0) return;
     const sorted = [...new Set(seqs)].sort((a, b) => a - b);
     const before = this.c.depth;
     try {
       this.adopt(store.remove(sorted, this.c));
     } catch (err) {
+      if (isCorrupt(err) && this.recoverCorrupt(err)) return;
       throw writeError('remove', err);
     }
     this.removedSinceReclaim += before - this.c.depth;
@@ -164,13 +230,16 @@ export class SqliteJournal implements Journal {
   }
 
   stats(): JournalStats {
-    const store = this.open_();
+    const store = this.usable();
     this.reporter.flush(false);
-    const oldest = this.c.depth > 0 ? store.oldest() : undefined;
+    const oldest = store && this.c.depth > 0 ? store.oldest() : undefined;
     return {
+      journalId: this.identity ? formatJournalId(this.identity.journalId) : '',
+      available: store !== undefined,
+      resets: { ...this.resets },
       depth: this.c.depth,
       bytes: this.c.bytes,
-      fileBytes: fileSize(this.options.path) + fileSize(`${this.options.path}-wal`),
+      fileBytes: (fileSizeOrUndefined(this.options.path) ?? 0) + (fileSizeOrUndefined(`${this.options.path}-wal`) ?? 0),
       oldestSeq: oldest?.seq ?? null,
       oldestTs: oldest?.ts ?? null,
       lastSeq: this.c.lastSeq,
@@ -183,7 +252,9 @@ export class SqliteJournal implements Journal {
     // with a long export without "connection is busy" errors.
     let after = 0;
     for (;;) {
-      const rows = this.open_().exportPage(after, since, until, EXPORT_PAGE);
+      const store = this.usable();
+      if (!store) return;
+      const rows = store.exportPage(after, since, until, EXPORT_PAGE);
       yield* rows;
       if (rows.length < EXPORT_PAGE) return;
       after = rows[rows.length - 1]!.seq;
@@ -191,7 +262,8 @@ export class SqliteJournal implements Journal {
   }
 
   purge(): number {
-    const store = this.open_();
+    const store = this.usable();
+    if (!store) throw new FieldgateError('journal_unavailable', `journal is not available: ${this.unavailable?.reason ?? 'closed'}`);
     let removed: number;
     try {
       removed = this.adopt(store.purge(this.c)).evicted;
@@ -209,17 +281,193 @@ export class SqliteJournal implements Journal {
     return removed;
   }
 
-  private open_(): SqliteStore {
+  /** The open store, reopening an unavailable journal when its retry is due; undefined if none. */
+  private usable(): SqliteStore | undefined {
+    if (this.state === 'closed') throw new FieldgateError('journal_closed', 'journal is not open');
+    if (this.state === 'unavailable') this.retryOpen();
     const store = this.store;
-    if (!store) throw new FieldgateError('journal_closed', 'journal is not open');
+    if (!store) return undefined;
     // Another process (`fieldgate buffer purge` next to a running gateway) wrote the file: the
     // in-memory counters are stale, so reload them rather than trust them.
     if (store.dataVersion() !== this.dataVersion) this.reload(store);
     return store;
   }
 
+  private retryOpen(): void {
+    const u = this.unavailable;
+    const now = this.options.clock.now();
+    if (!u || now - u.lastTry < RETRY_OPEN_MS) return;
+    u.lastTry = now;
+    try {
+      this.attach();
+      this.options.logger.warn({ path: this.options.path, refused: this.unsavedRefusals }, 'journal is available again');
+    } catch (err) {
+      u.reason = openError(this.options.path, err).message;
+    }
+  }
+
+  private refuseAll(n: number): AppendResult {
+    this.unsavedRefusals += n;
+    this.c = { ...this.c, drops: { ...this.c.drops, drop_newest: this.c.drops.drop_newest + n } };
+    this.reporter.note('drop_newest', n, `journal unavailable: ${this.unavailable?.reason ?? 'closed'}`);
+    return { stored: [], refused: n, evicted: 0 };
+  }
+
+  /**
+   * Opens the database (moving a corrupt one aside), gives it an identity and makes its seq
+   * continue above anything an earlier journal handed out. Throws when that cannot be done.
+   */
+  private attach(floorSeq = 0, reasonIfNew?: ResetReason, movedTo?: string): void {
+    const file = this.options.path;
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    this.budget.open();
+    const leaseRead = this.lease.read();
+    if (leaseRead.state === 'unreadable') {
+      this.options.logger.warn({ file: leasePathFor(file), reason: leaseRead.reason }, 'seq lease unreadable; it is rewritten from the journal');
+    }
+    const existed = (fileSizeOrUndefined(file) ?? 0) > 0;
+    let db: BetterSqlite3.Database | undefined;
+    let store: SqliteStore;
+    let c: Counters;
+    try {
+      db = this.connect(file);
+      store = new SqliteStore(db, { maxMessages: this.options.maxMessages, whenFull: this.options.whenFull });
+      c = store.load();
+    } catch (err) {
+      db?.close();
+      if (!isCorrupt(err) || movedTo !== undefined) throw err;
+      const aside = moveAside(file, this.options.clock.now());
+      this.options.logger.error(
+        { path: file, movedTo: aside, err: errorText(err) },
+        `journal is corrupt; moved aside (\`fieldgate buffer export --path ${aside}\` recovers what is readable) and a new journal started`,
+      );
+      return this.attach(Math.max(floorSeq, this.c.lastSeq), 'corrupt', aside);
+    }
+    try {
+      let id = store.identity();
+      const fresh = id === undefined && c.lastSeq === 0 && c.depth === 0;
+      if (!id) {
+        id = { journalId: newJournalId(), createdAt: this.options.clock.now() };
+        store.setIdentity(id);
+      }
+      const lease = leaseRead.state === 'ok' ? leaseRead.record : undefined;
+      const idText = formatJournalId(id.journalId);
+      let reason = fresh ? reasonIfNew : undefined;
+      const foreignLease = lease !== undefined && lease.journalId !== idText;
+      if (foreignLease) reason ??= fresh ? 'missing' : 'replaced';
+      c = store.raiseSeq(Math.max(floorSeq, foreignLease ? lease.ceiling : 0), c);
+      if (this.unsavedRefusals > 0) {
+        c = { ...c, drops: { ...c.drops, drop_newest: c.drops.drop_newest + this.unsavedRefusals }, dropsDirty: true };
+        this.unsavedRefusals = 0;
+      }
+      this.store = store;
+      this.state = 'open';
+      this.unavailable = undefined;
+      this.c = c;
+      this.dataVersion = store.dataVersion();
+      this.removedSinceReclaim = 0;
+      this.identity = id;
+      this.opening = {
+        journalId: idText, createdAt: id.createdAt, nextSeq: c.lastSeq + 1,
+        ...(reason ? { reset: { reason, previousJournalId: lease?.journalId, previousCeiling: lease?.ceiling, movedTo } } : {}),
+      };
+      if (reason) this.reportReset(reason, lease, existed);
+      this.coverSeq(c.lastSeq + 1);
+      this.options.logger.info({ path: file, journal: idText, depth: c.depth, lastSeq: c.lastSeq }, 'journal opened');
+    } catch (err) {
+      this.store = undefined;
+      this.state = 'closed';
+      db.close();
+      throw err;
+    }
+  }
+
+  private connect(file: string): BetterSqlite3.Database {
+    const settings = {
+      synchronous: this.options.synchronous,
+      maxPageCount: this.options.maxPageCount,
+      walPages: this.budget.walPages(4096),
+    };
+    try {
+      return openDatabase(file, settings);
+    } catch (err) {
+      if (!isSpaceOrIo(err)) throw err;
+      if (this.budget.releaseReserve()) {
+        this.options.logger.warn({ path: file, err: errorText(err) }, 'disk full at open: gave up the journal\'s disk reserve');
+        try {
+          return openDatabase(file, settings);
+        } catch (again) {
+          if (!isSpaceOrIo(again)) throw again;
+        }
+      }
+      // No room for the shared WAL index: keep it in this process's memory instead.
+      const db = openDatabase(file, { ...settings, locking: 'exclusive' });
+      this.options.logger.warn(
+        { path: file },
+        'journal opened on a full disk with its WAL index in memory; `fieldgate buffer` commands cannot read it until the gateway restarts with free space',
+      );
+      return db;
+    }
+  }
+
+  private reportReset(reason: ResetReason, lease: LeaseRecord | undefined, existed: boolean): void {
+    this.resets[reason] += 1;
+    const what = {
+      missing: existed ? 'the journal file was empty' : 'the journal file was missing',
+      replaced: 'the journal file was replaced by another journal',
+      corrupt: 'the journal file was corrupt',
+    }[reason];
+    this.options.logger.error(
+      {
+        path: this.options.path, reason, previousJournal: lease?.journalId, previousSeqCeiling: lease?.ceiling,
+        journal: this.opening?.journalId, nextSeq: this.opening?.nextSeq,
+      },
+      `${what}: whatever the previous journal had not delivered is lost; the new journal continues above every seq handed out before`,
+    );
+  }
+
+  /** Extends the seq lease before a seq above it is handed out. */
+  private coverSeqs(plan: Plan): void {
+    const last = plan.accepted.at(-1);
+    if (last) this.coverSeq(last.seq);
+  }
+
+  private coverSeq(seq: number): void {
+    const id = this.identity;
+    if (!id) return;
+    const ok = this.lease.cover(formatJournalId(id.journalId), seq);
+    if (ok === !this.leaseFailing) return;
+    this.leaseFailing = !ok;
+    if (ok) this.options.logger.info('seq lease written again');
+    else this.options.logger.warn({ file: leasePathFor(this.options.path) }, 'cannot write the seq lease (disk full?); seq stays safe unless the journal file is lost too');
+  }
+
+  /** A corrupt page met at run time: move the file aside and continue in a new journal. */
+  private recoverCorrupt(err: unknown): boolean {
+    if (this.recovering) return false;
+    this.recovering = true;
+    const lastSeq = this.c.lastSeq;
+    try {
+      this.store?.db.close();
+      this.store = undefined;
+      const aside = moveAside(this.options.path, this.options.clock.now());
+      this.options.logger.error({ path: this.options.path, movedTo: aside, err: errorText(err) }, 'journal turned out corrupt; moved aside');
+      this.c = { ...emptyCounters(), drops: this.c.drops, lastSeq };
+      this.attach(lastSeq, 'corrupt', aside);
+      return true;
+    } catch (again) {
+      this.state = 'unavailable';
+      this.unavailable = { reason: errorText(again), lastTry: this.options.clock.now() };
+      return false;
+    } finally {
+      this.recovering = false;
+    }
+  }
+
   private reload(store: SqliteStore): void {
+    const drops = this.c.dropsDirty ? this.c.drops : undefined;
     this.c = store.load();
+    if (drops) this.c = { ...this.c, drops, dropsDirty: true };
     this.dataVersion = store.dataVersion();
     this.removedSinceReclaim = 0;
   }
@@ -232,7 +480,8 @@ export class SqliteJournal implements Journal {
 
   /** Decides, before any write, which entries are refused and which seq each other one gets. */
   private plan(entries: NewEntry[]): Plan {
-    const { maxMessages, maxBytes, whenFull } = this.options;
+    const { maxMessages, whenFull } = this.options;
+    const { maxBytes, extraEvict } = this.capacityNow();
     const accepted: Planned[] = [];
     let refused = 0;
     let { lastSeq: seq, depth, bytes } = this.c;
@@ -243,7 +492,7 @@ export class SqliteJournal implements Journal {
       }
       const payload = e.render(seq + 1);
       const size = payload.length + Buffer.byteLength(e.topic);
-      if (size > maxBytes || (whenFull === 'drop_newest' && bytes + size > maxBytes)) {
+      if (size > this.options.maxBytes || (whenFull === 'drop_newest' && bytes + size > maxBytes)) {
         refused += 1;
         continue;
       }
@@ -252,20 +501,64 @@ export class SqliteJournal implements Journal {
       bytes += size;
       accepted.push({ seq, ts: e.ts, topic: e.topic, qos: e.qos, retain: e.retain, payload, size });
     }
-    return { accepted, refused };
+    return { accepted, refused, maxBytes, extraEvict };
+  }
+
+  /**
+   * max_bytes, or less when the file system is short of room: then the journal may only grow
+   * into its free pages and what free space is left above the headroom, and drop_oldest evicts
+   * a little more than needed so that whole pages come free for the next rows.
+   */
+  private capacityNow(): { maxBytes: number; extraEvict: number } {
+    const { maxBytes } = this.options;
+    const store = this.store!;
+    const allowance = this.budget.allowance();
+    let cap = maxBytes;
+    if (allowance < 2 * (maxBytes - this.c.bytes) + this.budget.minFree) {
+      const pages = store.pages();
+      // Logical bytes per byte of page: rows carry SQLite overhead, so this is below 1.
+      const ratio = Math.min(1, Math.max(0.2, this.c.bytes / Math.max(1, pages.used)));
+      cap = Math.min(maxBytes, this.c.bytes + Math.floor(ratio * (pages.free + Math.max(0, allowance))));
+    }
+    const capped = cap < maxBytes;
+    if (capped !== this.capped) {
+      this.capped = capped;
+      if (capped) {
+        this.options.logger.warn(
+          { path: this.options.path, capBytes: cap, maxBytes, freeBytes: allowance + this.budget.minFree },
+          'disk is short of room: the journal stops growing and makes room by its capacity policy',
+        );
+      } else {
+        this.options.logger.info({ path: this.options.path }, 'disk has room again: the journal may grow to max_bytes');
+      }
+    }
+    return { maxBytes: cap, extraEvict: capped ? Math.max(64 * 1024, Math.ceil(this.c.bytes / 100)) : 0 };
+  }
+
+  private maintainReserve(): void {
+    const now = this.options.clock.now();
+    if (now - this.lastReserveCheck < RESERVE_CHECK_MS) return;
+    this.lastReserveCheck = now;
+    this.budget.ensureReserve();
   }
 
   private appendOnDiskFull(store: SqliteStore, plan: Plan, err: unknown): AppendResult {
     let evicted = 0;
+    // Room for the checkpoint and the eviction's own WAL frames: without it, neither can run.
+    if (this.budget.releaseReserve()) {
+      this.options.logger.warn({ path: this.options.path }, 'disk full: gave up the journal\'s disk reserve to make room');
+    }
+    store.checkpoint();
     if (this.options.whenFull === 'drop_oldest' && this.c.depth > 0 && plan.accepted.length > 0) {
       // Free about twice what the call needs (pages hold overhead too), and at least 1% of the
       // journal so a disk that stays full is not hit on every single append.
       const want = plan.accepted.reduce((sum, p) => sum + p.size, 0);
       try {
         const rows = Math.max(plan.accepted.length, Math.ceil(this.c.depth / 100));
-        const bytes = Math.max(2 * want, Math.ceil(this.c.bytes / 100));
+        const bytes = Math.max(2 * want, Math.ceil(this.c.bytes / 100), 64 * 1024);
         evicted = this.adopt(store.evictChunk(rows, bytes, this.c)).evicted;
         this.reporter.note('drop_oldest', evicted, 'disk_full');
+        store.checkpoint();
         const done = this.adopt(store.commit(plan, this.c));
         this.reporter.note('drop_newest', plan.refused, 'capacity');
         this.reporter.note('drop_oldest', done.evicted, 'capacity');
@@ -294,7 +587,7 @@ export class SqliteJournal implements Journal {
       const free = Number(store.db.pragma('freelist_count', { simple: true }));
       const pages = Number(store.db.pragma('page_count', { simple: true }));
       // Below a quarter of the file, free pages are left for the next appends to reuse.
-      if (free >= RECLAIM_MIN_FREE_PAGES && free * 4 >= pages) {
+      if (free >= RECLAIM_MIN_FREE_PAGES && free * 4 >= pages && !this.capped) {
         store.db.pragma(`incremental_vacuum(${RECLAIM_STEP_PAGES})`);
         return; // keep stepping on the next removes until the free list is small
       }
@@ -312,6 +605,14 @@ function emptyCounters(): Counters {
   };
 }
 
+function openError(file: string, err: unknown): FieldgateError {
+  if (err instanceof FieldgateError) return err;
+  const code = sqliteCode(err) || String((err as NodeJS.ErrnoException | undefined)?.code ?? '');
+  return new FieldgateError('journal_open', `cannot open journal ${file}: ${errorText(err)}${code ? ` (${code})` : ''}`, {
+    kind: 'retryable', cause: err,
+  });
+}
+
 function writeError(op: string, err: unknown): FieldgateError {
   if (err instanceof FieldgateError) return err;
   const code = sqliteCode(err);
@@ -320,12 +621,4 @@ function writeError(op: string, err: unknown): FieldgateError {
     kind: retryable ? 'retryable' : 'fatal',
     cause: err,
   });
-}
-
-function fileSize(file: string): number {
-  try {
-    return fs.statSync(file).size;
-  } catch {
-    return 0;
-  }
 }

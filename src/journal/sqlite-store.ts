@@ -19,6 +19,10 @@ export interface Planned extends JournalEntry {
 export interface Plan {
   accepted: Planned[];
   refused: number;
+  /** Byte capacity for this call: max_bytes, or less while the disk is short of room. */
+  maxBytes: number;
+  /** drop_oldest: bytes to evict beyond what the call needs, so that whole pages come free. */
+  extraEvict: number;
 }
 
 export interface Counters {
@@ -40,8 +44,23 @@ export interface Committed {
 
 export interface Limits {
   maxMessages: number;
-  maxBytes: number;
   whenFull: 'drop_oldest' | 'drop_newest';
+}
+
+export interface OpenSettings {
+  synchronous: 'normal' | 'full';
+  /** Caps the file at this many pages (PRAGMA max_page_count): makes SQLITE_FULL reproducible in tests. */
+  maxPageCount?: number;
+  /** WAL pages between automatic checkpoints (keeps the WAL within the disk reserve). */
+  walPages?: number;
+  /** Keep the WAL index in process memory: the only way to open a WAL database on a full disk. */
+  locking?: 'normal' | 'exclusive';
+}
+
+/** The journal's name and birth, kept in meta (as integers, so older fieldgates read the file too). */
+export interface Identity {
+  journalId: number;
+  createdAt: number;
 }
 
 interface Row {
@@ -54,27 +73,31 @@ interface Row {
 }
 
 const BUSY_TIMEOUT_MS = 5_000;
-const WAL_SIZE_LIMIT = 16 * 1024 * 1024;
 // Runs of consecutive seqs at least this long are removed with one range DELETE.
 const RANGE_REMOVE_MIN = 8;
 const COLS = 'seq, ts, topic, qos, retain, payload';
 
 /** Opens (creating directory and file if needed) and migrates the journal database. */
-export function openDatabase(file: string, synchronous: 'normal' | 'full', maxPageCount?: number): BetterSqlite3.Database {
+export function openDatabase(file: string, settings: OpenSettings): BetterSqlite3.Database {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   // `timeout` is SQLite's busy_timeout: wait this long for another connection's lock (the CLI).
   const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
   try {
+    if (settings.locking === 'exclusive') db.pragma('locking_mode = EXCLUSIVE');
     // Must precede the WAL switch: that writes page 1, after which auto_vacuum is fixed until a
     // VACUUM. On an existing journal file this is a no-op.
     db.pragma('auto_vacuum = INCREMENTAL');
     const mode = db.pragma('journal_mode = WAL', { simple: true });
     if (mode !== 'wal') throw new Error(`journal_mode is ${String(mode)}, WAL refused`);
-    db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-    // The WAL is reused after each checkpoint; this only trims it after an unusually big burst.
-    db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
+    db.pragma(`synchronous = ${settings.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    const pageSize = Number(db.pragma('page_size', { simple: true }));
+    const walPages = settings.walPages ?? 1000;
+    db.pragma(`wal_autocheckpoint = ${walPages}`);
+    // The WAL file is reused after each checkpoint; trimmed only after an unusually big burst, so
+    // its blocks stay allocated and a checkpointed WAL can be rewritten on a full disk.
+    db.pragma(`journal_size_limit = ${Math.max(4 * walPages * pageSize, 1024 * 1024)}`);
     migrate(db);
-    if (maxPageCount !== undefined) db.pragma(`max_page_count = ${maxPageCount}`);
+    if (settings.maxPageCount !== undefined) db.pragma(`max_page_count = ${settings.maxPageCount}`);
     return db;
   } catch (err) {
     db.close();
@@ -88,6 +111,18 @@ export function isDiskFull(err: unknown): boolean {
 
 export function sqliteCode(err: unknown): string {
   return err instanceof Database.SqliteError ? err.code : '';
+}
+
+/** The file is not a database or its pages are damaged: nothing but moving it aside helps. */
+export function isCorrupt(err: unknown): boolean {
+  const code = sqliteCode(err);
+  return code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB';
+}
+
+/** Errors a full or failing disk produces at open (the WAL index cannot be created, ...). */
+export function isSpaceOrIo(err: unknown): boolean {
+  const code = sqliteCode(err) || String((err as NodeJS.ErrnoException | undefined)?.code ?? '');
+  return code.startsWith('SQLITE_FULL') || code.startsWith('SQLITE_IOERR') || code === 'ENOSPC' || code === 'EDQUOT';
 }
 
 export class SqliteStore {
@@ -137,9 +172,10 @@ export class SqliteStore {
       let bytes = c.bytes;
       if (limits.whenFull === 'drop_oldest') {
         let rowsOver = depth + toWrite.length - limits.maxMessages;
-        let bytesOver = bytes + toWrite.reduce((sum, p) => sum + p.size, 0) - limits.maxBytes;
+        let bytesOver = bytes + toWrite.reduce((sum, p) => sum + p.size, 0) - plan.maxBytes;
         if (rowsOver > 0 || bytesOver > 0) {
-          const old = evictOldest(Math.min(rowsOver, depth), bytesOver);
+          const extra = bytesOver > 0 ? plan.extraEvict : 0;
+          const old = evictOldest(Math.min(rowsOver, depth), bytesOver + extra);
           evicted = old.n;
           depth -= old.n;
           bytes -= old.b;
@@ -222,6 +258,46 @@ export class SqliteStore {
     this.remove = db.transaction(remove).immediate;
     this.purge = db.transaction(purge).immediate;
     this.saveDrops = db.transaction(saveDrops).immediate;
+  }
+
+  identity(): Identity | undefined {
+    const get = this.db.prepare('SELECT value FROM meta WHERE key = ?').pluck();
+    const journalId = get.get(META_KEYS.journalId) as number | undefined;
+    if (journalId === undefined) return undefined;
+    return { journalId, createdAt: (get.get(META_KEYS.createdAt) as number | undefined) ?? 0 };
+  }
+
+  setIdentity(id: Identity): void {
+    const put = this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
+    this.db.transaction(() => {
+      put.run(META_KEYS.journalId, id.journalId);
+      put.run(META_KEYS.createdAt, id.createdAt);
+    }).immediate();
+  }
+
+  /** Makes the next seq at least seq + 1 (a journal that replaced a lost one continues above it). */
+  raiseSeq(seq: number, c: Counters): Counters {
+    if (seq <= c.lastSeq) return c;
+    this.db.transaction(() => this.st.setMeta.run(seq, META_KEYS.lastSeq)).immediate();
+    return { ...c, lastSeq: seq, persistedSeq: seq };
+  }
+
+  /** Copies the WAL into the database file as far as readers allow; false if SQLite refused. */
+  checkpoint(): boolean {
+    try {
+      this.db.pragma('wal_checkpoint(PASSIVE)');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Bytes in free pages (reused by the next inserts) and in used pages. */
+  pages(): { free: number; used: number } {
+    const size = Number(this.db.pragma('page_size', { simple: true }));
+    const count = Number(this.db.pragma('page_count', { simple: true }));
+    const free = Number(this.db.pragma('freelist_count', { simple: true }));
+    return { free: free * size, used: (count - free) * size };
   }
 
   /** Counters as stored; O(rows) once, at open or after another process wrote. */

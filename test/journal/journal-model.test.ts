@@ -54,8 +54,9 @@ function toNew(spec: EntrySpec): NewEntry {
   return { ts: spec.ts, topic: spec.topic, qos: spec.qos, retain: spec.retain, render: (seq) => Buffer.from(`${seq}:${spec.body}`) };
 }
 
-function comparable(s: JournalStats): Omit<JournalStats, 'fileBytes'> {
-  const { fileBytes: _ignored, ...rest } = s;
+// The journal id is random per journal; the file size is the SQLite journal's own business.
+function comparable(s: JournalStats): Omit<JournalStats, 'fileBytes' | 'journalId'> {
+  const { fileBytes: _size, journalId: _id, ...rest } = s;
   return rest;
 }
 
