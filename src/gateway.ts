@@ -16,6 +16,7 @@ import { CommandHandler } from './commands/command-handler.js';
 import { Metrics } from './service/metrics.js';
 import { SharedResourcePool } from './util/shared-resources.js';
 import { compileTemplate } from './mapping/template.js';
+import { journalInfoPayload, journalInfoTopic } from './mapping/journal-info.js';
 import type { MappingDefaults } from './mapping/reading-mapper.js';
 import { parseDuration, parseSize } from './util/duration.js';
 import { errorText } from './util/errors.js';
@@ -50,6 +51,8 @@ export class Gateway {
   private disconnectedSince: number;
   private lastTick: number;
   private lastJournalError = 0;
+  /** The retained journal announcement, sent after the online status on every connection. */
+  private journalInfo: Buffer | undefined;
 
   constructor(private readonly options: GatewayOptions) {
     this.site = options.site;
@@ -83,12 +86,22 @@ export class Gateway {
       synchronous: buffer.synchronous ?? 'normal',
       logger: this.logger.child({ component: 'journal' }),
       clock: this.clock,
+      // A journal that cannot be opened (full disk, permissions) must not stop acquisition: readings
+      // are refused and counted while it retries.
+      onOpenFailure: 'retry',
+      onOpen: (opening) => {
+        if (opening.reset) this.metrics.journalResets.inc({ reason: opening.reset.reason });
+        this.journalInfo = journalInfoPayload(opening);
+        this.announceJournal();
+      },
     });
-    journal.open();
     this.journal = journal;
     this.metrics.setBacklogSource(() => {
       const s = journal.stats();
-      return { depth: s.depth, bytes: s.bytes, oldestAgeSeconds: s.oldestTs === null ? 0 : Math.max(0, (this.clock.now() - s.oldestTs) / 1000) };
+      return {
+        depth: s.depth, bytes: s.bytes, available: s.available,
+        oldestAgeSeconds: s.oldestTs === null ? 0 : Math.max(0, (this.clock.now() - s.oldestTs) / 1000),
+      };
     });
     this.metrics.setInflightSource(() => this.forwarder?.inflight ?? 0);
     const drops = this.metrics.drops;
@@ -105,8 +118,9 @@ export class Gateway {
         this.logger.error({ err: errorText(err), lost }, 'journal write failed; readings of this batch are lost');
       },
     });
+    journal.open();
     const stats = journal.stats();
-    this.logger.info({ path: resolveBufferPath(this.site), backlog: stats.depth, lastSeq: stats.lastSeq }, 'journal open');
+    if (stats.available) this.logger.info({ path: resolveBufferPath(this.site), backlog: stats.depth, lastSeq: stats.lastSeq }, 'journal open');
 
     this.startUplink();
     await this.startDevices(cfg.devices);
@@ -189,13 +203,13 @@ export class Gateway {
     const connected = this.uplink?.connected ?? false;
     const offlineMs = connected ? 0 : now - this.disconnectedSince;
     const stats = this.journal?.stats();
-    const journalOk = this.journal !== undefined && !(this.lastJournalError > 0 && now - this.lastJournalError < unhealthyAfterMs);
+    const journalOk = stats !== undefined && stats.available && !(this.lastJournalError > 0 && now - this.lastJournalError < unhealthyAfterMs);
     const uplinkOk = connected || offlineMs < unhealthyAfterMs;
     return {
       healthy: journalOk && uplinkOk,
       checks: {
         uplink: { ok: uplinkOk, detail: connected ? 'connected' : `disconnected for ${Math.round(offlineMs / 1000)} s` },
-        journal: { ok: journalOk, detail: stats ? `backlog ${stats.depth} messages` : 'closed' },
+        journal: { ok: journalOk, detail: !stats ? 'closed' : stats.available ? `backlog ${stats.depth} messages` : 'cannot be opened; readings are refused' },
         devices: {
           ok: true,
           detail: `${[...this.hosts.values()].filter((h) => !h.healthy).length} of ${this.hosts.size} devices faulty`,
@@ -231,6 +245,8 @@ export class Gateway {
     uplink.on('connect', () => {
       this.connectedAt = this.clock.now();
       this.metrics.connected.set(1);
+      // Before the forwarder's first row of this connection (it pumps on a later turn).
+      this.announceJournal();
     });
     uplink.on('disconnect', () => {
       this.disconnectedSince = this.clock.now();
@@ -258,6 +274,17 @@ export class Gateway {
     this.uplink = uplink;
     this.forwarder.start();
     uplink.start();
+  }
+
+  private announceJournal(): void {
+    const uplink = this.uplink;
+    const payload = this.journalInfo;
+    if (!uplink?.connected || !payload) return;
+    const cfg = this.site.config;
+    const status = compileTemplate(cfg.mqtt.status_topic ?? '{site}/{gateway}/status').render({ site: cfg.site, gateway: cfg.gateway ?? '' });
+    uplink.publish({ topic: journalInfoTopic(status), payload, qos: 1, retain: true }, (err) => {
+      if (err) this.logger.warn({ err: errorText(err) }, 'journal announcement not acknowledged; sent again on the next connection');
+    });
   }
 
   private async stopUplink(): Promise<void> {

@@ -149,6 +149,35 @@ export class DiskBudget {
   }
 }
 
+export interface CapacityInput {
+  /** Logical bytes journaled now (payload + topic). */
+  bytes: number;
+  /** buffer.max_bytes. */
+  maxBytes: number;
+  /** DiskBudget.allowance(): bytes the files may still grow by (negative when over). */
+  allowance: number;
+  minFree: number;
+  /** Free and used bytes of the database's pages; only asked for when the disk may limit. */
+  pages: () => { free: number; used: number };
+}
+
+/**
+ * max_bytes, or less when the file system is short of room: the journal may then only grow into
+ * its free pages and into what free space is left above the headroom (both converted from page
+ * bytes to logical bytes by the journal's own ratio). Under that cap drop_oldest evicts a little
+ * more than an append needs (extraEvict), so that whole pages come free for the next rows.
+ */
+export function capacityForDisk(input: CapacityInput): { maxBytes: number; extraEvict: number } {
+  const { bytes, maxBytes, allowance, minFree } = input;
+  // Plenty of room for everything max_bytes still allows (pages cost up to about twice the bytes).
+  if (allowance >= 2 * (maxBytes - bytes) + minFree) return { maxBytes, extraEvict: 0 };
+  const pages = input.pages();
+  const ratio = clamp(bytes / Math.max(1, pages.used), 0.2, 1);
+  const cap = Math.min(maxBytes, bytes + Math.floor(ratio * (pages.free + Math.max(0, allowance))));
+  if (cap >= maxBytes) return { maxBytes, extraEvict: 0 };
+  return { maxBytes: cap, extraEvict: Math.max(64 * 1024, Math.ceil(bytes / 100)) };
+}
+
 function clamp(v: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, v));
 }

@@ -53,21 +53,20 @@
 //     export pages by seq, so it yields in journal order and never holds the connection busy.
 //   A row costs its topic + payload plus ~30-40 bytes on disk (measured: ~180 bytes for a
 //   ~150-byte entry). The WAL is checkpointed every DiskBudget.walPages pages and reused.
-import fs from 'node:fs';
-import path from 'node:path';
-import type BetterSqlite3 from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { Clock } from '../driver-api/index.js';
 import { FieldgateError, errorText } from '../util/errors.js';
 import { DropReporter } from './drop-reporter.js';
 import type { AppendResult, Journal, JournalEntry, JournalStats, NewEntry, ResetReason } from './journal.js';
 import {
-  type Committed, type Counters, type Identity, type Plan, type Planned, SqliteStore,
-  isCorrupt, isDiskFull, isSpaceOrIo, openDatabase, sqliteCode,
+  type Committed, type Counters, type Identity, type Plan, type Planned, type SqliteStore, isCorrupt, isDiskFull, sqliteCode,
 } from './sqlite-store.js';
-import { DiskBudget, type StatFs } from './disk-budget.js';
-import { SeqLease, leasePathFor, type LeaseRecord } from './seq-lease.js';
-import { fileSizeOrUndefined, formatJournalId, moveAside, newJournalId } from './journal-files.js';
+import { DiskBudget, type StatFs, capacityForDisk } from './disk-budget.js';
+import { SeqLease, leasePathFor } from './seq-lease.js';
+import { fileSizeOrUndefined, formatJournalId, moveAside } from './journal-files.js';
+import { type JournalOpening, openJournal } from './journal-opener.js';
+
+export type { JournalOpening } from './journal-opener.js';
 
 export type WhenFull = 'drop_oldest' | 'drop_newest';
 export type SyncMode = 'normal' | 'full';
@@ -91,15 +90,8 @@ export interface SqliteJournalOptions {
   reserveBytes?: number;
   /** Replaces statfs (tests). */
   statfs?: StatFs;
-}
-
-/** What open() found: the journal's identity and, if an earlier journal was lost, what happened. */
-export interface JournalOpening {
-  journalId: string;
-  createdAt: number;
-  /** First seq this journal will hand out at this start. */
-  nextSeq: number;
-  reset?: { reason: ResetReason; previousJournalId?: string; previousCeiling?: number; movedTo?: string };
+  /** Called after every successful open: at start, after a retry, after a corrupt file was replaced. */
+  onOpen?: (opening: JournalOpening) => void;
 }
 
 const EXPORT_PAGE = 500;
@@ -313,117 +305,32 @@ export class SqliteJournal implements Journal {
     return { stored: [], refused: n, evicted: 0 };
   }
 
-  /**
-   * Opens the database (moving a corrupt one aside), gives it an identity and makes its seq
-   * continue above anything an earlier journal handed out. Throws when that cannot be done.
-   */
+  /** Opens the file (see journal-opener.ts) and makes what was found this journal's state. */
   private attach(floorSeq = 0, reasonIfNew?: ResetReason, movedTo?: string): void {
-    const file = this.options.path;
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    this.budget.open();
-    const leaseRead = this.lease.read();
-    if (leaseRead.state === 'unreadable') {
-      this.options.logger.warn({ file: leasePathFor(file), reason: leaseRead.reason }, 'seq lease unreadable; it is rewritten from the journal');
+    const o = this.options;
+    const opened = openJournal({
+      file: o.path, settings: { synchronous: o.synchronous, maxPageCount: o.maxPageCount },
+      limits: { maxMessages: o.maxMessages, whenFull: o.whenFull }, budget: this.budget, lease: this.lease,
+      logger: o.logger, clock: o.clock,
+    }, Math.max(floorSeq, this.c.lastSeq), reasonIfNew, movedTo);
+    let c = opened.counters;
+    if (this.unsavedRefusals > 0) {
+      c = { ...c, drops: { ...c.drops, drop_newest: c.drops.drop_newest + this.unsavedRefusals }, dropsDirty: true };
+      this.unsavedRefusals = 0;
     }
-    const existed = (fileSizeOrUndefined(file) ?? 0) > 0;
-    let db: BetterSqlite3.Database | undefined;
-    let store: SqliteStore;
-    let c: Counters;
-    try {
-      db = this.connect(file);
-      store = new SqliteStore(db, { maxMessages: this.options.maxMessages, whenFull: this.options.whenFull });
-      c = store.load();
-    } catch (err) {
-      db?.close();
-      if (!isCorrupt(err) || movedTo !== undefined) throw err;
-      const aside = moveAside(file, this.options.clock.now());
-      this.options.logger.error(
-        { path: file, movedTo: aside, err: errorText(err) },
-        `journal is corrupt; moved aside (\`fieldgate buffer export --path ${aside}\` recovers what is readable) and a new journal started`,
-      );
-      return this.attach(Math.max(floorSeq, this.c.lastSeq), 'corrupt', aside);
-    }
-    try {
-      let id = store.identity();
-      const fresh = id === undefined && c.lastSeq === 0 && c.depth === 0;
-      if (!id) {
-        id = { journalId: newJournalId(), createdAt: this.options.clock.now() };
-        store.setIdentity(id);
-      }
-      const lease = leaseRead.state === 'ok' ? leaseRead.record : undefined;
-      const idText = formatJournalId(id.journalId);
-      let reason = fresh ? reasonIfNew : undefined;
-      const foreignLease = lease !== undefined && lease.journalId !== idText;
-      if (foreignLease) reason ??= fresh ? 'missing' : 'replaced';
-      c = store.raiseSeq(Math.max(floorSeq, foreignLease ? lease.ceiling : 0), c);
-      if (this.unsavedRefusals > 0) {
-        c = { ...c, drops: { ...c.drops, drop_newest: c.drops.drop_newest + this.unsavedRefusals }, dropsDirty: true };
-        this.unsavedRefusals = 0;
-      }
-      this.store = store;
-      this.state = 'open';
-      this.unavailable = undefined;
-      this.c = c;
-      this.dataVersion = store.dataVersion();
-      this.removedSinceReclaim = 0;
-      this.identity = id;
-      this.opening = {
-        journalId: idText, createdAt: id.createdAt, nextSeq: c.lastSeq + 1,
-        ...(reason ? { reset: { reason, previousJournalId: lease?.journalId, previousCeiling: lease?.ceiling, movedTo } } : {}),
-      };
-      if (reason) this.reportReset(reason, lease, existed);
-      this.coverSeq(c.lastSeq + 1);
-      this.options.logger.info({ path: file, journal: idText, depth: c.depth, lastSeq: c.lastSeq }, 'journal opened');
-    } catch (err) {
-      this.store = undefined;
-      this.state = 'closed';
-      db.close();
-      throw err;
-    }
-  }
-
-  private connect(file: string): BetterSqlite3.Database {
-    const settings = {
-      synchronous: this.options.synchronous,
-      maxPageCount: this.options.maxPageCount,
-      walPages: this.budget.walPages(4096),
-    };
-    try {
-      return openDatabase(file, settings);
-    } catch (err) {
-      if (!isSpaceOrIo(err)) throw err;
-      if (this.budget.releaseReserve()) {
-        this.options.logger.warn({ path: file, err: errorText(err) }, 'disk full at open: gave up the journal\'s disk reserve');
-        try {
-          return openDatabase(file, settings);
-        } catch (again) {
-          if (!isSpaceOrIo(again)) throw again;
-        }
-      }
-      // No room for the shared WAL index: keep it in this process's memory instead.
-      const db = openDatabase(file, { ...settings, locking: 'exclusive' });
-      this.options.logger.warn(
-        { path: file },
-        'journal opened on a full disk with its WAL index in memory; `fieldgate buffer` commands cannot read it until the gateway restarts with free space',
-      );
-      return db;
-    }
-  }
-
-  private reportReset(reason: ResetReason, lease: LeaseRecord | undefined, existed: boolean): void {
-    this.resets[reason] += 1;
-    const what = {
-      missing: existed ? 'the journal file was empty' : 'the journal file was missing',
-      replaced: 'the journal file was replaced by another journal',
-      corrupt: 'the journal file was corrupt',
-    }[reason];
-    this.options.logger.error(
-      {
-        path: this.options.path, reason, previousJournal: lease?.journalId, previousSeqCeiling: lease?.ceiling,
-        journal: this.opening?.journalId, nextSeq: this.opening?.nextSeq,
-      },
-      `${what}: whatever the previous journal had not delivered is lost; the new journal continues above every seq handed out before`,
-    );
+    this.store = opened.store;
+    this.state = 'open';
+    this.unavailable = undefined;
+    this.c = c;
+    this.dataVersion = opened.store.dataVersion();
+    this.removedSinceReclaim = 0;
+    this.identity = opened.identity;
+    this.opening = opened.opening;
+    const reason = opened.opening.reset?.reason;
+    if (reason) this.resets[reason] += 1;
+    this.coverSeq(c.lastSeq + 1);
+    o.logger.info({ path: o.path, journal: opened.opening.journalId, depth: c.depth, lastSeq: c.lastSeq }, 'journal opened');
+    o.onOpen?.(opened.opening);
   }
 
   /** Extends the seq lease before a seq above it is handed out. */
@@ -504,35 +411,26 @@ export class SqliteJournal implements Journal {
     return { accepted, refused, maxBytes, extraEvict };
   }
 
-  /**
-   * max_bytes, or less when the file system is short of room: then the journal may only grow
-   * into its free pages and what free space is left above the headroom, and drop_oldest evicts
-   * a little more than needed so that whole pages come free for the next rows.
-   */
+  /** The byte capacity for the next append (capacityForDisk), logging when the disk starts or stops limiting it. */
   private capacityNow(): { maxBytes: number; extraEvict: number } {
     const { maxBytes } = this.options;
-    const store = this.store!;
     const allowance = this.budget.allowance();
-    let cap = maxBytes;
-    if (allowance < 2 * (maxBytes - this.c.bytes) + this.budget.minFree) {
-      const pages = store.pages();
-      // Logical bytes per byte of page: rows carry SQLite overhead, so this is below 1.
-      const ratio = Math.min(1, Math.max(0.2, this.c.bytes / Math.max(1, pages.used)));
-      cap = Math.min(maxBytes, this.c.bytes + Math.floor(ratio * (pages.free + Math.max(0, allowance))));
-    }
-    const capped = cap < maxBytes;
+    const cap = capacityForDisk({
+      bytes: this.c.bytes, maxBytes, allowance, minFree: this.budget.minFree, pages: () => this.store!.pages(),
+    });
+    const capped = cap.maxBytes < maxBytes;
     if (capped !== this.capped) {
       this.capped = capped;
       if (capped) {
         this.options.logger.warn(
-          { path: this.options.path, capBytes: cap, maxBytes, freeBytes: allowance + this.budget.minFree },
+          { path: this.options.path, capBytes: cap.maxBytes, maxBytes, freeBytes: allowance + this.budget.minFree },
           'disk is short of room: the journal stops growing and makes room by its capacity policy',
         );
       } else {
         this.options.logger.info({ path: this.options.path }, 'disk has room again: the journal may grow to max_bytes');
       }
     }
-    return { maxBytes: cap, extraEvict: capped ? Math.max(64 * 1024, Math.ceil(this.c.bytes / 100)) : 0 };
+    return cap;
   }
 
   private maintainReserve(): void {

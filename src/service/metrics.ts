@@ -6,6 +6,8 @@ export interface BacklogSnapshot {
   depth: number;
   bytes: number;
   oldestAgeSeconds: number;
+  /** False while the journal cannot be opened (readings are refused and counted). */
+  available: boolean;
 }
 
 export class Metrics {
@@ -16,9 +18,10 @@ export class Metrics {
   readonly drops: Counter<'reason'>;
   readonly reconnects: Counter;
   readonly commands: Counter<'result'>;
+  readonly journalResets: Counter<'reason'>;
   readonly inflight: Gauge;
   readonly connected: Gauge;
-  private backlog: () => BacklogSnapshot = () => ({ depth: 0, bytes: 0, oldestAgeSeconds: 0 });
+  private backlog: () => BacklogSnapshot = () => ({ depth: 0, bytes: 0, oldestAgeSeconds: 0, available: true });
   private inflightSource: () => number = () => 0;
 
   constructor() {
@@ -41,6 +44,11 @@ export class Metrics {
     this.commands = new Counter({
       name: 'fieldgate_commands_total', help: 'Commands from the cloud, by result.', labelNames: ['result'], registers,
     });
+    this.journalResets = new Counter({
+      name: 'fieldgate_journal_resets_total',
+      help: 'Journals started afresh because the old one was missing, replaced or corrupt (its undelivered rows are lost).',
+      labelNames: ['reason'], registers,
+    });
     const inflight = (): number => this.inflightSource();
     this.inflight = new Gauge({
       name: 'fieldgate_inflight_messages', help: 'Publishes awaiting acknowledgement.', registers,
@@ -57,6 +65,10 @@ export class Metrics {
     new Gauge({
       name: 'fieldgate_backlog_bytes', help: 'Bytes of the messages in the journal.', registers,
       collect() { this.set(backlog().bytes); },
+    });
+    new Gauge({
+      name: 'fieldgate_journal_available', help: '1 while the journal is open; 0 while readings are refused because it cannot be opened.', registers,
+      collect() { this.set(backlog().available ? 1 : 0); },
     });
     new Gauge({
       name: 'fieldgate_backlog_oldest_age_seconds', help: 'Age of the oldest journaled message.', registers,

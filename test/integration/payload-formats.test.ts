@@ -44,7 +44,7 @@ function rowsOf(got: readonly Received[]): { rows: Array<UnpackedRow & { topic: 
   const rows: Array<UnpackedRow & { topic: string }> = [];
   let duplicates = 0;
   let packs = 0;
-  for (const m of got.filter((x) => !x.topic.endsWith('/status'))) {
+  for (const m of got.filter((x) => !x.topic.match(/\/status(\/journal)?$/))) {
     const unpacked = unpackMessage(m.payload);
     if (unpacked.length > 1) packs += 1;
     for (const row of unpacked) {
@@ -104,7 +104,7 @@ describe.each([
       expect(duplicates).toBe(0);
       const seqs = rows.map((r) => r.seq);
       expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => seqs[0]! + i));
-      const data = sub.got.filter((m) => !m.topic.endsWith('/status'));
+      const data = sub.got.filter((m) => !m.topic.match(/\/status(\/journal)?$/));
       expect(new Set(data.map((m) => m.contentType))).toEqual(new Set([encoding === 'cbor' ? 'application/cbor' : undefined]));
       const isoTs = encoding === 'json';
       for (const r of rows) expect(typeof r.ts).toBe(isoTs ? 'string' : 'number');

@@ -32,7 +32,7 @@ ${points}
 }
 
 /** Seqs of JSON payloads, in arrival order. */
-export function seqsOf(messages: readonly { payload: Buffer; topic: string }[], topicFilter = (t: string) => !t.endsWith('/status')): number[] {
+export function seqsOf(messages: readonly { payload: Buffer; topic: string }[], topicFilter = (t: string) => !t.match(/\/status(\/journal)?$/)): number[] {
   return messages.filter((m) => topicFilter(m.topic)).map((m) => (JSON.parse(m.payload.toString()) as { seq: number }).seq);
 }
 

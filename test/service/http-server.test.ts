@@ -74,7 +74,7 @@ describe('HttpServer', () => {
     metrics.readings.inc({ device: 'meter' });
     metrics.published.inc({ result: 'ok' }, 41);
     metrics.connected.set(1);
-    metrics.setBacklogSource(() => ({ depth: 42, bytes: 6300, oldestAgeSeconds: 12.5 }));
+    metrics.setBacklogSource(() => ({ depth: 42, bytes: 6300, oldestAgeSeconds: 12.5, available: true }));
     const { port } = await startServer(() => ({ healthy: true, checks: {} }), metrics);
 
     const reply = await get(port, '/metrics');
