@@ -1,8 +1,10 @@
 // `fieldgate buffer stats|export|purge`: operator access to the journal, for recovering data
 // after an outage or clearing a backlog nobody wants. Works on the file the site file names
-// (or --path); safe to run next to a running gateway for stats and export (SQLite WAL readers).
+// (or --path). stats and export only read (JournalReader): safe next to a running gateway, on a
+// full disk, and on a corrupt journal the gateway moved aside (export reads around the damage).
 import fs from 'node:fs';
 import { SqliteJournal } from '../journal/sqlite-journal.js';
+import { JournalReader } from '../journal/journal-reader.js';
 import type { LoadedSite } from '../config/site-config.js';
 import { resolveBufferPath } from '../gateway.js';
 import { createLogger } from '../util/logger.js';
@@ -48,49 +50,70 @@ function openJournal(file: string, site: LoadedSite | undefined): SqliteJournal 
 }
 
 export function bufferCommand(action: string, options: BufferOptions, site: LoadedSite | undefined, io: CliIo): number {
+  if (!['stats', 'export', 'purge'].includes(action)) {
+    println(io.stderr, `unknown buffer action "${action}" (stats | export | purge)`);
+    return 1;
+  }
   if (!fs.existsSync(options.path)) {
     println(io.stderr, `no buffer at ${options.path} (nothing journaled yet, or a different buffer.path)`);
     return action === 'stats' ? 0 : 1;
   }
+  if (action === 'purge') return purge(options, site, io);
+  const reader = JournalReader.open(options.path);
+  try {
+    if (reader.mode === 'exclusive') println(io.stderr, 'note: the disk is full; the journal was opened with its WAL index in memory (read only)');
+    return action === 'stats' ? stats(reader, options, io) : exportRows(reader, options, io);
+  } finally {
+    reader.close();
+  }
+}
+
+function stats(reader: JournalReader, options: BufferOptions, io: CliIo): number {
+  const now = Date.now();
+  const s = reader.stats();
+  const drops = Object.entries(s.drops).map(([k, v]) => `${k}=${v}`).join(' ');
+  println(io.stdout, `buffer:       ${options.path}`);
+  println(io.stdout, `journal:      ${s.journalId}`);
+  println(io.stdout, `backlog:      ${s.depth} messages, ${s.bytes} bytes (file ${s.fileBytes} bytes)`);
+  println(io.stdout, `oldest:       ${s.oldestTs === null ? '-' : `${new Date(s.oldestTs).toISOString()} (${Math.round((now - s.oldestTs) / 1000)} s ago, seq ${s.oldestSeq})`}`);
+  println(io.stdout, `last seq:     ${s.lastSeq}`);
+  println(io.stdout, `drops:        ${drops}`);
+  return 0;
+}
+
+function exportRows(reader: JournalReader, options: BufferOptions, io: CliIo): number {
+  const now = Date.now();
+  const since = options.since === undefined ? 0 : parseTimeArg(options.since, now);
+  const until = options.until === undefined ? Number.MAX_SAFE_INTEGER : parseTimeArg(options.until, now);
+  let n = 0;
+  let gaps = 0;
+  const rows = reader.export(since, until, (gap) => {
+    gaps += 1;
+    const upTo = Number.isFinite(gap.before) ? `before seq ${gap.before}` : 'to the end';
+    println(io.stderr, `unreadable: rows after seq ${gap.after} ${upTo} (${gap.error})`);
+  });
+  for (const e of rows) {
+    const text = e.payload.toString('utf8');
+    const payload = Buffer.from(text, 'utf8').equals(e.payload) ? text : undefined;
+    println(io.stdout, JSON.stringify({
+      seq: e.seq, ts: new Date(e.ts).toISOString(), topic: e.topic, qos: e.qos, retain: e.retain,
+      ...(payload === undefined ? { payload_base64: e.payload.toString('base64') } : { payload }),
+    }));
+    n += 1;
+  }
+  println(io.stderr, `exported ${n} messages${gaps > 0 ? `; ${gaps} damaged stretch(es) skipped` : ''}`);
+  return gaps > 0 ? 2 : 0;
+}
+
+function purge(options: BufferOptions, site: LoadedSite | undefined, io: CliIo): number {
   const journal = openJournal(options.path, site);
   try {
-    const now = Date.now();
-    if (action === 'stats') {
-      const s = journal.stats();
-      const drops = Object.entries(s.drops).map(([k, v]) => `${k}=${v}`).join(' ');
-      println(io.stdout, `buffer:       ${options.path}`);
-      println(io.stdout, `backlog:      ${s.depth} messages, ${s.bytes} bytes (file ${s.fileBytes} bytes)`);
-      println(io.stdout, `oldest:       ${s.oldestTs === null ? '-' : `${new Date(s.oldestTs).toISOString()} (${Math.round((now - s.oldestTs) / 1000)} s ago, seq ${s.oldestSeq})`}`);
-      println(io.stdout, `last seq:     ${s.lastSeq}`);
-      println(io.stdout, `drops:        ${drops}`);
-      return 0;
+    if (!options.yes) {
+      println(io.stderr, `this deletes ${journal.stats().depth} undelivered messages; run again with --yes to confirm (stop the service first)`);
+      return 1;
     }
-    if (action === 'export') {
-      const since = options.since === undefined ? 0 : parseTimeArg(options.since, now);
-      const until = options.until === undefined ? Number.MAX_SAFE_INTEGER : parseTimeArg(options.until, now);
-      let n = 0;
-      for (const e of journal.export(since, until)) {
-        const text = e.payload.toString('utf8');
-        const payload = Buffer.from(text, 'utf8').equals(e.payload) ? text : undefined;
-        println(io.stdout, JSON.stringify({
-          seq: e.seq, ts: new Date(e.ts).toISOString(), topic: e.topic, qos: e.qos, retain: e.retain,
-          ...(payload === undefined ? { payload_base64: e.payload.toString('base64') } : { payload }),
-        }));
-        n += 1;
-      }
-      println(io.stderr, `exported ${n} messages`);
-      return 0;
-    }
-    if (action === 'purge') {
-      if (!options.yes) {
-        println(io.stderr, `this deletes ${journal.stats().depth} undelivered messages; run again with --yes to confirm (stop the service first)`);
-        return 1;
-      }
-      println(io.stdout, `purged ${journal.purge()} messages`);
-      return 0;
-    }
-    println(io.stderr, `unknown buffer action "${action}" (stats | export | purge)`);
-    return 1;
+    println(io.stdout, `purged ${journal.purge()} messages`);
+    return 0;
   } finally {
     journal.close();
   }
