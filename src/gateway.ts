@@ -288,8 +288,12 @@ export class Gateway {
   }
 
   private async stopUplink(): Promise<void> {
-    this.forwarder?.stop();
+    const forwarder = this.forwarder;
+    forwarder?.stop();
     await this.uplink?.stop();
+    // Acknowledgements that arrived while the uplink closed are removed now, not after the
+    // journal is gone (they would be sent again on the next start).
+    forwarder?.close();
     this.uplink?.removeAllListeners();
     this.uplink = undefined;
     this.forwarder = undefined;

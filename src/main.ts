@@ -1,19 +1,11 @@
 // Process entry: the only place that touches process signals and calls process.exit.
-import { runCli } from './cli.js';
-import type { CliSignals } from './cli/io.js';
+// Signal handlers come first, before the program (and its native modules) is loaded, so a signal
+// sent while the daemon starts is never lost or fatal (process-signals.ts).
+import { ProcessSignals } from './cli/process-signals.js';
 
-const signals: CliSignals = {
-  onStop(handler) {
-    process.on('SIGTERM', () => handler('SIGTERM'));
-    process.on('SIGINT', () => handler('SIGINT'));
-  },
-  onReload(handler) {
-    process.on('SIGHUP', handler);
-  },
-  forceExit(code) {
-    process.exit(code);
-  },
-};
+const argv = process.argv.slice(2);
+const signals = new ProcessSignals(process, argv[0] === 'run' ? 'hold' : 'default');
+signals.install();
 
 process.on('unhandledRejection', (reason) => {
   // A bug, not an expected failure: report it loudly, but a gateway keeps its journal safe by
@@ -22,7 +14,9 @@ process.on('unhandledRejection', (reason) => {
   process.exit(70);
 });
 
-runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, signals }).then(
+const { runCli } = await import('./cli.js');
+
+runCli(argv, { stdout: process.stdout, stderr: process.stderr, env: process.env, signals }).then(
   (code) => {
     process.exitCode = code;
     // Stray handles (a socket closing slowly) must not keep a stopped daemon alive; the timer is

@@ -62,6 +62,7 @@ export class Forwarder {
   private pumpScheduled = false;
   private pacingTimer: NodeJS.Timeout | undefined;
   private running = false;
+  private closed = false;
   private paused = false;
   private lastAckAt = 0;
   private tokens = 0;
@@ -136,6 +137,16 @@ export class Forwarder {
     if (this.pacingTimer) clearTimeout(this.pacingTimer);
     this.pacingTimer = undefined;
     this.flushRemovals();
+  }
+
+  /**
+   * After the uplink has stopped: removes the rows whose acknowledgement arrived while it was
+   * closing (publishing offline, ending the socket), so a restart does not send them again, and
+   * ignores anything later. The journal must still be open.
+   */
+  close(): void {
+    this.stop();
+    this.closed = true;
   }
 
   /** Connection lost or replaced: forget what is in flight and start again from the oldest row. */
@@ -216,6 +227,8 @@ export class Forwarder {
         }
         return;
       }
+      // Closed: the journal may be gone; the row stays journaled and is sent again (a duplicate).
+      if (this.closed) return;
       this.lastAckAt = this.options.clock.now();
       this.options.onPublished?.(true, rows);
       for (const seq of publish.seqs) this.acked.push(seq);

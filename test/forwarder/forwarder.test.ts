@@ -219,3 +219,40 @@ describe('Forwarder', () => {
     forwarder.stop();
   });
 });
+
+describe('Forwarder shutdown', () => {
+  it('removes rows acknowledged while the uplink was stopping, before the journal closes', async () => {
+    const journal = new MemoryJournal({ maxMessages: 1000, maxBytes: 1e6, whenFull: 'drop_oldest', logger, clock });
+    journal.open();
+    journal.append(entries(10));
+    const uplink = new ScriptedUplink();
+    const forwarder = new Forwarder({ journal, uplink, inflight: 100, replayRate: 0, logger, clock, removeDelayMs: 1000 });
+    forwarder.start();
+    uplink.up();
+    await settle();
+    expect(uplink.pending).toHaveLength(10);
+    forwarder.stop();
+    // The broker's PUBACKs arrive while the uplink publishes "offline" and ends the connection.
+    uplink.ack(10);
+    forwarder.close();
+    expect(journal.stats().depth).toBe(0);
+    journal.close();
+    // Nothing is left pending to touch the closed journal.
+    await new Promise((r) => setTimeout(r, 1100));
+  });
+
+  it('ignores acknowledgements after close: the rows stay journaled, never an error', async () => {
+    const journal = new MemoryJournal({ maxMessages: 1000, maxBytes: 1e6, whenFull: 'drop_oldest', logger, clock });
+    journal.open();
+    journal.append(entries(3));
+    const uplink = new ScriptedUplink();
+    const forwarder = new Forwarder({ journal, uplink, inflight: 100, replayRate: 0, logger, clock });
+    forwarder.start();
+    uplink.up();
+    await settle();
+    forwarder.close();
+    journal.close();
+    expect(() => uplink.ack(3)).not.toThrow();
+    await new Promise((r) => setTimeout(r, 50));
+  });
+});
