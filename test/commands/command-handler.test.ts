@@ -206,7 +206,9 @@ describe('CommandHandler', () => {
   it.each([
     ['above max', '31', { ok: false, value: 31, error: '31 is above the maximum 30' }],
     ['below min', '{"value":9}', { ok: false, value: 9, error: '9 is below the minimum 10' }],
-    ['text for a numeric point', 'warm', { ok: false, value: 'warm', error: 'point setpoint needs a number, got "warm"' }],
+    ['text for a numeric point', 'warm', {
+      ok: false, value: 'warm', error: 'point setpoint needs a number: expected a number written in decimal (like 21.5 or -3), got "warm"',
+    }],
     ['a bad payload', '[21]', { ok: false, error: 'command payload must be a number, a boolean, a string or {"value": …}' }],
     ['an empty payload', '', { ok: false, error: 'empty command payload' }],
   ])('rejects %s: ok:false with the error, nothing written or journaled', async (_name, payload, expected) => {

@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { CommandError, type Scalar } from '../../../src/driver-api/index.js';
-import { formatPlain, renderCommand } from '../../../drivers/serial/command-template.js';
+import {
+  compileCommandTemplate, formatPlain, renderCommand, type RenderLimits,
+} from '../../../drivers/serial/command-template.js';
 import { decodeEscapes, showEscapes } from '../../../drivers/serial/escapes.js';
 import type { FieldType } from '../../../drivers/serial/field-type.js';
+
+function render(template: string, value: Scalar, type: FieldType, limits: RenderLimits = { maxLength: 64 }): string {
+  return renderCommand(compileCommandTemplate(template), value, type, limits);
+}
 
 describe('renderCommand', () => {
   it.each<[string, Scalar, FieldType, string]>([
@@ -25,7 +31,7 @@ describe('renderCommand', () => {
     ['MSG {value}\n', 0.1, 'string', 'MSG 0.1\n'],
     ['{value},{value}\n', 3, 'int', '3,3\n'],
   ])('%j with %o (%s)', (template, value, type, expected) => {
-    expect(renderCommand(template, value, type)).toBe(expected);
+    expect(render(template, value, type)).toBe(expected);
   });
 
   it.each<[Scalar, FieldType]>([
@@ -41,7 +47,7 @@ describe('renderCommand', () => {
     ['a\r\nSET X 1', 'string'],
     ['tab\there', 'string'],
   ])('rejects %o for a %s point', (value, type) => {
-    expect(() => renderCommand('SET {value}\n', value, type)).toThrow(CommandError);
+    expect(() => render('SET {value}\n', value, type)).toThrow(CommandError);
   });
 });
 
