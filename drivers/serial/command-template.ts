@@ -5,8 +5,8 @@
 // - whatever the template, a value with a control or format character (CR, LF, NUL, U+0085,
 //   U+2028, a bidi override, …) or the device's line delimiter is refused: it could end the
 //   command early and start another one;
-// - a JSON template (one that is a JSON object or array once {value} is filled in) gets JSON
-//   text: inside a string literal the value is escaped, so `"` cannot close the string and add
+// - inside the JSON part of a template (an object or array once {value} is filled in) the value
+//   becomes JSON text: inside a string literal the value is escaped, so `"` cannot close the string and add
 //   keys; in a value position a string point's value becomes a quoted JSON string;
 // - the inserted text is at most `max_length` bytes, so a command cannot hold the line for long.
 import {
@@ -32,16 +32,23 @@ export interface RenderLimits {
   delimiter?: string;
 }
 
-/** `template` has its escapes decoded already. */
+/**
+ * `template` has its escapes decoded already. The JSON part of a template is the text from its
+ * first `{`/`[` to its last `}`/`]` when that parses as JSON with the placeholders filled in, so a
+ * prefix ("CMD ") or a terminator (";", "\r\n") around the JSON does not hide it.
+ */
 export function compileCommandTemplate(template: string): CommandTemplate {
   const parts = template.split(VALUE_PLACEHOLDER);
-  if (!isJsonTemplate(template)) return { parts, contexts: parts.slice(1).map(() => 'line') };
+  const region = jsonRegion(template);
   const contexts: ValueContext[] = [];
   let inString = false;
   for (let i = 0; i < template.length; i += 1) {
     if (template.startsWith(VALUE_PLACEHOLDER, i)) {
-      contexts.push(inString ? 'json_string' : 'json_value');
+      const inJson = region !== undefined && i > region.start && i < region.end;
+      contexts.push(!inJson ? 'line' : inString ? 'json_string' : 'json_value');
       i += VALUE_PLACEHOLDER.length - 1;
+    } else if (region === undefined || i < region.start || i > region.end) {
+      continue;
     } else if (inString && template[i] === '\\') {
       i += 1;
     } else if (template[i] === '"') {
@@ -51,13 +58,19 @@ export function compileCommandTemplate(template: string): CommandTemplate {
   return { parts, contexts };
 }
 
-function isJsonTemplate(template: string): boolean {
-  const body = template.split(VALUE_PLACEHOLDER).join('0').trim();
-  if (!body.startsWith('{') && !body.startsWith('[')) return false;
+// Same length as the placeholder, so offsets in the filled-in text are offsets in the template;
+// a valid JSON number, and harmless inside a string literal.
+const FILLER = '1'.padEnd(VALUE_PLACEHOLDER.length, '0');
+
+function jsonRegion(template: string): { start: number; end: number } | undefined {
+  const filled = template.split(VALUE_PLACEHOLDER).join(FILLER);
+  const start = filled.search(/[{[]/);
+  const end = Math.max(filled.lastIndexOf('}'), filled.lastIndexOf(']'));
+  if (start < 0 || end <= start) return undefined;
   try {
-    return typeof JSON.parse(body) === 'object';
+    return typeof JSON.parse(filled.slice(start, end + 1)) === 'object' ? { start, end } : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
