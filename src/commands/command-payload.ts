@@ -44,25 +44,28 @@ function numberLiteral(text: string): number | bigint {
   }
 }
 
-const WS = /[ \t\r\n]*/y;
-const STRING = /"(?:[^"\\]|\\.)*"/y;
+// Sticky regular expressions carry lastIndex, so each call makes its own (no shared mutable state).
+function tokens(): { ws: RegExp; string: RegExp } {
+  return { ws: /[ \t\r\n]*/y, string: /"(?:[^"\\]|\\.)*"/y };
+}
 
 /**
  * The source text of a top-level member of a JSON object (the last one, as JSON.parse keeps the
  * last of duplicate keys). `text` must already have been accepted by JSON.parse.
  */
 export function memberLiteral(text: string, key: string): string | undefined {
-  let i = skip(text, text.indexOf('{') + 1, WS);
+  const { ws, string: str } = tokens();
+  let i = skip(text, text.indexOf('{') + 1, ws);
   let found: string | undefined;
   while (i < text.length && text[i] !== '}') {
-    const keyEnd = skip(text, i, STRING);
+    const keyEnd = skip(text, i, str);
     const name = JSON.parse(text.slice(i, keyEnd)) as string;
-    i = skip(text, skip(text, keyEnd, WS) + 1, WS); // past ':'
+    i = skip(text, skip(text, keyEnd, ws) + 1, ws); // past ':'
     const start = i;
-    i = skipValue(text, i);
+    i = skipValue(text, i, str);
     if (name === key) found = text.slice(start, i);
-    i = skip(text, i, WS);
-    if (text[i] === ',') i = skip(text, i + 1, WS);
+    i = skip(text, i, ws);
+    if (text[i] === ',') i = skip(text, i + 1, ws);
   }
   return found;
 }
@@ -73,8 +76,8 @@ function skip(text: string, at: number, re: RegExp): number {
 }
 
 /** End of the JSON value starting at `at`: a string, a nested object/array, or a bare literal. */
-function skipValue(text: string, at: number): number {
-  if (text[at] === '"') return skip(text, at, STRING);
+function skipValue(text: string, at: number, str: RegExp): number {
+  if (text[at] === '"') return skip(text, at, str);
   if (text[at] !== '{' && text[at] !== '[') {
     let i = at;
     while (i < text.length && !/[,}\] \t\r\n]/.test(text[i]!)) i += 1;
@@ -85,7 +88,7 @@ function skipValue(text: string, at: number): number {
   while (i < text.length) {
     const ch = text[i]!;
     if (ch === '"') {
-      i = skip(text, i, STRING);
+      i = skip(text, i, str);
       continue;
     }
     if (ch === '{' || ch === '[') depth += 1;
