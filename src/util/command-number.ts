@@ -11,10 +11,9 @@
 //   (the fraction was too small to survive: 1.00000000000000000001, 9007199254740993.5) the value
 //   is refused, so a fraction can never silently become an integer.
 // - Integer targets take whole numbers only, checked exactly: no tolerance, no rounding.
+import type { Scalar } from '../driver-api/index.js';
 import { CommandError } from './errors.js';
 import { quoteValue } from './quote-value.js';
-
-type Scalar = number | boolean | string | bigint;
 
 /** An exact decimal: coefficient × 10^exponent, normalised (no trailing zeros in the coefficient). */
 export interface Decimal {
