@@ -1,7 +1,9 @@
 // Characteristic values <-> raw point values. Pure functions: the GATT link calls them, the unit
 // tests cover every type. Decoding never invents a value: a short buffer or a non-finite float is
 // an error for the caller to report.
-import { CommandError, FieldgateError, type Scalar } from '../../src/driver-api/index.js';
+import {
+  CommandError, FieldgateError, quoteValue, toFiniteNumber, toIntegerIn, unsafeCommandChar, type Scalar,
+} from '../../src/driver-api/index.js';
 
 export const VALUE_TYPES = [
   'uint8',
@@ -81,42 +83,25 @@ export function encodeValue(type: ValueType, value: Scalar): Buffer {
     if (buf.length > MAX_ATTRIBUTE_BYTES) {
       throw new CommandError('invalid_value', `text is ${buf.length} bytes, a characteristic holds at most ${MAX_ATTRIBUTE_BYTES}`);
     }
+    const unsafe = unsafeCommandChar(text);
+    if (unsafe) throw new CommandError('invalid_value', `text contains the control or format character ${unsafe}`);
     return buf;
   }
   const layout = LAYOUTS[type];
-  let n = toNumber(value, type);
-  if (layout.integer) {
-    // The core divides by `scale` before calling write; 0.29 / 0.01 is 28.999999999999996.
-    const rounded = Math.round(n);
-    if (Math.abs(n - rounded) > 1e-6 * Math.max(1, Math.abs(rounded))) {
-      throw new CommandError('invalid_value', `${type} needs an integer, got ${String(value)}`);
-    }
-    n = rounded;
+  // Booleans are 1/0 (switch characteristics); everything else follows the shared number rule.
+  const input = typeof value === 'boolean' ? (value ? 1 : 0) : value;
+  let n: number;
+  try {
+    n = layout.integer ? Number(toIntegerIn(input, BigInt(layout.min), BigInt(layout.max), type)) : toFiniteNumber(input);
+  } catch (err) {
+    throw new CommandError('invalid_value', `${type}: ${(err as Error).message}`, { cause: err });
   }
   if (n < layout.min || n > layout.max) {
-    throw new CommandError('invalid_value', `${String(value)} is outside the ${type} range ${layout.min}..${layout.max}`);
+    throw new CommandError('invalid_value', `${quoteValue(value)} is outside the ${type} range ${layout.min}..${layout.max}`);
   }
   const buf = Buffer.alloc(layout.size);
   layout.write(buf, n);
   return buf;
-}
-
-function toNumber(value: Scalar, type: ValueType): number {
-  if (typeof value === 'boolean') return value ? 1 : 0;
-  if (typeof value === 'bigint') {
-    if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
-      throw new CommandError('invalid_value', `${value} is outside the ${type} range`);
-    }
-    return Number(value);
-  }
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new CommandError('invalid_value', `${type} needs a finite number, got ${value}`);
-    return value;
-  }
-  const trimmed = value.trim();
-  const n = trimmed === '' ? Number.NaN : Number(trimmed);
-  if (!Number.isFinite(n)) throw new CommandError('invalid_value', `${type} needs a number, got "${value}"`);
-  return n;
 }
 
 function decodeError(message: string): FieldgateError {

@@ -8,7 +8,7 @@
 // So a 64-bit value ABCDEFGH is ABCDEFGH / GHEFCDAB / BADCFEHG / HGFEDCBA on the wire; a 16-bit
 // value is only affected by the byte swap; a string only by the byte swap (characters stay in
 // reading order).
-import type { Scalar } from '../../src/driver-api/index.js';
+import { quoteValue, toExactInteger, toFiniteNumber, unsafeCommandChar, type Scalar } from '../../src/driver-api/index.js';
 import type { ByteOrder, DataType } from './schema.js';
 
 export interface ValueSpec {
@@ -109,23 +109,9 @@ export function decodeRegisters(regs: ArrayLike<number>, spec: ValueSpec): Scala
   }
 }
 
-/**
- * A value that should be an integer. Numbers within 1e-9 (relative) of an integer are accepted so
- * that un-scaling by the core (230.99999999999997 for 23.1 / 0.1) does not reject honest input;
- * anything further off is refused rather than silently rounded.
- */
+/** A whole number, exactly as sent (the shared command rule: no tolerance, no rounding). */
 export function toInteger(value: Scalar): bigint {
-  if (typeof value === 'bigint') return value;
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new RangeError(`${value} is not a finite number`);
-    const r = Math.round(value);
-    if (Math.abs(value - r) > 1e-9 * Math.max(1, Math.abs(value))) {
-      throw new RangeError(`${value} is not an integer`);
-    }
-    return BigInt(r);
-  }
-  if (typeof value === 'string' && /^-?\d+$/.test(value.trim())) return BigInt(value.trim());
-  throw new TypeError(`expected an integer, got ${typeof value} ${JSON.stringify(String(value))}`);
+  return toExactInteger(value);
 }
 
 /** A boolean from true/false or 1/0 (what MQTT commands usually carry). */
@@ -133,17 +119,7 @@ export function toBoolean(value: Scalar): boolean {
   if (typeof value === 'boolean') return value;
   if (value === 1 || value === 1n) return true;
   if (value === 0 || value === 0n) return false;
-  throw new TypeError(`expected a boolean (true/false or 1/0), got ${JSON.stringify(String(value))}`);
-}
-
-function toFiniteNumber(value: Scalar): number {
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new RangeError(`${value} is not a finite number`);
-    return value;
-  }
-  const n = typeof value === 'bigint' ? Number(value) : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
-  if (!Number.isFinite(n)) throw new TypeError(`expected a finite number, got ${JSON.stringify(String(value))}`);
-  return n;
+  throw new TypeError(`expected a boolean (true/false or 1/0), got ${quoteValue(String(value))}`);
 }
 
 /**
@@ -159,7 +135,8 @@ export function encodeValue(value: Scalar, spec: ValueSpec): number[] {
     const size = registerCount(spec) * 2;
     const text = Buffer.from(value, 'utf8');
     if (text.length > size) throw new RangeError(`string of ${text.length} bytes does not fit ${size} bytes`);
-    if (text.includes(0)) throw new RangeError('string contains a NUL character');
+    const unsafe = unsafeCommandChar(value);
+    if (unsafe) throw new RangeError(`string contains the control or format character ${unsafe}`);
     const bytes = Buffer.alloc(size);
     text.copy(bytes);
     return bytesToRegisters(bytes, spec.order, true);
@@ -177,7 +154,7 @@ export function encodeValue(value: Scalar, spec: ValueSpec): number[] {
   }
   const v = toInteger(value);
   const [lo, hi] = INT_RANGE[spec.type]!;
-  if (v < lo || v > hi) throw new RangeError(`${v} is outside the ${spec.type} range ${lo}..${hi}`);
+  if (v < lo || v > hi) throw new RangeError(`${quoteValue(v)} is outside the ${spec.type} range ${lo}..${hi}`);
   switch (spec.type) {
     case 'int16':
       bytes.writeInt16BE(Number(v), 0);

@@ -105,6 +105,9 @@ function checkCommand(point: SerialPointConfig, i: number, add: Add): void {
   if (point.writable === true && point.command === undefined) {
     add(['points', i, 'command'], 'a writable point needs a command, e.g. "SET {value}\\r\\n"');
   }
+  if (point.max_length !== undefined && point.command === undefined) {
+    add(['points', i, 'max_length'], 'max_length applies only to a writable point with a command');
+  }
   if (point.command !== undefined) {
     if (point.writable !== true) add(['points', i, 'command'], 'command is set but the point is not writable: true');
     if (!point.command.includes(VALUE_PLACEHOLDER)) add(['points', i, 'command'], `command must contain ${VALUE_PLACEHOLDER}`);

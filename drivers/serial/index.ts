@@ -5,7 +5,8 @@ import { checkSerialDevice } from './check.js';
 import { decodeEscapes, showEscapes } from './escapes.js';
 import { pointSpecs } from './line-parser.js';
 import { serialDeviceSchema, serialPointSchema } from './schema.js';
-import { frameText, resolveSettings, type SerialDeviceConfig } from './serial-config.js';
+import { SERIAL_DEFAULTS, frameText, resolveSettings, type SerialDeviceConfig, type SerialPointConfig } from './serial-config.js';
+import { compileCommandTemplate } from './command-template.js';
 import { SerialDriver } from './serial-driver.js';
 
 export type { SerialDeviceConfig, SerialPointConfig, LineFormat, Parity, FirstLine } from './serial-config.js';
@@ -36,10 +37,17 @@ export const serialDriver: DriverFactory<SerialDeviceConfig> = {
     const specs = pointSpecs(device);
     device.points.forEach((p, i) => {
       const spec = specs[i]!;
-      const cmd = p.command ? `, command "${showEscapes(decodeEscapes(p.command))}"` : '';
+      const cmd = p.command ? `, command "${showEscapes(decodeEscapes(p.command))}"${commandNote(p)}` : '';
       lines.push(`  ${p.name} ← field ${spec.field} as ${spec.type}${cmd}`);
     });
     return lines.join('\n');
   },
   create: (device, ctx) => new SerialDriver(device, ctx),
 };
+
+/** How a command value is checked and inserted, for commissioning: " (value ≤ 64 bytes, JSON-escaped)". */
+function commandNote(point: SerialPointConfig): string {
+  const contexts = compileCommandTemplate(decodeEscapes(point.command!)).contexts;
+  const json = contexts.some((c) => c !== 'line') ? ', as JSON' : '';
+  return ` (value ≤ ${point.max_length ?? SERIAL_DEFAULTS.max_length} bytes${json})`;
+}

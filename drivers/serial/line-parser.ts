@@ -174,16 +174,49 @@ export function decodeLines(parser: LineParser, specs: readonly PointSpec[], lin
   return { values, failures, badLines };
 }
 
+/** A line that is not valid UTF-8: counted as a parse error, never published with U+FFFD in it. */
+export interface InvalidLine {
+  invalid: string;
+  /** The line with U+FFFD where the bad bytes were, for logs only. */
+  shown: string;
+}
+
+// fatal: an invalid sequence throws instead of turning into U+FFFD. decode() without `stream`
+// keeps no state between calls, so one decoder can serve every line.
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 /**
  * Strips CR/LF left at either end of a line (a device ending lines with "\r\n" while the delimiter
  * is "\n", say). Returns undefined for lines to drop silently: blank ones and those matching
- * `ignore` (banners, prompts, echoed requests).
+ * `ignore` (banners, prompts, echoed requests). A line with invalid UTF-8 comes back as an
+ * InvalidLine.
  */
-export function cleanLine(raw: Buffer, ignore: RegExp | undefined): string | undefined {
-  const text = raw.toString('utf8').replace(/^[\r\n]+|[\r\n]+$/g, '');
-  if (text.trim() === '') return undefined;
-  if (ignore?.test(text)) return undefined;
-  return text;
+export function cleanLine(raw: Buffer, ignore: RegExp | undefined): string | InvalidLine | undefined {
+  const lossy = stripEnds(raw.toString('utf8'));
+  if (lossy.trim() === '') return undefined;
+  if (ignore?.test(lossy)) return undefined;
+  try {
+    return stripEnds(UTF8.decode(raw));
+  } catch {
+    return { invalid: `invalid UTF-8 (${badBytes(raw)})`, shown: lossy };
+  }
+}
+
+function stripEnds(text: string): string {
+  return text.replace(/^[\r\n]+|[\r\n]+$/g, '');
+}
+
+/** Where decoding first fails, for the log: "at byte 12 (0xff)". Only runs on lines already known to be bad. */
+function badBytes(raw: Buffer): string {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  for (let i = 0; i < raw.length; i += 1) {
+    try {
+      decoder.decode(raw.subarray(i, i + 1), { stream: true });
+    } catch {
+      return `at byte ${i} (0x${raw[i]!.toString(16).padStart(2, '0')})`;
+    }
+  }
+  return 'a sequence cut off at the end';
 }
 
 /** A line shortened for logs. */

@@ -47,5 +47,11 @@ export const serialPointSchema: JsonSchemaFragment = {
     },
     type: { enum: ['float', 'int', 'bool', 'string'], description: 'Value type. Default float.' },
     command: { type: 'string', minLength: 1, description: 'Written to the port by a command; {value} is replaced by the value.' },
+    max_length: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 4096,
+      description: 'Most bytes a command value may take in the rendered command; longer values are refused. Default 64.',
+    },
   },
 };

@@ -15,6 +15,8 @@ export interface SerialPointConfig extends PointConfigBase {
   type?: FieldType;
   /** Written to the port by a command; `{value}` is replaced by the value. */
   command?: string;
+  /** Most bytes a command's value may take in the rendered command. */
+  max_length?: number;
 }
 
 export interface SerialDeviceConfig extends DeviceConfigBase {
@@ -49,6 +51,7 @@ export const SERIAL_DEFAULTS = {
   separator: ',',
   first_line: 'skip',
   max_line: 4096,
+  max_length: 64,
   type: 'float',
   reconnect_initial: '500ms',
   reconnect_max: '10s',

@@ -13,12 +13,12 @@ import {
   type Driver, type DriverContext, type Reading, type Scalar,
 } from '../../src/driver-api/index.js';
 import { decodeEscapes } from './escapes.js';
-import { renderCommand } from './command-template.js';
+import { compileCommandTemplate, renderCommand, type CommandTemplate } from './command-template.js';
 import type { FieldType } from './field-type.js';
 import { LineSplitter } from './line-splitter.js';
 import {
   cleanLine, compileLineParser, decodeLines, pointSpecs, truncateLine,
-  type Decoded, type LineParser, type PointSpec,
+  type Decoded, type InvalidLine, type LineParser, type PointSpec,
 } from './line-parser.js';
 import { SERIAL_DEFAULTS, resolveSettings, type SerialDeviceConfig, type SerialSettings } from './serial-config.js';
 import { SerialLink, type LinkOptions, type PortOpener } from './serial-link.js';
@@ -30,13 +30,16 @@ export interface SerialDriverOptions extends LinkOptions {
 
 interface PendingReply {
   lines: string[];
+  /** Reply lines that were not valid UTF-8: they count toward reply_lines and as parse errors. */
+  invalid: Decoded['badLines'];
   lastTs: number;
   complete: () => void;
 }
 
 interface WritableSpec {
-  template: string;
+  template: CommandTemplate;
   type: FieldType;
+  maxLength: number;
 }
 
 export class SerialDriver implements Driver {
@@ -66,7 +69,11 @@ export class SerialDriver implements Driver {
     });
     for (const p of device.points) {
       if (p.writable === true && p.command !== undefined) {
-        this.writable.set(p.name, { template: decodeEscapes(p.command), type: p.type ?? SERIAL_DEFAULTS.type });
+        this.writable.set(p.name, {
+          template: compileCommandTemplate(decodeEscapes(p.command)),
+          type: p.type ?? SERIAL_DEFAULTS.type,
+          maxLength: p.max_length ?? SERIAL_DEFAULTS.max_length,
+        });
       }
     }
     this.splitter = new LineSplitter(this.settings.delimiter, this.settings.maxLine);
@@ -102,7 +109,10 @@ export class SerialDriver implements Driver {
         ? new CommandError('not_writable', `point ${point} is not writable`)
         : new CommandError('unknown_point', `device ${this.device.name} has no point ${point}`);
     }
-    const text = renderCommand(spec.template, value, spec.type);
+    const text = renderCommand(spec.template, value, spec.type, {
+      maxLength: spec.maxLength,
+      delimiter: this.settings.delimiter.toString('utf8'),
+    });
     await this.exclusive(() => this.link.write(Buffer.from(text, 'utf8')));
   }
 
@@ -117,7 +127,7 @@ export class SerialDriver implements Driver {
     // A fragment left over from before the request would be glued to the front of the reply.
     this.splitter.reset();
     let timer: NodeJS.Timeout | undefined;
-    const reply: PendingReply = { lines: [], lastTs: 0, complete: () => undefined };
+    const reply: PendingReply = { lines: [], invalid: [], lastTs: 0, complete: () => undefined };
     const done = new Promise<void>((resolve) => {
       reply.complete = resolve;
       timer = setTimeout(resolve, timeoutMs);
@@ -131,14 +141,16 @@ export class SerialDriver implements Driver {
       clearTimeout(timer);
       this.reply = undefined;
     }
-    if (reply.lines.length === 0) {
+    const received = reply.lines.length + reply.invalid.length;
+    if (received === 0) {
       throw new DeviceError('timeout', `no reply from ${this.settings.path} within ${timeoutMs}ms`);
     }
-    if (reply.lines.length < replyLines) {
-      this.ctx.logger.debug({ got: reply.lines.length, expected: replyLines }, 'reply incomplete at timeout');
+    if (received < replyLines) {
+      this.ctx.logger.debug({ got: received, expected: replyLines }, 'reply incomplete at timeout');
     }
-    const decoded = decodeLines(this.parser, this.specs, reply.lines);
-    this.reportParse(decoded, reply.lines);
+    const parsed = decodeLines(this.parser, this.specs, reply.lines);
+    const decoded: Decoded = { ...parsed, badLines: [...reply.invalid, ...parsed.badLines] };
+    this.reportParse(decoded, [...reply.invalid.map((b) => b.line), ...reply.lines]);
     const ts = reply.lastTs;
     const bad = new Map(decoded.failures.map((f) => [f.point, f.reason]));
     const noLine = decoded.badLines[0]?.reason ?? 'no reply line parsed';
@@ -180,16 +192,21 @@ export class SerialDriver implements Driver {
     }
   }
 
-  private onLine(line: string, ts: number): void {
+  private onLine(line: string | InvalidLine, ts: number): void {
     if (this.settings.mode === 'request') {
       const reply = this.reply;
       if (!reply) {
-        this.ctx.logger.debug({ line: truncateLine(line) }, 'line outside a request dropped');
+        this.ctx.logger.debug({ line: truncateLine(typeof line === 'string' ? line : line.shown) }, 'line outside a request dropped');
         return;
       }
-      reply.lines.push(line);
+      if (typeof line === 'string') reply.lines.push(line);
+      else reply.invalid.push({ line: line.shown, reason: line.invalid });
       reply.lastTs = ts;
-      if (reply.lines.length >= this.settings.replyLines) reply.complete();
+      if (reply.lines.length + reply.invalid.length >= this.settings.replyLines) reply.complete();
+      return;
+    }
+    if (typeof line !== 'string') {
+      this.reportParse({ values: [], failures: [], badLines: [{ line: line.shown, reason: line.invalid }] }, [line.shown]);
       return;
     }
     const decoded = decodeLines(this.parser, this.specs, [line]);

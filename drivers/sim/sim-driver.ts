@@ -1,4 +1,4 @@
-import { CommandError, parseDuration, type Driver, type DriverContext, type Reading, type Scalar } from '../../src/driver-api/index.js';
+import { CommandError, parseDuration, toFiniteNumber, type Driver, type DriverContext, type Reading, type Scalar } from '../../src/driver-api/index.js';
 import type { SimDeviceConfig, SimPointConfig } from './index.js';
 
 export class SimDriver implements Driver {
@@ -29,8 +29,12 @@ export class SimDriver implements Driver {
   }
 
   async write(point: string, value: Scalar): Promise<void> {
-    const n = typeof value === 'string' && value.trim() === '' ? Number.NaN : Number(value);
-    if (!Number.isFinite(n)) throw new CommandError('bad_value', `sim point ${point} takes numbers`);
+    let n: number;
+    try {
+      n = toFiniteNumber(value);
+    } catch (err) {
+      throw new CommandError('bad_value', `sim point ${point} takes numbers`, { cause: err });
+    }
     this.written.set(point, n);
   }
 }

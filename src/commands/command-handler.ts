@@ -5,8 +5,16 @@ import type { Scalar } from '../driver-api/index.js';
 import type { Uplink } from '../uplink/uplink.js';
 import type { DeviceHost } from '../scheduler/device-host.js';
 import type { CompiledPoint } from '../mapping/reading-mapper.js';
-import { unscaleValue } from '../mapping/reading-mapper.js';
 import { CommandError, errorText } from '../util/errors.js';
+import { compareDecimal, commandDecimal, decimalOfNumber, type Decimal } from '../util/command-number.js';
+import { boundedText, boundedValue, quoteValue } from '../util/quote-value.js';
+import { MAX_COMMAND_BYTES, parseCommandPayload } from './command-payload.js';
+import { unscaleExact } from './unscale.js';
+
+export { parseCommandPayload, MAX_COMMAND_BYTES } from './command-payload.js';
+
+/** Error texts longer than this are cut in results and logs (they may quote device output). */
+const MAX_ERROR_CHARS = 300;
 
 interface Route {
   host: DeviceHost;
@@ -17,6 +25,8 @@ export interface CommandHandlerOptions {
   uplink: Uplink;
   logger: Logger;
   onResult?: (ok: boolean) => void;
+  /** Largest payload accepted, bytes; default MAX_COMMAND_BYTES. */
+  maxPayloadBytes?: number;
 }
 
 export interface CommandResult {
@@ -25,38 +35,26 @@ export interface CommandResult {
   error?: string;
 }
 
-/** Parses a command payload: a JSON number/boolean/string, `{"value": …}`, or bare text. */
-export function parseCommandPayload(payload: Buffer): Scalar {
-  const text = payload.toString('utf8').trim();
-  if (text.length === 0) throw new CommandError('bad_payload', 'empty command payload');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return text;
-  }
-  if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) && 'value' in parsed) {
-    parsed = (parsed as { value: unknown }).value;
-  }
-  if (typeof parsed === 'number' && !Number.isFinite(parsed)) throw new CommandError('bad_payload', 'command value is not a finite number');
-  if (typeof parsed === 'number' || typeof parsed === 'boolean' || typeof parsed === 'string') return parsed;
-  throw new CommandError('bad_payload', 'command payload must be a number, a boolean, a string or {"value": …}');
-}
-
 /** Checks a requested value against the point's settings; returns the raw value for the driver. */
 export function prepareWrite(point: CompiledPoint, value: Scalar): Scalar {
   const cfg = point.config;
   if (cfg.writable !== true) throw new CommandError('not_writable', `point ${cfg.name} is not writable`);
   const numeric = cfg.min !== undefined || cfg.max !== undefined || point.scale !== 1 || point.offset !== 0;
   if (!numeric) return value;
-  // Only plain decimal text counts as a number: "0x10" or "1e3" in a string is more likely a mistake.
-  const n = typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isFinite(n)) {
-    throw new CommandError('bad_value', `point ${cfg.name} needs a number, got ${JSON.stringify(value)}`);
+  let exact: Decimal;
+  try {
+    exact = commandDecimal(value);
+  } catch (err) {
+    throw new CommandError('bad_value', `point ${cfg.name} needs a number: ${errorText(err)}`, { cause: err });
   }
-  if (cfg.min !== undefined && n < cfg.min) throw new CommandError('out_of_range', `${n} is below the minimum ${cfg.min}`);
-  if (cfg.max !== undefined && n > cfg.max) throw new CommandError('out_of_range', `${n} is above the maximum ${cfg.max}`);
-  return unscaleValue(n, point.scale, point.offset);
+  // Compared as exact decimals: a limit of 0.3 is 0.3, not the float nearest to it.
+  if (cfg.min !== undefined && compareDecimal(exact, decimalOfNumber(cfg.min)) < 0) {
+    throw new CommandError('out_of_range', `${quoteValue(value)} is below the minimum ${cfg.min}`);
+  }
+  if (cfg.max !== undefined && compareDecimal(exact, decimalOfNumber(cfg.max)) > 0) {
+    throw new CommandError('out_of_range', `${quoteValue(value)} is above the maximum ${cfg.max}`);
+  }
+  return unscaleExact(exact, point.scale, point.offset, () => `the raw value for ${quoteValue(value)}`);
 }
 
 export class CommandHandler {
@@ -92,21 +90,30 @@ export class CommandHandler {
     if (!route) return this.reply(topic, { ok: false, error: 'no writable point at this topic' });
     let value: Scalar | undefined;
     try {
-      value = parseCommandPayload(payload);
+      value = parseCommandPayload(payload, this.options.maxPayloadBytes ?? MAX_COMMAND_BYTES);
       const raw = prepareWrite(route.point, value);
       if (!route.host.canWrite) throw new CommandError('not_writable', `device ${route.host.name} does not accept writes`);
       await route.host.write(route.point.config.name, raw);
-      log.info({ device: route.host.name, point: route.point.config.name, value }, 'command written');
+      log.info({ device: route.host.name, point: route.point.config.name, value: boundedValue(value) }, 'command written');
       return this.reply(topic, { ok: true, value });
     } catch (err) {
-      log.warn({ device: route.host.name, point: route.point.config.name, err: errorText(err) }, 'command rejected');
+      log.warn(
+        { device: route.host.name, point: route.point.config.name, bytes: payload.length, err: boundedText(errorText(err), MAX_ERROR_CHARS) },
+        'command rejected',
+      );
       return this.reply(topic, { ok: false, ...(value === undefined ? {} : { value }), error: errorText(err) });
     }
   }
 
-  private reply(topic: string, result: CommandResult): CommandResult {
-    this.options.onResult?.(result.ok);
-    const body = JSON.stringify(result, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  private reply(topic: string, full: CommandResult): CommandResult {
+    this.options.onResult?.(full.ok);
+    // Whatever produced them (a parser, a driver, a device), value and error are bounded here, once.
+    const result: CommandResult = {
+      ok: full.ok,
+      ...(full.value === undefined ? {} : { value: boundedValue(full.value) }),
+      ...(full.error === undefined ? {} : { error: boundedText(full.error, MAX_ERROR_CHARS) }),
+    };
+    const body = JSON.stringify(result);
     const { uplink } = this.options;
     if (uplink.connected) {
       uplink.publish({ topic: `${topic}/result`, payload: Buffer.from(body), qos: 1, retain: false }, (err) => {

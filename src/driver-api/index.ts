@@ -8,6 +8,13 @@ export { parseDuration, formatDuration } from '../util/duration.js';
 export { Backoff, type BackoffOptions } from '../util/backoff.js';
 export { FieldgateError, DeviceError, CommandError, type ErrorKind } from '../util/errors.js';
 export { SerialQueue } from '../scheduler/serial-queue.js';
+// One rule for numbers in commands, one for bounded quoting, one for unsafe characters: drivers use
+// these instead of Number(), JSON.stringify(value) or their own control-character regex.
+export {
+  readCommandNumber, toExactInteger, toIntegerIn, toFiniteNumber, parseDecimal, type Decimal,
+} from '../util/command-number.js';
+export { boundedText, boundedValue, quoteValue, QUOTE_LIMIT } from '../util/quote-value.js';
+export { unsafeCommandChar } from '../util/command-text.js';
 
 /** Wall clock in epoch milliseconds; injected so tests control time. */
 export interface Clock {

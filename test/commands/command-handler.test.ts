@@ -51,6 +51,14 @@ describe('parseCommandPayload', () => {
     ['{"value":false}', false],
     ['{"value":"eco"}', 'eco'],
     ['{"value":1,"extra":"ignored"}', 1],
+    // Whole numbers are exact at any size: read from the payload text, never rounded by JSON.parse.
+    ['9007199254740993', 9007199254740993n],
+    ['{"value":9007199254740993}', 9007199254740993n],
+    ['{ "note": {"value": 1}, "value" : -9223372036854775808 }', -9223372036854775808n],
+    ['{"value":1,"value":18446744073709551615}', 18446744073709551615n],
+    ['{"value":"9007199254740993"}', '9007199254740993'],
+    ['1e20', 100000000000000000000n],
+    ['600000000.5', 600000000.5],
     // Not JSON: the text itself, trimmed.
     ['on', 'on'],
     ['  heat mode \n', 'heat mode'],
@@ -58,8 +66,25 @@ describe('parseCommandPayload', () => {
     ['0x10', '0x10'],
     ['{broken', '{broken'],
     ['ünïcödé', 'ünïcödé'],
-  ])('%j → %j', (text, expected) => {
+  ])('%s → %s', (text, expected) => {
     expect(parseCommandPayload(Buffer.from(text))).toBe(expected);
+  });
+
+  it.each([
+    ['a fraction a float cannot keep', '1.00000000000000000001'],
+    ['a fraction beyond 2^53', '9007199254740993.5'],
+    ['the same inside {"value": …}', '{"value":9007199254740993.5}'],
+    ['an out-of-range number', '1e400'],
+    ['an out-of-range number inside {"value": …}', '{"value":-1e400}'],
+  ])('rejects %s', (_name, text) => {
+    expect(() => parseCommandPayload(Buffer.from(text))).toThrow(CommandError);
+  });
+
+  it('refuses a payload over the size limit before reading it', () => {
+    const big = Buffer.alloc(4097, 0x31);
+    expect(() => parseCommandPayload(big)).toThrow(/command payload is 4097 bytes; the limit is 4096/);
+    expect(parseCommandPayload(Buffer.alloc(4096, 0x20).fill('7', 0, 1))).toBe(7);
+    expect(() => parseCommandPayload(Buffer.from('12345'), 4)).toThrow(/limit is 4/);
   });
 
   it.each([
@@ -97,6 +122,18 @@ describe('prepareWrite', () => {
     ['unscale with scale 0.01', { writable: true, scale: 0.01 }, 23.15, 2315],
     ['unscale negative', { writable: true, scale: 0.1, offset: -40 }, -12.5, 275],
     ['min/max apply to engineering units, before unscaling', { writable: true, scale: 0.1, min: 10, max: 30 }, 30, 300],
+    // Un-scaling is exact in decimal: no float noise (0.29 / 0.01 is 28.999999999999996 in floats).
+    ['unscale 0.29 with scale 0.01', { writable: true, scale: 0.01 }, 0.29, 29],
+    ['unscale 23.1 with scale 0.1', { writable: true, scale: 0.1 }, 23.1, 231],
+    ['unscale to a fraction: passed on as a fraction', { writable: true, scale: 0.1 }, 21.55, 215.5],
+    ['unscale with scale 3 (a repeating fraction)', { writable: true, scale: 3 }, 1, 1 / 3],
+    ['unscale with a negative scale', { writable: true, scale: -0.5 }, 2, -4],
+    ['unscale text exactly', { writable: true, scale: 0.001 }, '1234.567', 1234567],
+    ['unscale a big integer exactly', { writable: true, offset: 2 }, '9007199254740993', 9007199254740991],
+    ['unscale beyond 2^53 stays exact', { writable: true, scale: 0.5 }, '9007199254740993', 18014398509481986n],
+    ['min/max only: 600000000.5 stays a fraction', { writable: true, min: 0 }, 600000000.5, 600000000.5],
+    ['min/max only: a big integer stays exact', { writable: true, min: 0 }, 9007199254740993n, 9007199254740993n],
+    ['limit exactly equal (0.3 is 0.3)', { writable: true, max: 0.3 }, '0.3', 0.3],
   ])('%s', (_name, cfg, value, raw) => {
     expect(prepareWrite(compiled(cfg), value)).toBe(raw);
   });
@@ -113,6 +150,11 @@ describe('prepareWrite', () => {
     ['text for an offset point', { writable: true, offset: 5 }, 'x', 'bad_value', /needs a number/],
     ['Infinity for a numeric point', { writable: true, max: 1e9 }, Number.POSITIVE_INFINITY, 'bad_value', /needs a number/],
     ['NaN text for a numeric point', { writable: true, min: 0 }, 'NaN', 'bad_value', /needs a number/],
+    ['hex text for a numeric point', { writable: true, min: 0 }, '0x10', 'bad_value', /needs a number/],
+    ['binary text for a numeric point', { writable: true, scale: 2 }, '0b11', 'bad_value', /needs a number/],
+    ['a float beyond 2^53 (may have been rounded)', { writable: true, min: 0 }, 2 ** 60, 'bad_value', /beyond 2\^53/],
+    ['just above max, decided exactly', { writable: true, max: 100 }, '100.000000000001', 'out_of_range', /above the maximum 100/],
+    ['a raw fraction lost in a float', { writable: true, scale: 7e-17 }, 1.5, 'invalid_value', /fraction too small/],
   ])('rejects %s', (_name, cfg, value, code, message) => {
     let caught: unknown;
     try {
@@ -206,7 +248,9 @@ describe('CommandHandler', () => {
   it.each([
     ['above max', '31', { ok: false, value: 31, error: '31 is above the maximum 30' }],
     ['below min', '{"value":9}', { ok: false, value: 9, error: '9 is below the minimum 10' }],
-    ['text for a numeric point', 'warm', { ok: false, value: 'warm', error: 'point setpoint needs a number, got "warm"' }],
+    ['text for a numeric point', 'warm', {
+      ok: false, value: 'warm', error: 'point setpoint needs a number: expected a number written in decimal (like 21.5 or -3), got "warm"',
+    }],
     ['a bad payload', '[21]', { ok: false, error: 'command payload must be a number, a boolean, a string or {"value": …}' }],
     ['an empty payload', '', { ok: false, error: 'empty command payload' }],
   ])('rejects %s: ok:false with the error, nothing written or journaled', async (_name, payload, expected) => {
@@ -216,6 +260,53 @@ describe('CommandHandler', () => {
     expect(await held('setpoint')).toBe(150);
     expect(journaled).toEqual([]);
     expect(outcomes).toEqual([false]);
+  });
+
+  it('a 1 MB command gets a short /set/result and a short log line; nothing is written', async () => {
+    const { captureLogger } = await import('../service/capture-logger.js');
+    const { logger, lines } = captureLogger();
+    const { host, uplink, held } = await setup(POINTS);
+    const handler = new CommandHandler({ uplink, logger });
+    handler.setDevices([host]);
+    const huge = Buffer.from(JSON.stringify({ value: 'x'.repeat(1024 * 1024) }));
+    const result = await handler.handle(SET, huge, false);
+    expect(result).toEqual({ ok: false, error: `command payload is ${huge.length} bytes; the limit is 4096` });
+    expect(uplink.published[0]!.payload.length).toBeLessThan(200);
+    const logged = lines.filter((l) => l.msg === 'command rejected');
+    expect(logged).toHaveLength(1);
+    expect(JSON.stringify(logged[0]).length).toBeLessThan(400);
+    expect(await held('setpoint')).toBe(150);
+  });
+
+  it('a long value under the size limit is echoed as a bounded prefix with its length', async () => {
+    const { handler, uplink, held } = await setup(POINTS);
+    const long = 'w'.repeat(3000);
+    const result = await handler.handle(SET, Buffer.from(long), false);
+    expect(result.ok).toBe(false);
+    expect(result.value).toBe(`${'w'.repeat(40)}… (3000 chars)`);
+    expect(result.error).toMatch(/got "w{40}… \(3000 chars\)"$/);
+    expect(uplink.published[0]!.payload.length).toBeLessThan(300);
+    expect(await held('setpoint')).toBe(150);
+  });
+
+  it('a driver error of any length is cut in the result', async () => {
+    const factory: DriverFactory = {
+      ...(simDriver as unknown as DriverFactory),
+      create: (device: DeviceConfigBase, ctx) => {
+        const inner = simDriver.create(device as SimDeviceConfig, ctx);
+        return {
+          start: () => inner.start(), stop: () => inner.stop(), poll: () => inner.poll!(),
+          write: async () => {
+            throw new CommandError('device_said', `device answered ${'E'.repeat(100_000)}`);
+          },
+        };
+      },
+    };
+    const { handler, uplink } = await setup(POINTS, factory);
+    const result = await handler.handle('plant1/boiler/mode/set', Buffer.from('2'), false);
+    expect(result.error!.length).toBeLessThan(320);
+    expect(result.error).toMatch(/… \(100016 chars\)$/);
+    expect(uplink.published[0]!.payload.length).toBeLessThan(400);
   });
 
   it('a write the driver rejects is reported with the driver error', async () => {

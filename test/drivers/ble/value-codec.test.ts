@@ -91,10 +91,23 @@ describe('encodeValue', () => {
     expect(encodeValue('utf8', 21.5).toString()).toBe('21.5');
   });
 
-  it('absorbs the float noise of un-scaling but not real fractions', () => {
-    // 0.29 / 0.01 in IEEE doubles
-    expect(encodeValue('int16le', 0.29 / 0.01).readInt16LE(0)).toBe(29);
-    expect(() => encodeValue('int16le', 21.5)).toThrow(/integer/);
+  it('takes exact integers only: the core un-scales exactly, so float noise is a real fraction here', () => {
+    // 0.29 / 0.01 in IEEE doubles is 28.999999999999996; the core sends 29 for 0.29 with scale 0.01.
+    expect(() => encodeValue('int16le', 0.29 / 0.01)).toThrow(/whole number/);
+    expect(() => encodeValue('int16le', 21.5)).toThrow(/whole number/);
+    expect(encodeValue('uint32le', '4294967295').readUInt32LE(0)).toBe(4294967295);
+    for (const text of ['0x10', '0b11', '0o7', 'Infinity', 'NaN', '+1', '.5', '1_0', '']) {
+      expect(() => encodeValue('uint16le', text), text).toThrow(CommandError);
+      expect(() => encodeValue('float32le', text), text).toThrow(CommandError);
+    }
+    expect(encodeValue('float32le', '1e3').readFloatLE(0)).toBe(1000);
+  });
+
+  it('refuses control and format characters in text, like every driver', () => {
+    for (const text of ['a\nb', 'a\u0085b', 'a\u2028b', 'a\u202eb', '\u0000']) {
+      expect(() => encodeValue('utf8', text), JSON.stringify(text)).toThrow(/control or format character/);
+    }
+    expect(encodeValue('utf8', 'ünïcödé ok').toString()).toBe('ünïcödé ok');
   });
 
   it('rejects values the type cannot carry with CommandError', () => {

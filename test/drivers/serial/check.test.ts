@@ -42,6 +42,7 @@ describe('serialDriver.check', () => {
     ['writable without command', { points: [{ name: 'temperature', field: 'temp', writable: true }] }, /^points\.0\.command: a writable point needs a command/],
     ['command without {value}', { points: [{ name: 'temperature', field: 'temp', writable: true, command: 'SET\r\n' }] }, /^points\.0\.command: command must contain \{value\}/],
     ['command on a read-only point', { points: [{ name: 'temperature', field: 'temp', command: 'SET {value}\r\n' }] }, /not writable: true/],
+    ['max_length without a command', { points: [{ name: 'temperature', field: 'temp', max_length: 8 }] }, /^points\.0\.max_length: max_length applies only to a writable point with a command/],
     ['timeout without request', { timeout: '1s' }, /^timeout: timeout applies only with request/],
     ['reply_lines without request', { reply_lines: 2 }, /^reply_lines: reply_lines applies only with request/],
     ['timeout not shorter than interval', { request: 'R\r\n', interval: '1s', timeout: '1s' }, /^timeout: timeout \(1s\) must be shorter than interval \(1s\)/],
@@ -84,7 +85,9 @@ describe('serialDriver factory', () => {
     const plan = serialDriver.plan!(device({ request: 'R\r\n', interval: '5s', delimiter: '\r\n', baud_rate: 19200, parity: 'even', points: [{ name: 'temperature', field: 'temp', writable: true, command: 'SET T {value}\r\n' }] }));
     expect(plan).toContain('/dev/ttyUSB1 19200 8E1');
     expect(plan).toContain('writes "R\\r\\n" every 5s');
-    expect(plan).toContain('temperature ← field temp as float, command "SET T {value}\\r\\n"');
+    expect(plan).toContain('temperature ← field temp as float, command "SET T {value}\\r\\n" (value ≤ 64 bytes)');
+    const json = serialDriver.plan!(device({ points: [{ name: 'temperature', field: 'temp', writable: true, command: '{"t":{value}}\n', max_length: 10 }] }));
+    expect(json).toContain('command "{\"t\":{value}}\\n" (value ≤ 10 bytes, as JSON)');
   });
 
   it('has schema fragments that compile and validate the example', () => {

@@ -178,6 +178,26 @@ describe('cleanLine', () => {
   });
 });
 
+describe('cleanLine with invalid UTF-8', () => {
+  it.each<[string, number[]]>([
+    ['a truncated 2-byte sequence', [0x41, 0xc3]],
+    ['a bad continuation', [0x41, 0xc3, 0x28]],
+    ['a lone continuation byte', [0x80, 0x41]],
+    ['an overlong "/"', [0xc0, 0xaf]],
+    ['a UTF-16 surrogate encoded in UTF-8', [0xed, 0xa0, 0x80]],
+    ['0xff', [0x31, 0xff, 0x32]],
+    ['beyond U+10FFFF', [0xf4, 0x90, 0x80, 0x80]],
+  ])('%s is an InvalidLine, not text with U+FFFD', (_name, bytes) => {
+    const line = cleanLine(Buffer.from(bytes), undefined);
+    expect(line).toMatchObject({ invalid: expect.stringMatching(/^invalid UTF-8/) as unknown });
+  });
+
+  it('valid multi-byte text passes, and an ignored line is ignored even when invalid', () => {
+    expect(cleanLine(Buffer.from('T=21,5°C ✓ 😀\r'), undefined)).toBe('T=21,5°C ✓ 😀');
+    expect(cleanLine(Buffer.from([0x23, 0xff]), /^#/)).toBeUndefined();
+  });
+});
+
 describe('truncateLine', () => {
   it('shortens long lines and says how long they were', () => {
     expect(truncateLine('x'.repeat(500), 10)).toBe(`${'x'.repeat(10)}… (500 chars)`);

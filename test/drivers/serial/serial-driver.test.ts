@@ -101,6 +101,20 @@ describe('listen mode', () => {
     expect(String(log.line)).toMatch(/^#{120}… \(300 chars\)$/);
   });
 
+  it('counts a line with invalid UTF-8 as parse and publishes nothing from it (never U+FFFD)', async () => {
+    const r = rig({ pattern: '^NAME=(?<name>.*)$', points: [{ name: 'name', type: 'string' }] });
+    await r.driver.start();
+    r.port().port!.emitData(Buffer.concat([Buffer.from('NAME=caf'), Buffer.from([0xc3, 0x28]), Buffer.from('\nNAME=café\n')]));
+    await waitFor('good line', () => r.ctx.readings.length === 1);
+    expect(r.ctx.readings.map((x) => x.value)).toEqual(['café']);
+    expect(r.ctx.errorsOf('parse')).toHaveLength(1);
+    expect(String((r.ctx.errorsOf('parse')[0]!.err as Error).message)).toMatch(/invalid UTF-8 \(at byte 9 \(0x28\)\)/);
+    // An overlong encoding and a lone continuation byte are invalid too.
+    r.port().port!.emitData(Buffer.from([...Buffer.from('NAME='), 0xc0, 0xaf, 0x0a, ...Buffer.from('NAME='), 0x80, 0x0a]));
+    await waitFor('two more parse errors', () => r.ctx.errorsOf('parse').length === 3);
+    expect(r.ctx.readings).toHaveLength(1);
+  });
+
   it('emits the good points of a line and counts the bad one', async () => {
     const r = rig({ pattern: '^T=(?<temp>\\S+),H=(?<hum>\\S+)$' });
     await r.driver.start();
@@ -206,6 +220,20 @@ describe('request/response mode', () => {
     expect(readings.map((x) => x.value)).toEqual([1, 2]);
   });
 
+  it('a reply line with invalid UTF-8 completes the reply as a bad line, without waiting for the timeout', async () => {
+    const r = rig({ ...request, timeout: '5s', interval: '10s' });
+    await r.driver.start();
+    const before = r.written().split('R\r\n').length;
+    const started = Date.now();
+    const result = r.driver.poll();
+    await waitFor('request written', () => r.written().split('R\r\n').length > before);
+    r.port().port!.emitData(Buffer.from([...Buffer.from('T=1,H=2'), 0xff, 0x0d, 0x0a]));
+    const readings = await result;
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(readings.every((x) => x.quality === 'bad' && x.value === null && /invalid UTF-8/.test(x.error!))).toBe(true);
+    expect(r.ctx.errorsOf('parse')).toHaveLength(1);
+  });
+
   it('turns a garbage reply into bad readings and a parse count', async () => {
     const r = rig(request);
     await r.driver.start();
@@ -230,6 +258,27 @@ describe('commands', () => {
     await r.driver.write('temperature', 22.5);
     await r.driver.write('relay', true);
     expect(r.written()).toBe('SET T 22.5\r\nRELAY 1\n');
+  });
+
+  it('refuses over-long values, controls as a class and the delimiter; nothing reaches the port', async () => {
+    const r = rig({
+      delimiter: ';',
+      points: [
+        { name: 'temperature', field: 'temp' },
+        { name: 'humidity', field: 'hum' },
+        { name: 'label', field: 'temp', type: 'string' as const, writable: true, command: 'LBL {value};', max_length: 8 },
+        { name: 'mode', field: 'temp', type: 'string' as const, writable: true, command: '{"mode":"{value}"};' },
+      ],
+    });
+    await r.driver.start();
+    for (const value of ['123456789', 'x'.repeat(1024 * 1024), 'a\u0085b', 'a\u2028b', 'a;RESET', 'a\rb']) {
+      await expect(r.driver.write('label', value), JSON.stringify(value.slice(0, 20))).rejects.toBeInstanceOf(CommandError);
+    }
+    await expect(r.driver.write('label', 'x'.repeat(1024 * 1024))).rejects.toMatchObject({ code: 'too_long' });
+    expect(r.written()).toBe('');
+    await r.driver.write('label', '12345678');
+    await r.driver.write('mode', 'eco","admin":"1');
+    expect(r.written()).toBe('LBL 12345678;{"mode":"eco\\",\\"admin\\":\\"1"};');
   });
 
   it('rejects points that cannot be written with a CommandError', async () => {
