@@ -6,7 +6,10 @@
 // - the first fault of an outage is a warning, and so is the first fault of each other kind seen
 //   during that outage (a device that alternates between two kinds logs each once);
 // - while it keeps failing, one "still failing" summary at most every `summaryEveryMs`;
-// - when it answers again, one line saying how long it was down and how many polls failed.
+// - when it answers again, one line saying how long it was down and how many polls failed;
+// - a device that flaps (fails, answers, fails again within `summaryEveryMs` of its last logged
+//   fault) logs those short outages at debug and counts them in the next line that is logged,
+//   so marginal wiring that fails every other poll is not two lines a poll either.
 // Everything else goes to debug.
 import type { Logger } from 'pino';
 import type { Clock } from '../driver-api/index.js';
@@ -23,6 +26,8 @@ export interface FaultStateOptions {
 
 interface Outage {
   since: number;
+  /** Started too soon after the last logged outage: logged at debug, recovery too. */
+  quiet: boolean;
   lastWarnAt: number;
   failedPolls: number;
   /** Faults per kind during this outage. */
@@ -34,6 +39,10 @@ interface Outage {
 export class FaultState {
   private outage: Outage | undefined;
   private readonly summaryEveryMs: number;
+  /** When an outage was last logged as a warning (clock ms); -Infinity: never. */
+  private lastLoudStart = Number.NEGATIVE_INFINITY;
+  /** Quiet outages since the last one logged at warn. */
+  private flaps = 0;
 
   constructor(private readonly options: FaultStateOptions) {
     this.summaryEveryMs = options.summaryEveryMs ?? FAULT_SUMMARY_EVERY_MS;
@@ -50,8 +59,17 @@ export class FaultState {
     const detail = causeText(err, text);
     const o = this.outage;
     if (o === undefined) {
-      this.outage = { since: now, lastWarnAt: now, failedPolls: 0, kinds: new Map([[kind, 1]]), lastKind: kind, lastText: text };
-      this.options.logger.warn({ kind, err: text, detail }, 'device fault');
+      const quiet = now - this.lastLoudStart < this.summaryEveryMs;
+      this.outage = { since: now, quiet, lastWarnAt: now, failedPolls: 0, kinds: new Map([[kind, 1]]), lastKind: kind, lastText: text };
+      if (quiet) {
+        this.flaps += 1;
+        this.options.logger.debug({ kind, err: text, detail, flaps: this.flaps }, 'device fault (again)');
+        return;
+      }
+      this.lastLoudStart = now;
+      const flaps = this.flaps > 0 ? this.flaps : undefined;
+      this.flaps = 0;
+      this.options.logger.warn({ kind, err: text, detail, flaps }, 'device fault');
       return;
     }
     const seen = o.kinds.get(kind);
@@ -59,11 +77,13 @@ export class FaultState {
     const previous = o.lastKind;
     o.lastKind = kind;
     o.lastText = text;
-    if (seen === undefined) {
+    if (seen === undefined && !o.quiet) {
       o.lastWarnAt = now;
       this.options.logger.warn({ kind, err: text, detail, previous }, 'device fault changed');
     } else if (now - o.lastWarnAt >= this.summaryEveryMs) {
       o.lastWarnAt = now;
+      o.quiet = false;
+      this.lastLoudStart = now;
       this.options.logger.warn(
         { kind, err: text, downMs: now - o.since, failedPolls: o.failedPolls, faults: Object.fromEntries(o.kinds) },
         'device still failing',
@@ -83,7 +103,8 @@ export class FaultState {
     const o = this.outage;
     if (o === undefined) return;
     this.outage = undefined;
-    this.options.logger.info(
+    const level = o.quiet ? 'debug' : 'info';
+    this.options.logger[level](
       { downMs: this.options.clock.now() - o.since, failedPolls: o.failedPolls, faults: Object.fromEntries(o.kinds), lastErr: o.lastText },
       'device recovered',
     );

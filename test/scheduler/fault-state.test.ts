@@ -61,7 +61,8 @@ it('recovery is one line with how long the device was down and how many polls fa
   const info = lines.filter((l) => l.msg === 'device recovered');
   expect(info).toEqual([expect.objectContaining({ level: 30, downMs: 5000, failedPolls: 2, faults: { timeout: 2 }, lastErr: 'no answer' })]);
   expect(state.faulty).toBe(false);
-  // A new outage starts over: warned again.
+  // A new outage a minute after the last warning starts over: warned again.
+  advance(55_000);
   state.fault('timeout', new Error('no answer'));
   expect(lines.filter((l) => l.msg === 'device fault')).toHaveLength(2);
 });
@@ -70,4 +71,40 @@ it('variable details kept in the cause are logged as a separate field', () => {
   const { state, lines } = setup();
   state.fault('protocol', new DeviceError('protocol', 'read holding 0..9 (unit 1): malformed answer', { cause: new Error('Data length error, expected 25 got 13') }));
   expect(lines[0]).toMatchObject({ err: 'read holding 0..9 (unit 1): malformed answer', detail: 'Data length error, expected 25 got 13' });
+});
+
+it('a device failing every other poll logs a warning and a recovery about once a minute, not every poll', () => {
+  const { state, lines, advance } = setup();
+  for (let poll = 0; poll < 600; poll += 1) {
+    if (poll % 2 === 0) {
+      state.fault('timeout', new Error('no answer'));
+      state.pollFailed();
+    } else {
+      state.recovered();
+    }
+    advance(500);
+  }
+  const logged = lines.filter((l) => l.level >= 30);
+  // 300 outages in 5 minutes.
+  expect(logged.filter((l) => l.msg === 'device fault')).toHaveLength(5);
+  expect(logged.filter((l) => l.msg === 'device recovered')).toHaveLength(5);
+  expect(logged).toHaveLength(10);
+  // The quiet ones are counted in the next warning.
+  expect(logged.find((l) => l.msg === 'device fault' && l.flaps !== undefined)).toMatchObject({ flaps: 59 });
+  expect(lines.filter((l) => l.msg === 'device fault (again)')).toHaveLength(295);
+});
+
+it('a quiet outage that lasts is summarised like any other, and its recovery is logged', () => {
+  const { state, lines, advance } = setup();
+  state.fault('timeout', new Error('no answer'));
+  advance(1000);
+  state.recovered();
+  advance(1000);
+  state.fault('timeout', new Error('no answer'));
+  expect(lines.filter((l) => l.level >= 40)).toHaveLength(1);
+  advance(60_000);
+  state.fault('timeout', new Error('no answer'));
+  expect(lines.filter((l) => l.level >= 40).map((l) => l.msg)).toEqual(['device fault', 'device still failing']);
+  state.recovered();
+  expect(lines.at(-1)).toMatchObject({ level: 30, msg: 'device recovered', downMs: 60_000 });
 });
