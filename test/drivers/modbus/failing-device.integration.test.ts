@@ -80,11 +80,10 @@ devices:
   const deviceWarnings = () => lines.filter((l) => l.device === 'meter' && l.level >= 40);
   const bad = () => sub.messages.filter((m) => (JSON.parse(m.payload.toString()) as { quality?: string }).quality === 'bad');
   try {
-    // Phase 1: exception 04 to every request for 3 s (about 30 polls, 4 requests each).
+    // Phase 1: exception 04 to every request for 2 s (about 20 polls, 4 requests each).
     await sub.waitFor((m) => m.length >= 5, 5000);
-    await new Promise((r) => setTimeout(r, 3000));
-    const polls1 = lines.length; // (only for the message below)
-    expect(bad().map((m) => m.topic).sort(), `log: ${polls1} lines`).toEqual(['flt/meter/a', 'flt/meter/b', 'flt/meter/c', 'flt/meter/d', 'flt/meter/e']);
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(bad().map((m) => m.topic).sort()).toEqual(['flt/meter/a', 'flt/meter/b', 'flt/meter/c', 'flt/meter/d', 'flt/meter/e']);
     const first = JSON.parse(bad()[0]!.payload.toString()) as { error: string };
     expect(first.error).toMatch(/exception 04 \(server device failure\)$/);
     expect(deviceWarnings().map((l) => [l.msg, l.kind])).toEqual([['device fault', 'exception']]);
@@ -92,7 +91,7 @@ devices:
     // Phase 2: the meter goes away. The line is down, every poll fails fast: a new kind, logged
     // once; nothing new on the wire within the minute (the error text changed, the state did not).
     await stopDevice();
-    await new Promise((r) => setTimeout(r, 3000));
+    await new Promise((r) => setTimeout(r, 2000));
     expect(bad()).toHaveLength(5);
     const w = deviceWarnings().map((l) => [l.msg, l.kind ?? l.line]);
     expect(w[0]).toEqual(['device fault', 'exception']);
@@ -106,8 +105,8 @@ devices:
     await sub.waitFor((m) => m.some((x) => x.topic === 'flt/meter/c' && x.payload.toString().includes('"value":300')), 5000);
     const recovered = lines.filter((l) => l.device === 'meter' && l.msg === 'device recovered');
     expect(recovered).toHaveLength(1);
-    expect(recovered[0]!.failedPolls as number).toBeGreaterThanOrEqual(40);
-    expect(recovered[0]!.downMs as number).toBeGreaterThanOrEqual(6000);
+    expect(recovered[0]!.failedPolls as number).toBeGreaterThanOrEqual(25);
+    expect(recovered[0]!.downMs as number).toBeGreaterThanOrEqual(4000);
     expect(Object.keys(recovered[0]!.faults as object).sort()).toEqual(['connection', 'exception']);
   } finally {
     await gw.stop();
