@@ -1,6 +1,10 @@
 // One GATT device: connect (one attempt at a time per adapter), resolve the characteristics of the
 // plan, subscribe notifications, then wait for the link to end — Connected=false, the device or
 // adapter gone, bluetoothd or the bus gone — and start over after a backoff, forever, until stop().
+// The backoff starts over only after a link that lasted at least `reconnect.max`: a device at the
+// edge of range that connects and drops at once would otherwise be reconnected (and logged) at the
+// shortest delay for ever; this way it settles at one attempt per `reconnect.max`.
+import { performance } from 'node:perf_hooks';
 import {
   Backoff,
   CommandError,
@@ -73,6 +77,8 @@ export class GattLink {
   private readonly connectTimeoutMs: number;
   private readonly timeoutMs: number;
   private readonly backoff: Backoff;
+  /** A link that lasted this long (reconnect.max) earns a fresh backoff. */
+  private readonly stableAfterMs: number;
   private readonly sleeper = new Sleeper();
   private link: Link | null = null;
   private connecting: Link | null = null;
@@ -94,7 +100,9 @@ export class GattLink {
     this.path = devicePath(adapterOf(device), device.address);
     this.connectTimeoutMs = parseDuration(device.connect_timeout ?? DEFAULTS.connect_timeout);
     this.timeoutMs = parseDuration(device.timeout ?? DEFAULTS.timeout);
-    this.backoff = new Backoff(reconnectOptions(device));
+    const reconnect = reconnectOptions(device);
+    this.backoff = new Backoff(reconnect);
+    this.stableAfterMs = reconnect.maxMs;
   }
 
   get connected(): boolean {
@@ -165,12 +173,13 @@ export class GattLink {
         await this.guard(this.hub.ready());
         const link = await this.establish();
         this.link = link;
-        this.backoff.reset();
+        const upSince = performance.now();
         this.lastProblem = 'link lost';
         this.reported = null;
         this.ctx.reportRecovered();
         this.ctx.logger.info({ address: this.address }, 'BLE device connected');
         const reason = await link.lost;
+        if (performance.now() - upSince >= this.stableAfterMs) this.backoff.reset();
         this.link = null;
         await this.teardown(link, this.stopped);
         if (this.stopped) break;

@@ -108,7 +108,8 @@ export class ModbusDriver implements Driver {
     this.plan = state.plan;
     if (state.answered === 0 && state.failures.some((f) => !f.addressRefused)) {
       const first = state.aborted ?? state.failures.find((f) => !f.addressRefused)!;
-      throw new DeviceError(first.fault, `${this.device.name}: ${first.message}`, { cause: first });
+      // The same text as the fault already reported for that request: one fault, not two.
+      throw new DeviceError(first.fault, first.message, { cause: first });
     }
     if (state.reported === 0 && state.answered > 0 && this.faulted) {
       this.faulted = false;

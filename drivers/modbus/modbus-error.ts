@@ -1,5 +1,8 @@
 // One error type for everything that can go wrong on the wire, labelled with a stable fault kind
 // (the label the core counts in reportError) and the Modbus exception code when there is one.
+// Messages are stable texts (they end up in published readings); what varies from one answer to
+// the next — byte counts, the library's own wording — stays in `cause`, which the core logs as a
+// separate field.
 import { DeviceError } from '../../src/driver-api/index.js';
 
 export type FaultKind = 'timeout' | 'exception' | 'crc' | 'connection' | 'protocol';
@@ -60,7 +63,7 @@ export function toModbusError(err: unknown, what: string): ModbusError {
   }
   if (/crc/i.test(message)) return new ModbusError('crc', `${what}: CRC error`, { cause: err });
   if (/data length error|unexpected data/i.test(message)) {
-    return new ModbusError('protocol', `${what}: malformed answer (${message})`, { cause: err });
+    return new ModbusError('protocol', `${what}: malformed answer`, { cause: err });
   }
   return new ModbusError('connection', `${what}: ${message || 'connection failed'}`, { cause: err });
 }

@@ -2,6 +2,12 @@
 // port) with one frame on the wire at a time. Devices queue jobs; jobs are served round-robin between
 // devices; RTU frames keep the inter-frame silence; a lost connection is re-opened in the background
 // with backoff, for ever, while jobs fail fast instead of piling up.
+// Error texts are stable (they become the error of published readings and the key that tells one
+// fault from another): nothing in them that changes from one poll to the next, such as the time
+// left before the next reconnect; that goes to the log as a field.
+// The backoff resets once a frame is answered again, not when a connection opens: a TCP gateway
+// that accepts connections while the device behind it is silent would otherwise be reconnected
+// after every few timeouts at the shortest delay, and logged each time.
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Backoff, type Logger } from '../../src/driver-api/index.js';
@@ -66,6 +72,8 @@ export class ModbusLine {
   private consecutiveTimeouts = 0;
   private dropInFlight: ((err: Error) => void) | undefined;
   private readonly backoff: Backoff;
+  /** A frame was answered (data or a Modbus exception) since the line last went down. */
+  private answered = true;
 
   constructor(private readonly options: LineOptions) {
     this.backoff = new Backoff({
@@ -117,10 +125,12 @@ export class ModbusLine {
 
   private downError(): ModbusError {
     const cause = this.lastError instanceof Error ? this.lastError.message : String(this.lastError ?? 'not connected');
-    const inMs = Math.max(0, Math.round(this.retryAt - performance.now()));
-    return new ModbusError('connection', `${this.options.label}: not connected (${cause}); retry in ${inMs}ms`, {
-      cause: this.lastError,
-    });
+    return new ModbusError('connection', `${this.options.label}: not connected (${cause})`, { cause: this.lastError });
+  }
+
+  /** Milliseconds until the next reconnect attempt while down (for logs and diagnostics). */
+  get retryInMs(): number {
+    return this.state === 'down' ? Math.max(0, Math.round(this.retryAt - performance.now())) : 0;
   }
 
   private async connect(): Promise<void> {
@@ -141,8 +151,7 @@ export class ModbusLine {
     this.conn = conn;
     this.state = 'open';
     this.consecutiveTimeouts = 0;
-    if (this.backoff.attempts > 0) this.options.logger.info({ line: this.options.label }, 'modbus line reconnected');
-    this.backoff.reset();
+    this.options.logger.debug({ line: this.options.label, attempt: this.backoff.attempts }, 'modbus line connected');
     conn.onClose((err) => this.lost(conn, err));
     void this.pump();
   }
@@ -162,8 +171,10 @@ export class ModbusLine {
     this.state = 'down';
     this.retryAt = performance.now() + delay;
     const log = { line: this.options.label, err: err instanceof Error ? err.message : String(err), retryMs: delay };
-    if (this.backoff.attempts === 1) this.options.logger.warn(log, 'modbus line down');
+    // Once per outage: the line had answered something since it last went down (or never went down).
+    if (this.answered) this.options.logger.warn(log, 'modbus line down');
     else this.options.logger.debug(log, 'modbus line still down');
+    this.answered = false;
     const failure = this.downError();
     for (const p of this.queue.drain()) p.reject(failure);
     this.retryTimer = setTimeout(() => void this.connect(), delay);
@@ -196,13 +207,13 @@ export class ModbusLine {
       readRegisters: async (table, start, count) => {
         const what = `read ${table} ${start}..${start + count - 1} (${unit})`;
         const res = await frame(what, (c) => (table === 'holding' ? c.readHoldingRegisters(start, count) : c.readInputRegisters(start, count)));
-        if (res.data.length < count) throw new ModbusError('protocol', `${what}: ${res.data.length} registers in the answer`);
+        if (res.data.length < count) throw shortAnswer(what, res.data.length, count, 'registers');
         return res.data;
       },
       readBits: async (table, start, count) => {
         const what = `read ${table} ${start}..${start + count - 1} (${unit})`;
         const res = await frame(what, (c) => (table === 'coil' ? c.readCoils(start, count) : c.readDiscreteInputs(start, count)));
-        if (res.data.length < count) throw new ModbusError('protocol', `${what}: ${res.data.length} bits in the answer`);
+        if (res.data.length < count) throw shortAnswer(what, res.data.length, count, 'bits');
         return res.data.slice(0, count);
       },
       writeCoil: async (address, on) => {
@@ -239,9 +250,11 @@ export class ModbusLine {
     try {
       const result = await Promise.race([send(conn.client), dropped, guarded]);
       this.consecutiveTimeouts = 0;
+      this.onAnswer();
       return result;
     } catch (err) {
       const failure = toModbusError(err, what);
+      if (failure.fault === 'exception') this.onAnswer();
       this.afterFailure(conn, failure);
       throw failure;
     } finally {
@@ -249,6 +262,14 @@ export class ModbusLine {
       this.dropInFlight = undefined;
       this.lastFrameEnd = performance.now();
     }
+  }
+
+  /** The device (or the gateway in front of it) answered: the line works. */
+  private onAnswer(): void {
+    if (this.answered) return;
+    this.answered = true;
+    if (this.backoff.attempts > 0) this.options.logger.info({ line: this.options.label }, 'modbus line answers again');
+    this.backoff.reset();
   }
 
   private afterFailure(conn: Connection, failure: ModbusError): void {
@@ -263,8 +284,13 @@ export class ModbusLine {
     this.consecutiveTimeouts += 1;
     const limit = this.options.recycleAfterTimeouts;
     if (limit > 0 && this.consecutiveTimeouts >= limit) {
-      this.options.logger.warn({ line: this.options.label, timeouts: this.consecutiveTimeouts }, 'modbus line silent: reconnecting');
+      const level = this.answered ? 'warn' : 'debug';
+      this.options.logger[level]({ line: this.options.label, timeouts: this.consecutiveTimeouts }, 'modbus line silent: reconnecting');
       this.lost(conn, new Error(`${this.consecutiveTimeouts} timeouts in a row`));
     }
   }
+}
+
+function shortAnswer(what: string, got: number, asked: number, unit: string): ModbusError {
+  return new ModbusError('protocol', `${what}: short answer`, { cause: new Error(`${got} of ${asked} ${unit} in the answer`) });
 }

@@ -1,12 +1,14 @@
 // From a line of text to point values. Each format is compiled once from the device config into a
 // parser (line → field lookup); decodeLines then types every point's field. All pure.
+// Reasons are stable texts (they become the error of published bad readings); what varies with the
+// data — the offending text, a column count, the JSON parser's position — goes in `got`.
 import { typeField, type FieldType, type RawField } from './field-type.js';
 import { decodeEscapes } from './escapes.js';
 import { SERIAL_DEFAULTS, type LineFormat, type SerialDeviceConfig } from './serial-config.js';
 
 export type FieldLookup = (field: string) => RawField | undefined;
 
-export type LineParse = { ok: true; lookup: FieldLookup } | { ok: false; reason: string };
+export type LineParse = { ok: true; lookup: FieldLookup } | { ok: false; reason: string; got?: string };
 
 export type LineParser = (line: string) => LineParse;
 
@@ -67,9 +69,9 @@ function csvParser(separator: string, columns: number | undefined, needed: numbe
   return (line) => {
     const cells = line.split(separator).map(unquote);
     if (columns !== undefined && cells.length !== columns) {
-      return { ok: false, reason: `expected ${columns} fields, got ${cells.length}` };
+      return { ok: false, reason: `expected ${columns} fields`, got: String(cells.length) };
     }
-    if (cells.length < needed) return { ok: false, reason: `expected at least ${needed} fields, got ${cells.length}` };
+    if (cells.length < needed) return { ok: false, reason: `expected at least ${needed} fields`, got: String(cells.length) };
     return { ok: true, lookup: (field) => cells[Number(field)] };
   };
 }
@@ -98,7 +100,7 @@ function jsonParser(line: string): LineParse {
   try {
     doc = JSON.parse(line);
   } catch (err) {
-    return { ok: false, reason: `invalid JSON (${(err as Error).message})` };
+    return { ok: false, reason: 'invalid JSON', got: (err as Error).message };
   }
   return { ok: true, lookup: (field) => resolvePath(doc, parsePath(field)) };
 }
@@ -133,6 +135,7 @@ export interface PointValue {
 export interface PointFailure {
   point: string;
   reason: string;
+  got?: string;
 }
 
 export interface Decoded {
@@ -140,7 +143,7 @@ export interface Decoded {
   /** Points whose field was missing or invalid in every line that parsed. */
   failures: PointFailure[];
   /** Lines that did not parse at all, with the reason. */
-  badLines: { line: string; reason: string }[];
+  badLines: { line: string; reason: string; got?: string }[];
 }
 
 /**
@@ -153,22 +156,26 @@ export function decodeLines(parser: LineParser, specs: readonly PointSpec[], lin
   for (const line of lines) {
     const parsed = parser(line);
     if (parsed.ok) lookups.push(parsed.lookup);
-    else badLines.push({ line, reason: parsed.reason });
+    else badLines.push(parsed.got === undefined ? { line, reason: parsed.reason } : { line, reason: parsed.reason, got: parsed.got });
   }
   const values: PointValue[] = [];
   const failures: PointFailure[] = [];
   if (lookups.length === 0) return { values, failures, badLines };
   for (const spec of specs) {
     let reason = `field ${JSON.stringify(spec.field)} missing`;
+    let got: string | undefined;
     let value: PointValue['value'] | undefined;
     for (let i = lookups.length - 1; i >= 0 && value === undefined; i -= 1) {
       const raw = lookups[i]!(spec.field);
       if (raw === undefined) continue;
       const typed = typeField(raw, spec.type);
       if (typed.ok) value = typed.value;
-      else reason = `field ${JSON.stringify(spec.field)}: ${typed.reason}`;
+      else {
+        reason = `field ${JSON.stringify(spec.field)}: ${typed.reason}`;
+        got = typed.got;
+      }
     }
-    if (value === undefined) failures.push({ point: spec.point, reason });
+    if (value === undefined) failures.push(got === undefined ? { point: spec.point, reason } : { point: spec.point, reason, got });
     else values.push({ point: spec.point, value });
   }
   return { values, failures, badLines };
@@ -217,6 +224,11 @@ function badBytes(raw: Buffer): string {
     }
   }
   return 'a sequence cut off at the end';
+}
+
+/** A reason with what the device actually sent, for logs (never for published readings). */
+export function reasonWithGot(f: { reason: string; got?: string }): string {
+  return f.got === undefined ? f.reason : `${f.reason}: ${f.got}`;
 }
 
 /** A line shortened for logs. */

@@ -17,7 +17,7 @@ import { compileCommandTemplate, renderCommand, type CommandTemplate } from './c
 import type { FieldType } from './field-type.js';
 import { LineSplitter } from './line-splitter.js';
 import {
-  cleanLine, compileLineParser, decodeLines, pointSpecs, truncateLine,
+  cleanLine, compileLineParser, decodeLines, pointSpecs, reasonWithGot, truncateLine,
   type Decoded, type InvalidLine, type LineParser, type PointSpec,
 } from './line-parser.js';
 import { SERIAL_DEFAULTS, resolveSettings, type SerialDeviceConfig, type SerialSettings } from './serial-config.js';
@@ -219,8 +219,8 @@ export class SerialDriver implements Driver {
   private reportParse(decoded: Decoded, lines: readonly string[]): void {
     if (decoded.badLines.length === 0 && decoded.failures.length === 0) return;
     const reasons = [
-      ...decoded.badLines.map((b) => b.reason),
-      ...decoded.failures.map((f) => `${f.point}: ${f.reason}`),
+      ...decoded.badLines.map(reasonWithGot),
+      ...decoded.failures.map((f) => `${f.point}: ${reasonWithGot(f)}`),
     ];
     const text = truncateLine(lines.join(' ⏎ '));
     this.ctx.logger.debug({ line: text, reasons }, 'serial line did not parse');

@@ -8,6 +8,7 @@
 // reporting (measured: about a third of socat unplugs, each burning a core's third). So the link
 // also checks every second that the device path still leads to the node it opened.
 import { stat } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
 import { SerialPort } from 'serialport';
 import { Backoff, DeviceError, type BackoffOptions, type DriverContext } from '../../src/driver-api/index.js';
 import type { SerialSettings } from './serial-config.js';
@@ -67,6 +68,9 @@ export class SerialLink {
   private readonly inFlight = new Set<(err: Error) => void>();
   private watchTimer: NodeJS.Timeout | undefined;
   private readonly watchMs: number;
+  /** A port that stayed open this long (the backoff's cap) earns a fresh backoff when lost. */
+  private readonly stableAfterMs: number;
+  private openedAt = 0;
 
   constructor(
     private readonly settings: SerialSettings,
@@ -75,7 +79,9 @@ export class SerialLink {
     private readonly opener: PortOpener = openSerialPort,
     options: LinkOptions = {},
   ) {
-    this.backoff = new Backoff({ ...settings.reconnect, ...options.backoff });
+    const backoff = { ...settings.reconnect, ...options.backoff };
+    this.backoff = new Backoff(backoff);
+    this.stableAfterMs = backoff.maxMs ?? 30_000;
     this.watchMs = options.watchMs ?? WATCH_MS;
   }
 
@@ -180,7 +186,9 @@ export class SerialLink {
   private opened(port: PortLike, identity: string | undefined): void {
     this.port = port;
     this.state = 'open';
-    this.backoff.reset();
+    // No backoff reset here: an adapter that opens and drops at once (a failing USB hub) would be
+    // reopened, and logged, at the shortest delay for ever. lost() resets it after a stable spell.
+    this.openedAt = performance.now();
     port.on('data', (chunk) => this.handlers.data(chunk));
     port.on('close', (err) => this.lost(port, err ?? new Error('port closed')));
     // A read of zero bytes ends the stream without a close; the port is unusable then too.
@@ -201,6 +209,7 @@ export class SerialLink {
     port.removeAllListeners();
     port.on('error', () => undefined);
     if (port.isOpen) port.close();
+    if (performance.now() - this.openedAt >= this.stableAfterMs) this.backoff.reset();
     this.abortWrites(`port lost (${err.message})`);
     this.failed(err);
   }

@@ -102,6 +102,9 @@ export interface DriverContext {
   emit(readings: Reading[]): void;
   /**
    * Count and log a device fault; kind is a short stable label such as "timeout" or "crc".
+   * The error's message must be stable too — the same failure, the same text, with no retry
+   * delays, counters or raw bytes in it (those go in its `cause`): it becomes the `error` of
+   * published readings, and the core logs once per outage and kind.
    * Kinds 'parse', 'decode' and 'overflow' mean bad data on a working link: counted, logged at
    * debug, and they do not mark the device as faulty.
    */

@@ -1,6 +1,13 @@
 // Report-by-exception: a reading is published when it differs enough from the last one published
 // (deadband), when it has not been published for `heartbeat`, or when its quality changes.
+// A bad reading is published when the point turns bad, at the heartbeat, and when its error
+// changes — but a changed error at most once per BAD_ERROR_CHANGE_EVERY_MS: drivers keep their
+// texts stable, and this bound holds even when one does not (a text with a retry delay in it once
+// made a dead meter publish every point at every poll).
 import type { Scalar } from '../driver-api/index.js';
+
+/** While a point stays bad, least time between two publishes caused by a change of error text. */
+export const BAD_ERROR_CHANGE_EVERY_MS = 60_000;
 
 export interface FilterSettings {
   /**
@@ -47,7 +54,7 @@ export class PointFilter {
     const { deadband, heartbeatMs } = this.settings;
     if (heartbeatMs !== undefined && input.ts - this.lastTs >= heartbeatMs) return true;
     // A device that keeps failing the same way is reported once, not on every poll.
-    if (input.bad) return input.error !== this.lastError;
+    if (input.bad) return input.error !== this.lastError && input.ts - this.lastTs >= BAD_ERROR_CHANGE_EVERY_MS;
     if (deadband === undefined && heartbeatMs === undefined) return true;
     const v = input.value;
     if (deadband === undefined) return !sameValue(v, this.lastValue);

@@ -9,6 +9,7 @@ import { FieldgateError, errorText } from '../util/errors.js';
 import { parseDuration } from '../util/duration.js';
 import type { NewEntry } from '../journal/journal.js';
 import { DeviceMapper, type MappingDefaults } from '../mapping/reading-mapper.js';
+import { FaultState } from './fault-state.js';
 import { PollLoop } from './poll-loop.js';
 import { SerialQueue } from './serial-queue.js';
 
@@ -25,6 +26,8 @@ export interface DeviceHostOptions {
   onError?: (device: string, kind: string) => void;
   /** Every poll cycle, for the watchdog's notion of progress. */
   onTick?: () => void;
+  /** How often a device that keeps failing logs a summary; default FAULT_SUMMARY_EVERY_MS. */
+  faultSummaryEveryMs?: number;
 }
 
 export class DeviceHost {
@@ -33,13 +36,14 @@ export class DeviceHost {
   private loop: PollLoop | undefined;
   private readonly queue = new SerialQueue();
   private readonly logger: Logger;
-  private faulty = false;
-  private lastFault = '';
-  private faultCount = 0;
+  private readonly faults: FaultState;
+  /** Link faults reported during the poll in progress: such a poll is a failed one. */
+  private pollFaults = 0;
 
   constructor(private readonly options: DeviceHostOptions) {
     this.logger = options.logger.child({ device: options.device.name });
     this.mapper = new DeviceMapper(options.device, options.defaults);
+    this.faults = new FaultState({ logger: this.logger, clock: options.clock, summaryEveryMs: options.faultSummaryEveryMs });
   }
 
   get name(): string {
@@ -51,7 +55,7 @@ export class DeviceHost {
   }
 
   get healthy(): boolean {
-    return !this.faulty;
+    return !this.faults.faulty;
   }
 
   get canWrite(): boolean {
@@ -117,16 +121,23 @@ export class DeviceHost {
   }
 
   private async pollAndPublish(): Promise<void> {
+    this.pollFaults = 0;
+    let readings: Reading[];
     try {
-      const readings = await this.driver!.poll!();
-      this.recovered();
-      this.publish(readings, false);
+      readings = await this.driver!.poll!();
     } catch (err) {
       this.fault(kindOf(err), err);
+      this.faults.pollFailed();
       const ts = this.options.clock.now();
       const error = errorText(err);
       this.publish(this.options.device.points.map((p) => ({ point: p.name, value: null, quality: 'bad' as const, error, ts })), false);
+      return;
     }
+    // A poll that returned but during which the driver reported a fault (one request of several
+    // refused, say) is not a recovery: it used to log "fault" and "answers again" at every poll.
+    if (this.pollFaults > 0) this.faults.pollFailed();
+    else this.recovered();
+    this.publish(readings, false);
   }
 
   private publish(readings: readonly Reading[], force: boolean): void {
@@ -145,25 +156,12 @@ export class DeviceHost {
       this.logger.debug({ kind, err: errorText(err) }, 'bad data from device');
       return;
     }
-    this.faultCount += 1;
-    const text = `${kind}: ${errorText(err)}`;
-    // The first fault and every change of fault are warnings; a device that keeps failing the same
-    // way logs at debug so a dead meter cannot flood the journal of the host.
-    if (!this.faulty || text !== this.lastFault) {
-      this.logger.warn({ kind, err: errorText(err) }, 'device fault');
-    } else {
-      this.logger.debug({ kind, err: errorText(err), count: this.faultCount }, 'device fault persists');
-    }
-    this.faulty = true;
-    this.lastFault = text;
+    this.pollFaults += 1;
+    this.faults.fault(kind, err);
   }
 
   private recovered(): void {
-    if (!this.faulty) return;
-    this.logger.info({ faults: this.faultCount }, 'device answers again');
-    this.faulty = false;
-    this.lastFault = '';
-    this.faultCount = 0;
+    this.faults.recovered();
   }
 
   private context(): DriverContext {

@@ -2,7 +2,9 @@
 //
 // Design rules:
 // - Reconnecting is ours, not mqtt.js's (reconnectPeriod 0): every attempt is a fresh mqtt.js
-//   client on the next URL in turn, spaced by a jittered Backoff that resets after a CONNACK.
+//   client on the next URL in turn, spaced by a jittered Backoff. The backoff resets only once a
+//   connection has proved stable (stability-watch.ts), never on a bare CONNACK: a broker that
+//   accepts and drops at once must not get a reconnect a second.
 // - Nothing is queued here. publish() while disconnected fails at once, and a connection loss
 //   fails every publish still waiting for its PUBACK/PUBCOMP. The old client is discarded, so
 //   mqtt.js can never resend those on a later connection: the forwarder resends them from the
@@ -12,12 +14,14 @@
 // - Status: LWT `offline` retained; `online` retained (QoS 1) is acknowledged before 'connect' is
 //   emitted, so it precedes any data; stop() publishes `offline` and disconnects cleanly.
 // - Retry pace (retry-pace.ts): attempts that never got a TCP connection are retried every
-//   `refusedRetryMs`; attempts that failed at the broker back off to 30 s.
+//   `refusedRetryMs`; attempts that failed at the broker, including connections dropped before
+//   they proved stable, back off to 30 s.
 // - MQTT 5: topic aliases and the broker's Maximum Packet Size, per connection (mqtt5-publish.ts).
 import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type IClientPublishOptions, type IConnackPacket, type MqttClient } from 'mqtt';
 import type { Qos } from '../journal/journal.js';
 import { RetryPace } from './retry-pace.js';
+import { STABLE_AFTER_MS, StabilityWatch } from './stability-watch.js';
 import { FieldgateError, errorText } from '../util/errors.js';
 import { errorHint } from './error-hint.js';
 import { redactUrl } from './redact-url.js';
@@ -57,10 +61,13 @@ class Link {
   reachedBroker = false;
   /** MQTT 5 only, from CONNACK: topic aliases and the broker's packet size limit. */
   v5: Mqtt5Publisher | undefined;
+  /** When 'connect' was emitted (clock ms). */
+  announcedAt = 0;
 
   constructor(
     readonly url: string,
     readonly client: MqttClient,
+    readonly stability: StabilityWatch,
   ) {}
 }
 
@@ -193,7 +200,11 @@ export class MqttUplink extends EventEmitter<UplinkEvents> implements Uplink {
       this.scheduleRetry(true);
       return;
     }
-    const link = new Link(url, client);
+    const link: Link = new Link(
+      url,
+      client,
+      new StabilityWatch(this.options.stableAfterMs ?? STABLE_AFTER_MS, () => this.onStable(link)),
+    );
     this.link = link;
     // Plain TCP emits 'connect'; TLS emits it too, before 'secureConnect'.
     client.stream?.once('connect', () => {
@@ -201,6 +212,9 @@ export class MqttUplink extends EventEmitter<UplinkEvents> implements Uplink {
     });
     this.options.logger.debug({ url: redactUrl(url), attempt: this.attempts }, 'uplink connecting');
     client.on('connect', (connack) => this.onConnack(link, connack));
+    client.on('packetreceive', (packet) => {
+      if (packet.cmd !== 'connack' && !link.closed) link.stability.heard();
+    });
     client.on('message', (topic, payload, packet) => {
       if (!link.closed) this.dispatch(topic, payload, packet.retain);
     });
@@ -239,8 +253,6 @@ export class MqttUplink extends EventEmitter<UplinkEvents> implements Uplink {
   private onConnack(link: Link, connack: IConnackPacket): void {
     if (link !== this.link || link.closed || this.state !== 'running') return;
     link.connackReceived = true;
-    this.pace.reset();
-    this.lastErrorText = '';
     if (this.options.protocolVersion === 5) {
       link.v5 = new Mqtt5Publisher(connack.properties?.topicAliasMaximum ?? 0, connack.properties?.maximumPacketSize);
     }
@@ -266,6 +278,8 @@ export class MqttUplink extends EventEmitter<UplinkEvents> implements Uplink {
     link.announced = true;
     this.connects += 1;
     const now = this.options.clock.now();
+    link.announcedAt = now;
+    link.stability.start();
     this.options.logger.info(
       {
         url: redactUrl(link.url),
@@ -277,6 +291,16 @@ export class MqttUplink extends EventEmitter<UplinkEvents> implements Uplink {
       'uplink connected',
     );
     this.emit('connect', { url: link.url, sessionPresent: connack.sessionPresent });
+  }
+
+  private onStable(link: Link): void {
+    if (link !== this.link || link.closed) return;
+    this.pace.reset();
+    this.lastErrorText = '';
+    this.options.logger.debug(
+      { url: redactUrl(link.url), upMs: this.options.clock.now() - link.announcedAt },
+      'uplink connection stable; reconnect backoff reset',
+    );
   }
 
   private onClientError(link: Link, err: Error): void {
@@ -298,6 +322,7 @@ export class MqttUplink extends EventEmitter<UplinkEvents> implements Uplink {
     if (link.closed) return;
     link.closed = true;
     link.accepting = false;
+    link.stability.stop();
     const reason = this.state === 'running' ? (link.lastError?.message ?? 'connection closed') : 'stopped';
     if (this.link === link) this.link = undefined;
     this.failPending(link, reason);
@@ -310,7 +335,8 @@ export class MqttUplink extends EventEmitter<UplinkEvents> implements Uplink {
       this.lastDownAt = this.options.clock.now();
       // A stop we asked for is routine; anything else is an outage worth a warning.
       const level = reason === 'stopped' ? 'info' : 'warn';
-      this.options.logger[level]({ url: redactUrl(link.url), reason }, 'uplink disconnected');
+      const upMs = this.lastDownAt - link.announcedAt;
+      this.options.logger[level]({ url: redactUrl(link.url), reason, upMs, stable: link.stability.stable }, 'uplink disconnected');
     } else if (link.lastError === undefined && this.state === 'running') {
       this.options.logger.warn({ url: redactUrl(link.url), reason }, 'uplink connection attempt failed');
     }

@@ -22,7 +22,7 @@ export class RetryPace {
     return reachedBroker ? backoffMs : Math.min(backoffMs, this.refused.next());
   }
 
-  /** After a CONNACK. */
+  /** After a connection proved stable (not on a bare CONNACK: see stability-watch.ts). */
   reset(): void {
     this.backoff.reset();
   }

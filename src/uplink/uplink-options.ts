@@ -37,6 +37,11 @@ export interface MqttUplinkOptions {
    * between half of this and this, ms. Default 1000; at or above the backoff cap it changes nothing.
    */
   refusedRetryMs?: number;
+  /**
+   * The backoff resets only after a connection has been up this long and the broker has answered
+   * something since (ack or PINGRESP). Default STABLE_AFTER_MS (30 s).
+   */
+  stableAfterMs?: number;
   logger: Logger;
   clock: Clock;
   /** Called on every connection attempt after the first (for the reconnects metric). */

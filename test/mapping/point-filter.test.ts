@@ -73,11 +73,35 @@ const CASES: Array<[string, FilterSettings, Step[]]> = [
     [bad('timeout', true), bad('timeout', false)],
   ],
   [
-    'a change of error text is published',
+    'a change of error text is published, at most once a minute while the point stays bad',
     {},
-    [bad('timeout', true), bad('timeout', false), bad('CRC error', true), bad('CRC error', false), bad('timeout', true)],
+    [
+      bad('timeout', true, { ts: 0 }),
+      bad('timeout', false, { ts: 1000 }),
+      bad('CRC error', false, { ts: 30_000 }),
+      bad('CRC error', true, { ts: 60_000 }),
+      bad('CRC error', false, { ts: 61_000 }),
+      bad('timeout', false, { ts: 62_000 }),
+      bad('timeout', true, { ts: 120_000 }),
+    ],
   ],
-  ['a fault with no text after one with text is a change', {}, [bad('timeout', true), bad(undefined, true), bad(undefined, false)]],
+  [
+    // The class of defect: a text that carries a delay or a counter differs at every poll.
+    'an error text that varies at every poll is published once a minute, not once a poll',
+    {},
+    Array.from({ length: 150 }, (_, i) => bad(`not connected; retry in ${500 + i}ms`, i % 60 === 0, { ts: i * 1000 })),
+  ],
+  [
+    'a heartbeat shorter than that carries the current text',
+    { heartbeatMs: 10_000 },
+    [bad('timeout', true, { ts: 0 }), bad('CRC error', false, { ts: 5000 }), bad('CRC error', true, { ts: 10_000 })],
+  ],
+  [
+    'a fault with no text after one with text is a change',
+    {},
+    [bad('timeout', true, { ts: 0 }), bad(undefined, true, { ts: 60_000 }), bad(undefined, false, { ts: 120_000 })],
+  ],
+  ['turning bad is published at once, however recently the point was published', {}, [good(1, true, { ts: 0 }), bad('x', true, { ts: 1 })]],
   [
     'a persisting fault is repeated at the heartbeat',
     { heartbeatMs: 10_000 },

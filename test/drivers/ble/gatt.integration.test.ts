@@ -2,6 +2,7 @@
 // writes, link loss and reconnection, serialised connects, and the bus connections it leaves.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import dbus from 'dbus-next';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CommandError, DeviceError, type Driver } from '../../../src/driver-api/index.js';
 import { bleDriver, type BleDeviceConfig } from '../../../drivers/ble/index.js';
@@ -179,6 +180,46 @@ describe('BLE GATT devices', () => {
     device.characteristic(PACKED).notify(Buffer.from('64003c', 'hex'));
     await waitFor('a notification on the new link', () => ctx.valuesOf('probe').length > before && ctx.valuesOf('probe').at(-1) === 100);
     expect((await driver.poll!()).find((r) => r.point === 'temperature')?.value).toBe(2430);
+  });
+
+  it('a device that drops every link at once is reconnected at a growing interval, not at the shortest', async () => {
+    const bluez = await startFake();
+    const device = bluez.addDevice(sensorSpec());
+    const { driver, ctx } = await startDriver(coldRoom({ reconnect: { initial: '50ms', max: '800ms' } }));
+    // Every link is dropped as soon as the driver has it up (services resolved, notifications on).
+    let flapping = true;
+    let seen = 0;
+    const dropper = (async () => {
+      while (flapping) {
+        if (ctx.recoveries > seen) {
+          seen = ctx.recoveries;
+          device.dropLink();
+        }
+        await sleep(2);
+      }
+    })();
+    try {
+      await sleep(2000);
+    } finally {
+      flapping = false;
+      await dropper;
+    }
+    // Reset at every connect, this was one attempt every 25–50 ms plus the connect: 20 or more.
+    // Growing (25–50, 50–100, … 400–800 ms): at most 7 in 2 s.
+    expect(bluez.stats.connectCalls).toBeGreaterThanOrEqual(4);
+    expect(bluez.stats.connectCalls).toBeLessThanOrEqual(8);
+    expect(ctx.errorsOf('link_lost').length).toBeGreaterThanOrEqual(3);
+    // A link that stays up longer than reconnect.max earns a fresh backoff: the next drop is
+    // followed by a quick reconnect.
+    await connected(driver);
+    await sleep(900);
+    const calls = bluez.stats.connectCalls;
+    const recoveries = ctx.recoveries;
+    device.dropLink();
+    const dropped = performance.now();
+    await waitFor('the reconnect', () => ctx.recoveries > recoveries);
+    expect(performance.now() - dropped).toBeLessThan(400);
+    expect(bluez.stats.connectCalls).toBe(calls + 1);
   });
 
   it('keeps connection attempts on one adapter one at a time', async () => {

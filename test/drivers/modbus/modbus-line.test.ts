@@ -100,11 +100,11 @@ class FakeBus {
 }
 
 const lines: ModbusLine[] = [];
-function makeLine(bus: FakeBus, recycleAfterTimeouts = 0): ModbusLine {
+function makeLine(bus: FakeBus, recycleAfterTimeouts = 0, logger = pino({ level: 'silent' })): ModbusLine {
   const line = new ModbusLine({
     label: 'rtu /dev/fake',
     connect: bus.connect,
-    logger: pino({ level: 'silent' }),
+    logger,
     reconnect: { initialMs: 50, maxMs: 200 },
     recycleAfterTimeouts,
     random: () => 0.5,
@@ -176,7 +176,9 @@ describe('ModbusLine', () => {
     const err = await read(line, 'a', settings(1)).catch((e: unknown) => e);
     expect(performance.now() - t0).toBeLessThan(50);
     expect(err).toMatchObject({ fault: 'connection' });
-    expect((err as Error).message).toMatch(/not connected \(port disconnected\); retry in \d+ms/);
+    // Stable: the same text at every poll while down (no countdown to the next attempt in it).
+    expect((err as Error).message).toBe('rtu /dev/fake: not connected (port disconnected)');
+    expect(line.retryInMs).toBeGreaterThan(0);
     // Two failed attempts (backoff 50, 100 ms with random 0.5 → 38, 75 ms), then success.
     const deadline = Date.now() + 2000;
     while (line.status !== 'open' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
@@ -207,6 +209,35 @@ describe('ModbusLine', () => {
     const deadline = Date.now() + 1000;
     while (line.status !== 'open' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     expect(bus.connects).toBe(2);
+  });
+
+  it('a connection that opens to a silent device: the backoff grows, one warning, one line when it answers', async () => {
+    const bus = new FakeBus();
+    bus.silent.add(1);
+    const logs: { level: number; msg: string; retryMs?: number }[] = [];
+    const line = makeLine(bus, 2, pino({ level: 'debug' }, { write: (l: string) => void logs.push(JSON.parse(l) as { level: number; msg: string }) }));
+    const until = Date.now() + 1200;
+    while (Date.now() < until) {
+      await read(line, 'a', settings(1, { timeoutMs: 20 })).catch(() => {});
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    // Reset on every connect, each cycle was 2 timeouts + 38 ms: about 15 connections in 1.2 s.
+    expect(bus.connects).toBeLessThanOrEqual(8);
+    const delays = logs.filter((l) => l.retryMs !== undefined).map((l) => l.retryMs);
+    expect(delays.slice(0, 4)).toEqual([38, 75, 150, 150]);
+    expect(logs.filter((l) => l.level >= 40).map((l) => l.msg)).toEqual(['modbus line silent: reconnecting', 'modbus line down']);
+    bus.silent.clear();
+    const deadline = Date.now() + 1000;
+    let answered = false;
+    while (!answered && Date.now() < deadline) {
+      answered = await read(line, 'a', settings(1)).then(() => true, () => false);
+      if (!answered) await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(answered).toBe(true);
+    expect(logs.filter((l) => l.msg === 'modbus line answers again')).toHaveLength(1);
+    // Answered: the backoff starts over.
+    bus.unplug();
+    expect(logs.at(-1)).toMatchObject({ msg: 'modbus line down', level: 40, retryMs: 38 });
   });
 
   it('cancel() drops one device’s queued jobs; stop() the rest', async () => {

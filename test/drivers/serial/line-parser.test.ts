@@ -59,7 +59,7 @@ describe('csv format', () => {
   it('enforces an exact column count with columns:', () => {
     const opts = { format: 'csv' as const, columns: 4 };
     expect(decode(opts, specs, ['1,2,3,1']).values).toHaveLength(3);
-    expect(decode(opts, specs, ['1,2,3,1,5']).badLines[0]!.reason).toBe('expected 4 fields, got 5');
+    expect(decode(opts, specs, ['1,2,3,1,5']).badLines[0]).toMatchObject({ reason: 'expected 4 fields', got: '5' });
   });
 
   it('takes another separator, escapes decoded', () => {
@@ -202,5 +202,23 @@ describe('truncateLine', () => {
   it('shortens long lines and says how long they were', () => {
     expect(truncateLine('x'.repeat(500), 10)).toBe(`${'x'.repeat(10)}… (500 chars)`);
     expect(truncateLine('short', 10)).toBe('short');
+  });
+});
+
+describe('stable reasons', () => {
+  // A reason becomes the error of a published bad reading: garbage that differs at every poll
+  // must still give one text, or the point is published at every poll. The data goes in `got`.
+  it.each([
+    ['a garbled number', { format: 'csv' as const }, [temp('0')], ['ERR', 'E#R', '--']],
+    ['a wrong column count', { format: 'csv' as const, columns: 2 }, [temp('0')], ['1', '1,2,3', '1,2,3,4']],
+    ['invalid JSON', { format: 'json' as const }, [temp('t')], ['{"t":', '{t:1}', '[1,']],
+    ['a bad integer', { format: 'kv' as const }, [{ point: 'n', field: 'n', type: 'int' as const }], ['n=x', 'n=1.5', 'n=abc']],
+  ])('%s', (_name, options, specs, lines) => {
+    const reasons = lines.map((line) => {
+      const d = decode(options, specs, [line]);
+      return d.badLines[0]?.reason ?? d.failures[0]?.reason;
+    });
+    expect(reasons[0]).toBeDefined();
+    expect(new Set(reasons).size).toBe(1);
   });
 });

@@ -22,6 +22,8 @@ interface Rig {
   driver: SerialDriver;
   ctx: FakeContext;
   path: string;
+  /** Ports the driver has opened so far. */
+  opened: SerialPortMock[];
   /** The port the driver opened last. */
   port(): SerialPortMock;
   send(text: string): void;
@@ -34,6 +36,7 @@ interface RigOptions {
   /** A real file standing in for the device node, for the path check. */
   path?: string;
   watchMs?: number;
+  backoff?: { initialMs: number; maxMs: number };
 }
 
 function rig(extra: Partial<SerialDeviceConfig>, options: RigOptions = {}): Rig {
@@ -59,13 +62,14 @@ function rig(extra: Partial<SerialDeviceConfig>, options: RigOptions = {}): Rig 
     ...extra,
   };
   const ctx = fakeContext('weather', options.now);
-  const driver = new SerialDriver(device, ctx, { opener, backoff: { initialMs: 40, maxMs: 80 }, watchMs: options.watchMs ?? 0 });
+  const driver = new SerialDriver(device, ctx, { opener, backoff: options.backoff ?? { initialMs: 40, maxMs: 80 }, watchMs: options.watchMs ?? 0 });
   drivers.push(driver);
   const port = (): SerialPortMock => opened[opened.length - 1]!;
   return {
     driver,
     ctx,
     path,
+    opened,
     port,
     send: (text) => port().port!.emitData(Buffer.from(text, 'latin1')),
     written: () => port().port!.recording.toString('latin1'),
@@ -312,6 +316,39 @@ describe('port missing at start', () => {
     await waitFor('recovered', () => r.ctx.recovered === 1);
     r.send('T=5,H=6\n');
     await waitFor('readings', () => r.ctx.readings.length === 2);
+  });
+});
+
+describe('a port that drops right after each open', () => {
+  it('is reopened at a growing interval, and at the shortest again after a stable spell', async () => {
+    const r = rig({}, { backoff: { initialMs: 40, maxMs: 320 } });
+    await r.driver.start();
+    let closing = true;
+    const closer = (async () => {
+      while (closing) {
+        const p = r.opened.at(-1);
+        if (p?.isOpen) p.close();
+        await new Promise((res) => setTimeout(res, 2));
+      }
+    })();
+    try {
+      await new Promise((res) => setTimeout(res, 1000));
+    } finally {
+      closing = false;
+      await closer;
+    }
+    // Reset at every open, this was a reopen every 20–40 ms: 25 or more in a second. Growing
+    // (20–40, 40–80, 80–160, then 160–320 ms): at most 8.
+    expect(r.opened.length).toBeGreaterThanOrEqual(4);
+    expect(r.opened.length).toBeLessThanOrEqual(8);
+    await waitFor('open again', () => r.port().isOpen);
+    await new Promise((res) => setTimeout(res, 350));
+    const count = r.opened.length;
+    r.port().close();
+    const closedAt = Date.now();
+    await waitFor('reopened', () => r.opened.length > count && r.port().isOpen);
+    // Open longer than the cap: the backoff started over.
+    expect(Date.now() - closedAt).toBeLessThan(120);
   });
 });
 
