@@ -7,22 +7,14 @@
 //   reports the seq ranges it could not read.
 import Database from 'better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
-import type { JournalEntry, Qos } from './journal.js';
+import type { JournalEntry, JournalStats } from './journal.js';
 import { META_KEYS } from './journal-schema.js';
-import { isCorrupt, isSpaceOrIo } from './sqlite-store.js';
+import { COLS, type Row, isCorrupt, isSpaceOrIo, toEntry } from './sqlite-store.js';
 import { fileSizeOrUndefined, formatJournalId } from './journal-files.js';
 import { FieldgateError, errorText } from '../util/errors.js';
 
-export interface ReaderStats {
-  journalId: string;
-  depth: number;
-  bytes: number;
-  fileBytes: number;
-  oldestSeq: number | null;
-  oldestTs: number | null;
-  lastSeq: number;
-  drops: { drop_oldest: number; drop_newest: number; purge: number };
-}
+/** The journal's stats as the file holds them (no process is asked about availability or resets). */
+export type ReaderStats = Omit<JournalStats, 'available' | 'resets'>;
 
 /** A stretch of seqs export could not read (damaged pages). */
 export interface Unreadable {
@@ -101,7 +93,7 @@ export class JournalReader {
    */
   *export(since: number, until: number, onUnreadable: (gap: Unreadable) => void = () => {}): Generator<JournalEntry> {
     const page = this.db.prepare(
-      'SELECT seq, ts, topic, qos, retain, payload FROM entries WHERE seq > ? AND ts >= ? AND ts < ? ORDER BY seq LIMIT ?',
+      `SELECT ${COLS} FROM entries WHERE seq > ? AND ts >= ? AND ts < ? ORDER BY seq LIMIT ?`,
     );
     const probe = this.db.prepare('SELECT seq FROM entries WHERE seq > ? ORDER BY seq LIMIT 1').pluck();
     const ceiling = this.ceiling();
@@ -172,19 +164,6 @@ export class JournalReader {
     }
     return { rows, lastGood, next: undefined };
   }
-}
-
-interface Row {
-  seq: number;
-  ts: number;
-  topic: string;
-  qos: number;
-  retain: number;
-  payload: Buffer;
-}
-
-function toEntry(r: Row): JournalEntry {
-  return { seq: r.seq, ts: r.ts, topic: r.topic, qos: r.qos as Qos, retain: r.retain === 1, payload: r.payload };
 }
 
 function readError(file: string, err: unknown): FieldgateError {

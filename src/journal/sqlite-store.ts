@@ -63,7 +63,8 @@ export interface Identity {
   createdAt: number;
 }
 
-interface Row {
+/** An entries row as SQLite returns it. */
+export interface Row {
   seq: number;
   ts: number;
   topic: string;
@@ -75,7 +76,7 @@ interface Row {
 const BUSY_TIMEOUT_MS = 5_000;
 // Runs of consecutive seqs at least this long are removed with one range DELETE.
 const RANGE_REMOVE_MIN = 8;
-const COLS = 'seq, ts, topic, qos, retain, payload';
+export const COLS = 'seq, ts, topic, qos, retain, payload';
 
 /** Opens (creating directory and file if needed) and migrates the journal database. */
 export function openDatabase(file: string, settings: OpenSettings): BetterSqlite3.Database {
@@ -395,6 +396,6 @@ function removeSorted(st: Statements, seqs: number[]): { n: number; b: number } 
   return { n, b };
 }
 
-function toEntry(row: Row): JournalEntry {
+export function toEntry(row: Row): JournalEntry {
   return { seq: row.seq, ts: row.ts, topic: row.topic, qos: row.qos as Qos, retain: row.retain === 1, payload: row.payload };
 }
