@@ -3,6 +3,7 @@
 import type { ErrorObject } from 'ajv';
 import { NAME_PATTERN, TAG_NAME_PATTERN } from './site-schema.js';
 import { didYouMean } from './suggest.js';
+import { unitRangeMessage } from './schema-units.js';
 
 /** A problem at a JSON pointer; `key` = point at the key naming the value, `value` = at the value. */
 export interface PathIssue {
@@ -159,8 +160,11 @@ function describeOne(err: ErrorObject, pointer: string): PathIssue | undefined {
         at: 'value',
         message: at(pointer, Number(params.limit) === 1 ? 'must not be empty' : `must be at least ${String(params.limit)} characters`),
       };
-    default:
+    default: {
+      const range = unitRangeMessage(err.keyword, showValue(data), err.schema);
+      if (range !== undefined) return { pointer, at: 'value', message: at(pointer, range) };
       return { pointer, at: 'value', message: at(pointer, err.message ?? `fails the ${err.keyword} rule`) };
+    }
   }
 }
 

@@ -2,12 +2,9 @@
 // referenced files, value ranges across keys. Each reports and moves on, so one run lists all.
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseDuration } from '../util/duration.js';
 import { validField, type CheckContext } from './check-context.js';
 import { at, displayPath } from './schema-errors.js';
 import type { MqttConfig, HttpConfig } from './site-config.js';
-
-const MAX_KEEPALIVE_MS = 65_535_000;
 
 export function checkSite(ctx: CheckContext): void {
   checkUniqueNames(ctx);
@@ -96,14 +93,6 @@ function checkMqtt(ctx: CheckContext): void {
   if (passwordFile !== undefined && checkReadableFile(ctx, '/mqtt/password_file', passwordFile)) {
     readPasswordFile(ctx, passwordFile);
   }
-  const keepalive = field('keepalive');
-  if (keepalive !== undefined && parseDuration(keepalive) > MAX_KEEPALIVE_MS) {
-    ctx.report('/mqtt/keepalive', 'value', 'mqtt.keepalive: MQTT allows at most 65535s (about 18h)');
-  }
-  const connectTimeout = field('connect_timeout');
-  if (connectTimeout !== undefined && parseDuration(connectTimeout) === 0) {
-    ctx.report('/mqtt/connect_timeout', 'value', 'mqtt.connect_timeout: must be longer than 0');
-  }
 }
 
 function urlProblem(text: string, tls: boolean, ctx: CheckContext): string | undefined {
@@ -169,25 +158,14 @@ function checkHttp(ctx: CheckContext): void {
   if (!m || Number(m[2]) > 65535) {
     ctx.report('/http/listen', 'value', `http.listen: ${JSON.stringify(http.listen)} is not host:port (e.g. 127.0.0.1:9464)`);
   }
-  if (http.unhealthy_after !== undefined && parseDuration(http.unhealthy_after) === 0) {
-    ctx.report('/http/unhealthy_after', 'value', 'http.unhealthy_after: must be longer than 0');
-  }
 }
 
 function checkDeviceValues(ctx: CheckContext): void {
   for (const device of ctx.devices) {
-    const interval = device.config.interval;
-    if (interval !== undefined && parseDuration(interval) === 0) {
-      const pointer = `${device.pointer}/interval`;
-      ctx.report(pointer, 'value', at(pointer, 'must be longer than 0'));
-    }
     device.config.points.forEach((point, j) => {
       const pointer = `${device.pointer}/points/${j}`;
       if (point.min !== undefined && point.max !== undefined && point.min > point.max) {
         ctx.report(`${pointer}/min`, 'value', at(pointer, `min (${point.min}) is greater than max (${point.max})`));
-      }
-      if (point.heartbeat !== undefined && parseDuration(point.heartbeat) === 0) {
-        ctx.report(`${pointer}/heartbeat`, 'value', at(`${pointer}/heartbeat`, 'must be longer than 0'));
       }
     });
   }

@@ -7,7 +7,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { DeviceConfigBase, DriverFactory } from '../driver-api/index.js';
-import { parseDuration, parseSize } from '../util/duration.js';
 import type { CheckContext, CheckedDevice } from './check-context.js';
 import { ConfigError, type SiteIssue } from './config-error.js';
 import { applyDefaults, SITE_DEFAULTS, withDeviceDefaults, type DeviceInheritance } from './defaults.js';
@@ -16,6 +15,7 @@ import { at, describeSchemaErrors, type PathIssue } from './schema-errors.js';
 import { checkSite } from './site-checks.js';
 import type { LoadedSite, SiteConfig } from './site-config.js';
 import { deviceSchemaFor, topLevelSchema } from './site-schema.js';
+import { addUnitKeywords } from './schema-units.js';
 import { didYouMean } from './suggest.js';
 import { checkTopics } from './topic-checks.js';
 import { checkPayloads } from './payload-checks.js';
@@ -158,18 +158,8 @@ export class SiteValidator {
 function createAjv(): Ajv {
   // verbose: the messages quote the offending value and list the allowed keys.
   const ajv = new Ajv({ allErrors: true, strict: true, verbose: true, allowUnionTypes: true });
-  ajv.addFormat('duration', { type: 'string', validate: (s: string) => succeeds(() => parseDuration(s)) });
-  ajv.addFormat('size', { type: 'string', validate: (s: string) => succeeds(() => parseSize(s)) });
+  addUnitKeywords(ajv);
   return ajv;
-}
-
-function succeeds(fn: () => unknown): boolean {
-  try {
-    fn();
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Top-level values devices inherit; the built-in defaults stand in for invalid ones. */

@@ -8,6 +8,7 @@ export { parseDuration, formatDuration } from '../util/duration.js';
 export { Backoff, type BackoffOptions } from '../util/backoff.js';
 export { FieldgateError, DeviceError, CommandError, type ErrorKind } from '../util/errors.js';
 export { SerialQueue } from '../scheduler/serial-queue.js';
+export { durationSchema, type DurationRange } from '../config/schema-units.js';
 
 /** Wall clock in epoch milliseconds; injected so tests control time. */
 export interface Clock {
