@@ -7,7 +7,7 @@ import { Gateway } from '../gateway.js';
 import { drivers } from '../../drivers/index.js';
 import { loadSite } from '../config/load-site.js';
 import { ConfigError } from '../config/config-error.js';
-import { createLogger } from '../util/logger.js';
+import { createLogger, LogSecrets } from '../util/logger.js';
 import { errorText } from '../util/errors.js';
 import { println, type CliIo } from './io.js';
 import { ServiceRuntime } from './service-runtime.js';
@@ -32,7 +32,8 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
     }
     throw err;
   }
-  const logger = createLogger({ level: options.logLevel, secrets: site.secrets });
+  const secrets = new LogSecrets(site.secrets);
+  const logger = createLogger({ level: options.logLevel, secrets });
   const gateway = new Gateway({ site, drivers, logger });
   const service = new ServiceRuntime({ gateway, site, logger, env: io.env });
   try {
@@ -51,10 +52,13 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
       service.reloading();
       try {
         const next = loadSite(options.configFile, io.env, drivers);
+        // Before anything about the new file is logged: its secrets are not the start-up file's.
+        secrets.add(next.secrets);
         await gateway.reload(next);
         await service.reload(next);
       } catch (err) {
         if (err instanceof ConfigError) {
+          secrets.add(err.secrets);
           logger.error({ errors: err.issues.map((i) => `${i.file}:${i.line}:${i.col}: ${i.message}`) }, 'new configuration is invalid; keeping the running one');
         } else {
           logger.error({ err: errorText(err) }, 'reload failed; keeping the running configuration');

@@ -14,7 +14,13 @@ export class ConfigError extends FieldgateError {
   /** Sorted by position, duplicates removed. */
   readonly issues: readonly SiteIssue[];
 
-  constructor(issues: readonly SiteIssue[], options: { cause?: unknown } = {}) {
+  /**
+   * Secrets the invalid file revealed (already kept out of the messages): whoever logs about this
+   * file registers them with its log redactor first.
+   */
+  declare readonly secrets: readonly string[];
+
+  constructor(issues: readonly SiteIssue[], options: { cause?: unknown; secrets?: readonly string[] } = {}) {
     const sorted = sortIssues(issues);
     const count = sorted.length === 1 ? '1 problem' : `${sorted.length} problems`;
     super('config_invalid', `invalid site file (${count}):\n${formatIssues(sorted)}`, {
@@ -22,6 +28,8 @@ export class ConfigError extends FieldgateError {
       cause: options.cause,
     });
     this.issues = sorted;
+    // Not enumerable: an error serialized into a log line must not carry them along.
+    Object.defineProperty(this, 'secrets', { value: options.secrets ?? [], enumerable: false });
   }
 
   /** One `file:line:col: message` per line, in file order, like a compiler. */

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { validField, type CheckContext } from './check-context.js';
 import { at, displayPath } from './schema-errors.js';
+import { showUrl, urlPasswords } from './secret-scrub.js';
 import type { MqttConfig, HttpConfig } from './site-config.js';
 
 export function checkSite(ctx: CheckContext): void {
@@ -97,27 +98,22 @@ function checkMqtt(ctx: CheckContext): void {
 
 function urlProblem(text: string, tls: boolean, ctx: CheckContext): string | undefined {
   const hint = '(use mqtt://host:1883, or mqtts://host:8883 for TLS)';
+  // Quoted without its password: these messages reach terminals and logs.
+  const shown = JSON.stringify(showUrl(text));
+  ctx.secrets.push(...urlPasswords(text));
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    return `${JSON.stringify(text)} is not a URL ${hint}`;
+    return `${shown} is not a URL ${hint}`;
   }
   if (url.protocol !== 'mqtt:' && url.protocol !== 'mqtts:') {
-    return `${JSON.stringify(text)} is not an MQTT broker URL ${hint}`;
+    return `${shown} is not an MQTT broker URL ${hint}`;
   }
-  if (url.hostname === '') return `${JSON.stringify(text)} has no host name ${hint}`;
-  if (url.password !== '') ctx.secrets.push(safeDecode(url.password), url.password);
-  if (tls && url.protocol === 'mqtt:') return `the tls block needs mqtts:// URLs, not ${JSON.stringify(text)}`;
+  if (url.hostname === '') return `${shown} has no host name ${hint}`;
+  if (url.password !== '') ctx.secrets.push(url.password);
+  if (tls && url.protocol === 'mqtt:') return `the tls block needs mqtts:// URLs, not ${shown}`;
   return undefined;
-}
-
-function safeDecode(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
 }
 
 /** Returns true when the file can be read. */

@@ -9,6 +9,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import type { DeviceConfigBase, DriverFactory } from '../driver-api/index.js';
 import type { CheckContext, CheckedDevice } from './check-context.js';
 import { ConfigError, type SiteIssue } from './config-error.js';
+import { scrubSecrets, writtenSecrets } from './secret-scrub.js';
 import { applyDefaults, SITE_DEFAULTS, withDeviceDefaults, type DeviceInheritance } from './defaults.js';
 import { checkDrivers } from './driver-checks.js';
 import { at, describeSchemaErrors, type PathIssue } from './schema-errors.js';
@@ -60,9 +61,15 @@ export class SiteValidator {
   validate(text: string, file: string, env: NodeJS.ProcessEnv, options: ValidateOptions = {}): LoadedSite {
     const source = parseSource(text, env);
     const issues: SiteIssue[] = source.issues.map((i) => issueAt(file, source, i.offset, i.message));
-    if (source.syntaxBroken) throw new ConfigError(issues);
+    // Every secret the file reveals, known before any message is made: no message may quote one.
+    const secrets = [...source.envSecrets, ...writtenSecrets(source.value)];
+    const invalid = (found: SiteIssue[]): ConfigError => {
+      const known = secrets.filter((s) => s !== '');
+      return new ConfigError(found.map((i) => ({ ...i, message: scrubSecrets(i.message, known) })), { secrets: known });
+    };
+    if (source.syntaxBroken) throw invalid(issues);
     if (source.value === null) {
-      throw new ConfigError([...issues, { file, line: 1, col: 1, message: 'the site file is empty' }]);
+      throw invalid([...issues, { file, line: 1, col: 1, message: 'the site file is empty' }]);
     }
 
     // Values the YAML layer already reported (unset ${VAR}, bad alias) get no second message.
@@ -75,12 +82,11 @@ export class SiteValidator {
     const candidates = root ? this.checkDevices(root, pathIssues) : [];
 
     // Unknown keys do not make the rest of their object unusable for the semantic checks.
-    const invalid = [...pathIssues.filter((p) => !p.unknownKey).map((p) => p.pointer), ...source.brokenPointers];
+    const invalidPointers = [...pathIssues.filter((p) => !p.unknownKey).map((p) => p.pointer), ...source.brokenPointers];
     const isValid = (pointer: string): boolean =>
-      !invalid.some((bad) => bad === pointer || bad.startsWith(pointer + '/'));
+      !invalidPointers.some((bad) => bad === pointer || bad.startsWith(pointer + '/'));
     const hostname = options.hostname ?? os.hostname();
     const gateway = root && typeof root.gateway === 'string' && isValid('/gateway') ? root.gateway : hostname;
-    const secrets = [...source.envSecrets];
 
     let ctx: CheckContext | undefined;
     if (root) {
@@ -106,7 +112,8 @@ export class SiteValidator {
     for (const p of pathIssues) {
       if (!broken(p.pointer)) issues.push(issueAt(file, source, spotOffset(source, p.pointer, p.at), p.message));
     }
-    if (issues.length > 0 || !root || !ctx) throw new ConfigError(issues);
+    if (ctx?.passwordFromFile !== undefined) secrets.push(ctx.passwordFromFile);
+    if (issues.length > 0 || !root || !ctx) throw invalid(issues);
 
     const config = applyDefaults(root as unknown as SiteConfig, {
       dir: ctx.dir,
