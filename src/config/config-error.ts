@@ -1,6 +1,7 @@
 // A site file that cannot be used. Carries every problem found, each with its position, so a
 // plant engineer fixes the whole file in one pass instead of one error per restart.
 import { FieldgateError } from '../util/errors.js';
+import { MAX_LISTED_ISSUES } from './file-limits.js';
 
 /** One problem in a site file; line and col are 1-based. */
 export interface SiteIssue {
@@ -23,7 +24,7 @@ export class ConfigError extends FieldgateError {
   constructor(issues: readonly SiteIssue[], options: { cause?: unknown; secrets?: readonly string[] } = {}) {
     const sorted = sortIssues(issues);
     const count = sorted.length === 1 ? '1 problem' : `${sorted.length} problems`;
-    super('config_invalid', `invalid site file (${count}):\n${formatIssues(sorted)}`, {
+    super('config_invalid', `invalid site file (${count}):\n${formatIssues(sorted, MAX_LISTED_ISSUES)}`, {
       kind: 'fatal',
       cause: options.cause,
     });
@@ -32,14 +33,21 @@ export class ConfigError extends FieldgateError {
     Object.defineProperty(this, 'secrets', { value: options.secrets ?? [], enumerable: false });
   }
 
-  /** One `file:line:col: message` per line, in file order, like a compiler. */
-  format(): string {
-    return formatIssues(this.issues);
+  /**
+   * One `file:line:col: message` per line, in file order, like a compiler; past `limit` lines
+   * (default 100) a last line counts the rest: a file of 100,000 bad keys needs its first
+   * errors fixed, not a screenful per key.
+   */
+  format(limit = MAX_LISTED_ISSUES): string {
+    return formatIssues(this.issues, limit);
   }
 }
 
-function formatIssues(issues: readonly SiteIssue[]): string {
-  return issues.map((i) => `${i.file}:${i.line}:${i.col}: ${i.message}`).join('\n');
+function formatIssues(issues: readonly SiteIssue[], limit: number): string {
+  const shown = issues.slice(0, limit).map((i) => `${i.file}:${i.line}:${i.col}: ${i.message}`);
+  const rest = issues.length - shown.length;
+  if (rest > 0) shown.push(`… and ${rest} more ${rest === 1 ? 'problem' : 'problems'} (${issues.length} in all)`);
+  return shown.join('\n');
 }
 
 export function sortIssues(issues: readonly SiteIssue[]): SiteIssue[] {

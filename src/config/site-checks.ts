@@ -1,10 +1,11 @@
 // Semantic checks that JSON Schema cannot express: unique names, url XOR urls, TLS consistency,
 // referenced files, value ranges across keys. Each reports and moves on, so one run lists all.
-import fs from 'node:fs';
 import path from 'node:path';
 import { validField, type CheckContext } from './check-context.js';
 import { at, displayPath } from './schema-errors.js';
 import { showUrl, urlPasswords } from './secret-scrub.js';
+import { PASSWORD_FILE_MAX_BYTES, TLS_FILE_MAX_BYTES } from './file-limits.js';
+import { FileReadError, readBoundedFile } from '../util/read-bounded-file.js';
 import type { MqttConfig, HttpConfig } from './site-config.js';
 
 export function checkSite(ctx: CheckContext): void {
@@ -87,20 +88,18 @@ function checkMqtt(ctx: CheckContext): void {
     }
     for (const key of ['ca', 'cert', 'key'] as const) {
       const file = tls[key];
-      if (file !== undefined) checkReadableFile(ctx, `/mqtt/tls/${key}`, file);
+      if (file !== undefined) readReferencedFile(ctx, `/mqtt/tls/${key}`, file, TLS_FILE_MAX_BYTES);
     }
   }
   const passwordFile = field('password_file');
-  if (passwordFile !== undefined && checkReadableFile(ctx, '/mqtt/password_file', passwordFile)) {
-    readPasswordFile(ctx, passwordFile);
-  }
+  if (passwordFile !== undefined) readPasswordFile(ctx, passwordFile);
 }
 
 function urlProblem(text: string, tls: boolean, ctx: CheckContext): string | undefined {
   const hint = '(use mqtt://host:1883, or mqtts://host:8883 for TLS)';
   // Quoted without its password: these messages reach terminals and logs.
   const shown = JSON.stringify(showUrl(text));
-  ctx.secrets.push(...urlPasswords(text));
+  for (const p of urlPasswords(text)) ctx.secrets.push(p);
   let url: URL;
   try {
     url = new URL(text);
@@ -116,35 +115,28 @@ function urlProblem(text: string, tls: boolean, ctx: CheckContext): string | und
   return undefined;
 }
 
-/** Returns true when the file can be read. */
-function checkReadableFile(ctx: CheckContext, pointer: string, file: string): boolean {
+/** The file's bytes when it is a readable regular file within `maxBytes`; else reports why. */
+function readReferencedFile(ctx: CheckContext, pointer: string, file: string, maxBytes: number): Buffer | undefined {
   const where = at(pointer, '');
   const full = path.resolve(ctx.dir, file);
   const shown = full === file ? `"${file}"` : `"${file}" (${full})`;
   try {
-    if (fs.statSync(full).isDirectory()) {
-      ctx.report(pointer, 'value', `${where}${shown} is a directory, not a file`);
-      return false;
-    }
-    fs.accessSync(full, fs.constants.R_OK);
-    return true;
+    return readBoundedFile(full, maxBytes);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' || code === 'ENOTDIR' ? 'does not exist' : `cannot be read (${code ?? 'error'})`;
-    ctx.report(pointer, 'value', `${where}file ${shown} ${why}`);
-    return false;
+    if (!(err instanceof FileReadError)) throw err;
+    if (err.problem === 'directory') ctx.report(pointer, 'value', `${where}${shown} is a directory, not a file`);
+    else ctx.report(pointer, 'value', `${where}file ${shown} ${err.detail}`);
+    return undefined;
   }
 }
 
 function readPasswordFile(ctx: CheckContext, file: string): void {
   const pointer = '/mqtt/password_file';
-  try {
-    const text = fs.readFileSync(path.resolve(ctx.dir, file), 'utf8').replace(/[\r\n]+$/, '');
-    if (text === '') ctx.report(pointer, 'value', `${displayPath(pointer)}: the password file is empty`);
-    else ctx.passwordFromFile = text;
-  } catch (err) {
-    ctx.report(pointer, 'value', `${displayPath(pointer)}: cannot read the password file (${(err as Error).message})`);
-  }
+  const bytes = readReferencedFile(ctx, pointer, file, PASSWORD_FILE_MAX_BYTES);
+  if (bytes === undefined) return;
+  const text = bytes.toString('utf8').replace(/[\r\n]+$/, '');
+  if (text === '') ctx.report(pointer, 'value', `${displayPath(pointer)}: the password file is empty`);
+  else ctx.passwordFromFile = text;
 }
 
 function checkHttp(ctx: CheckContext): void {

@@ -73,18 +73,23 @@ export class SiteValidator {
     }
 
     // Values the YAML layer already reported (unset ${VAR}, bad alias) get no second message.
-    const broken = (pointer: string): boolean =>
-      source.brokenPointers.some((b) => pointer === b || pointer.startsWith(b + '/'));
+    const brokenSet = new Set(source.brokenPointers);
+    const broken = (pointer: string): boolean => selfOrAncestors(pointer).some((p) => brokenSet.has(p));
     const pathIssues: PathIssue[] = [];
     this.topLevel ??= this.ajv.compile(topLevelSchema());
-    if (!this.topLevel(source.value)) pathIssues.push(...describeSchemaErrors(this.topLevel.errors ?? [], ''));
+    // Loops, not push(...list): a list of 100,000 errors spread into arguments overflows the stack.
+    if (!this.topLevel(source.value)) for (const p of describeSchemaErrors(this.topLevel.errors ?? [], '')) pathIssues.push(p);
     const root = isRecord(source.value) ? source.value : undefined;
     const candidates = root ? this.checkDevices(root, pathIssues) : [];
 
     // Unknown keys do not make the rest of their object unusable for the semantic checks.
-    const invalidPointers = [...pathIssues.filter((p) => !p.unknownKey).map((p) => p.pointer), ...source.brokenPointers];
-    const isValid = (pointer: string): boolean =>
-      !invalidPointers.some((bad) => bad === pointer || bad.startsWith(pointer + '/'));
+    // A pointer is valid when no problem sits at it or below it: every problem marks itself and its
+    // ancestors once, so the checks' many isValid calls stay cheap on a file with thousands of errors.
+    const notValid = new Set<string>();
+    for (const bad of [...pathIssues.filter((p) => !p.unknownKey).map((p) => p.pointer), ...source.brokenPointers]) {
+      for (const p of selfOrAncestors(bad)) notValid.add(p);
+    }
+    const isValid = (pointer: string): boolean => !notValid.has(pointer);
     const hostname = options.hostname ?? os.hostname();
     const gateway = root && typeof root.gateway === 'string' && isValid('/gateway') ? root.gateway : hostname;
 
@@ -140,7 +145,7 @@ export class SiteValidator {
         return;
       }
       const validate = this.driverValidator(driver);
-      if (!validate(device)) pathIssues.push(...describeSchemaErrors(validate.errors ?? [], pointer));
+      if (!validate(device)) for (const p of describeSchemaErrors(validate.errors ?? [], pointer)) pathIssues.push(p);
       const written = device as unknown as DeviceConfigBase;
       out.push({ index, pointer, driver, written, config: written });
     });
@@ -180,6 +185,16 @@ function inheritance(root: Record<string, unknown>, isValid: (p: string) => bool
     payload_encoding: pick(root.payload_encoding, '/payload_encoding', SITE_DEFAULTS.payload_encoding),
     qos: pick(mqtt.qos, '/mqtt/qos', SITE_DEFAULTS.mqtt.qos),
   };
+}
+
+/** '/a/b/c' → ['/a/b/c', '/a/b', '/a', '']. */
+function selfOrAncestors(pointer: string): string[] {
+  const out = [pointer];
+  for (let i = pointer.lastIndexOf('/'); i >= 0; i = pointer.lastIndexOf('/', i - 1)) {
+    out.push(pointer.slice(0, i));
+    if (i === 0) break;
+  }
+  return out;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
