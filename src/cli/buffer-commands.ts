@@ -7,7 +7,7 @@ import type { LoadedSite } from '../config/site-config.js';
 import { resolveBufferPath } from '../gateway.js';
 import { createLogger } from '../util/logger.js';
 import { parseDuration, parseSize } from '../util/duration.js';
-import { println, type CliIo } from './io.js';
+import { outputClosed, println, type CliIo } from './io.js';
 
 export interface BufferOptions {
   path: string;
@@ -66,10 +66,20 @@ export function bufferCommand(action: string, options: BufferOptions, site: Load
       return 0;
     }
     if (action === 'export') {
-      const since = options.since === undefined ? 0 : parseTimeArg(options.since, now);
-      const until = options.until === undefined ? Number.MAX_SAFE_INTEGER : parseTimeArg(options.until, now);
+      let since: number;
+      let until: number;
+      try {
+        since = options.since === undefined ? 0 : parseTimeArg(options.since, now);
+        until = options.until === undefined ? Number.MAX_SAFE_INTEGER : parseTimeArg(options.until, now);
+      } catch (err) {
+        println(io.stderr, `fieldgate buffer export: ${(err as Error).message}`);
+        return 64;
+      }
       let n = 0;
       for (const e of journal.export(since, until)) {
+        // The reader left (`| head`): stop reading the journal, quietly. Leaving the loop closes
+        // the export's page iterator.
+        if (outputClosed(io.stdout)) return 0;
         const text = e.payload.toString('utf8');
         const payload = Buffer.from(text, 'utf8').equals(e.payload) ? text : undefined;
         println(io.stdout, JSON.stringify({
@@ -78,7 +88,7 @@ export function bufferCommand(action: string, options: BufferOptions, site: Load
         }));
         n += 1;
       }
-      println(io.stderr, `exported ${n} messages`);
+      if (!outputClosed(io.stdout)) println(io.stderr, `exported ${n} messages`);
       return 0;
     }
     if (action === 'purge') {

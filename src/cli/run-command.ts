@@ -33,7 +33,17 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
     throw err;
   }
   const secrets = new LogSecrets(site.secrets);
-  const logger = createLogger({ level: options.logLevel, secrets });
+  // The log is our output: when its reader leaves (`fieldgate run | head`), stop as on SIGTERM.
+  let stopOnClosedOutput: (() => void) | undefined;
+  let outputClosed = false;
+  const logger = createLogger({
+    level: options.logLevel,
+    secrets,
+    onOutputClosed: () => {
+      outputClosed = true;
+      stopOnClosedOutput?.();
+    },
+  });
   const gateway = new Gateway({ site, drivers, logger });
   const service = new ServiceRuntime({ gateway, site, logger, env: io.env });
   try {
@@ -70,8 +80,16 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
 
   const signal = await new Promise<string>((resolve) => {
     let stopping = false;
+    stopOnClosedOutput = () => {
+      if (!stopping) {
+        stopping = true;
+        resolve('output closed');
+      }
+    };
+    if (outputClosed) stopOnClosedOutput();
     io.signals?.onStop((sig) => {
       if (stopping) {
+        if (sig === 'output closed') return;
         logger.warn({ signal: sig }, 'second signal: exiting now; the journal is safe (every committed row survives)');
         logger.flush();
         io.signals?.forceExit(130);

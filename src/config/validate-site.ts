@@ -14,6 +14,7 @@ import { applyDefaults, SITE_DEFAULTS, withDeviceDefaults, type DeviceInheritanc
 import { checkDrivers } from './driver-checks.js';
 import { at, describeSchemaErrors, type PathIssue } from './schema-errors.js';
 import { checkSite } from './site-checks.js';
+import { checkBufferPath } from './buffer-checks.js';
 import type { LoadedSite, SiteConfig } from './site-config.js';
 import { deviceSchemaFor, topLevelSchema } from './site-schema.js';
 import { addUnitKeywords } from './schema-units.js';
@@ -99,6 +100,7 @@ export class SiteValidator {
       ctx = {
         root,
         dir: path.dirname(path.resolve(file)),
+        env,
         gateway,
         devices: candidates
           .filter((d) => isValid(d.pointer))
@@ -109,6 +111,7 @@ export class SiteValidator {
         secrets,
       };
       checkSite(ctx);
+      checkBufferPath(ctx);
       checkPayloads(ctx);
       checkTopics(ctx);
       checkDrivers(ctx);

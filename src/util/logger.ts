@@ -39,6 +39,11 @@ export interface LoggerOptions {
   secrets?: readonly string[] | LogSecrets;
   destination?: DestinationStream;
   name?: string;
+  /**
+   * Called once when the default destination (stdout) can no longer be written, e.g. the reader
+   * of a pipe left. Lines after that are dropped; without this option that happens silently.
+   */
+  onOutputClosed?: () => void;
 }
 
 const REDACT_PATHS = [
@@ -57,6 +62,18 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       base: { pid: process.pid },
       hooks: { streamWrite: (line: string): string => secrets.mask(line) },
     },
-    options.destination ?? pino.destination({ dest: 1, sync: false }),
+    options.destination ?? stdoutDestination(options.onOutputClosed),
   );
+}
+
+function stdoutDestination(onClosed: (() => void) | undefined): DestinationStream {
+  const dest = pino.destination({ dest: 1, sync: false });
+  let closed = false;
+  // sonic-boom reports EPIPE as an 'error' event: unhandled, that is a crash with a stack trace.
+  dest.on('error', () => {
+    if (closed) return;
+    closed = true;
+    onClosed?.();
+  });
+  return dest;
 }
