@@ -61,11 +61,14 @@ function pipedToHead(args: string[]): Promise<{ code: number; stdout: string; st
 
 describe('a command whose output is closed', () => {
   it('stops quietly: validate, plan, schema, read, buffer stats/export, run', async () => {
+    const started = Date.now();
     const cases: [string[], number][] = [
       [['validate', '-c', site], 0],
       [['plan', '-c', site], 0],
       [['schema'], 0],
       [['read', '-c', site], 0],
+      // Listening would last 30 s; a closed output ends it at once.
+      [['read', '-c', site, '--wait', '30s'], 0],
       [['buffer', 'stats', '--path', db], 0],
       [['buffer', 'export', '--path', db], 0],
       // run logs to stdout: with nobody reading, it stops as it would on SIGTERM.
@@ -76,6 +79,7 @@ describe('a command whose output is closed', () => {
       const [args, code] = cases[i]!;
       expect({ args, code: r.code, stderr: r.stderr }).toEqual({ args, code, stderr: '' });
     });
+    expect(Date.now() - started).toBeLessThan(25_000);
   }, 60_000);
 
   it('| head -1 gets its line and fieldgate exits 0 without a word on stderr', async () => {
