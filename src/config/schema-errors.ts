@@ -180,7 +180,7 @@ function describeOne(err: ErrorObject, pointer: string): PathIssue | undefined {
   }
 }
 
-/** What kind of value a secret is, without its value: "got a number (value not shown)". */
+/** What kind of value a secret is, without the value: "a number (not shown: it is a secret)". */
 function secretKind(value: unknown): string {
   if (value === null || value === undefined || typeof value === 'object') return showValue(value);
   const kind = typeof value === 'number' ? 'a number' : typeof value === 'boolean' ? 'true or false' : 'text';
