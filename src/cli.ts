@@ -10,6 +10,23 @@ import { runCommand } from './cli/run-command.js';
 import { validateCommand, planCommand, readCommand, schemaCommand, loadOrReport } from './cli/site-commands.js';
 import { bufferCommand, bufferPathOf } from './cli/buffer-commands.js';
 import { demoCommand } from './demo/demo-command.js';
+import { FieldgateError } from './util/errors.js';
+import { isDurationText, parseDuration } from './util/duration.js';
+
+// --wait (read) and --duration (demo) become timers: keep them to what a person means.
+const WAIT_RANGE = { max: '1h' } as const;
+const DEMO_RANGE = { max: '366d' } as const;
+
+function durationArgProblem(text: string, range: { max: string }): string | undefined {
+  if (!isDurationText(text)) return `"${text}" is not a duration (use e.g. 500ms, 5s, 1m)`;
+  let ms: number;
+  try {
+    ms = parseDuration(text);
+  } catch {
+    ms = Number.POSITIVE_INFINITY;
+  }
+  return ms > parseDuration(range.max) ? `"${text}" is longer than the maximum ${range.max}` : undefined;
+}
 
 export const DEFAULT_CONFIG = '/etc/fieldgate/config.yaml';
 
@@ -79,6 +96,32 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return 64;
   }
   const configFile = values.config ?? io.env.FIELDGATE_CONFIG ?? DEFAULT_CONFIG;
+  for (const [name, text, range] of [['wait', values.wait, WAIT_RANGE], ['duration', values.duration, DEMO_RANGE]] as const) {
+    const problem = text === undefined ? undefined : durationArgProblem(text, range);
+    if (problem) {
+      println(io.stderr, `fieldgate: --${name} ${problem}`);
+      return 64;
+    }
+  }
+  try {
+    return await dispatch(command, sub, values, configFile, logLevel, io);
+  } catch (err) {
+    // Bad input (a journal file that is not one, a device path that is a directory…) surfaces as
+    // a typed error: a message and exit 1, never a stack trace. Anything else is a bug.
+    if (err instanceof FieldgateError) {
+      println(io.stderr, `fieldgate: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+type Values = {
+  config?: string; path?: string; since?: string; until?: string; wait?: string; duration?: string; port?: string; yes?: boolean;
+  'log-level'?: string;
+};
+
+async function dispatch(command: string, sub: string | undefined, values: Values, configFile: string, logLevel: LevelWithSilent, io: CliIo): Promise<number> {
   switch (command) {
     case 'run':
       return runCommand({ configFile, logLevel }, io);

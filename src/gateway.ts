@@ -1,7 +1,6 @@
 // Composition root. Start order: journal → uplink and forwarder → devices; stop in reverse, so no
 // reading is ever taken that has no journal to go to, and the journal closes last.
 import path from 'node:path';
-import fs from 'node:fs';
 import type { Logger } from 'pino';
 import type { Clock, DeviceConfigBase, DriverFactory } from './driver-api/index.js';
 import type { LoadedSite, SiteConfig } from './config/site-config.js';
@@ -20,6 +19,8 @@ import { journalInfoPayload, journalInfoTopic } from './mapping/journal-info.js'
 import type { MappingDefaults } from './mapping/reading-mapper.js';
 import { parseDuration, parseSize } from './util/duration.js';
 import { errorText } from './util/errors.js';
+import { readBoundedFile } from './util/read-bounded-file.js';
+import { TLS_FILE_MAX_BYTES } from './config/file-limits.js';
 
 export interface GatewayOptions {
   site: LoadedSite;
@@ -225,7 +226,8 @@ export class Gateway {
     const mqtt = cfg.mqtt;
     const vars = { site: cfg.site, gateway: cfg.gateway ?? '' };
     const dir = path.dirname(this.site.file);
-    const read = (p: string | undefined) => (p === undefined ? undefined : fs.readFileSync(path.resolve(dir, p)));
+    // Validation read these files already; they may have changed since (a FIFO, a huge file).
+    const read = (p: string | undefined) => (p === undefined ? undefined : readBoundedFile(path.resolve(dir, p), TLS_FILE_MAX_BYTES));
     const statusTopic = compileTemplate(mqtt.status_topic ?? '{site}/{gateway}/status').render(vars);
     const uplink = new MqttUplink({
       urls: mqtt.urls ?? [mqtt.url!],

@@ -133,18 +133,18 @@ export class GattLink {
       const ch = link.chars.get(group.key);
       if (!ch) {
         const why = link.missing.get(group.key) ?? `${group.label} not resolved`;
-        readings.push(...points.map((p) => badReading(p.name, ts, why)));
+        for (const p of points) readings.push(badReading(p.name, ts, why));
         continue;
       }
       try {
         const value = await withTimeout(ch.readValue(), this.timeoutMs, `read of ${group.label} on ${this.address}`);
-        readings.push(...readingsFromValue(points, value, this.ctx.clock.now()));
+        for (const r of readingsFromValue(points, value, this.ctx.clock.now())) readings.push(r);
       } catch (err) {
         if (LINK_GONE.has(dbusErrorName(err) ?? '')) {
           link.lose(`read failed: ${messageOf(err)}`);
           throw new DeviceError('not_connected', `${this.address} disconnected during read: ${messageOf(err)}`, { cause: err });
         }
-        readings.push(...points.map((p) => badReading(p.name, ts, `read of ${group.label} failed: ${messageOf(err)}`)));
+        for (const p of points) readings.push(badReading(p.name, ts, `read of ${group.label} failed: ${messageOf(err)}`));
       }
     }
     return readings;

@@ -1,5 +1,5 @@
 // The BLE driver: GATT devices through BlueZ (node-ble), RuuviTag and BTHome advertisements.
-import type { DriverFactory, ResourceClaim } from '../../src/driver-api/index.js';
+import { durationSchema, type DriverFactory, type ResourceClaim } from '../../src/driver-api/index.js';
 import { BleDriver } from './ble-driver.js';
 import { checkDevice, planDevice } from './check.js';
 import {
@@ -15,7 +15,12 @@ import { VALUE_TYPES } from './value-codec.js';
 
 export type { BleDeviceConfig, BlePointConfig } from './config.js';
 
-const duration = (description: string): object => ({ type: 'string', format: 'duration', description });
+/** Ranges of the driver's durations (README lists them). */
+export const BLE_RANGES = {
+  connect_timeout: { min: '1ms', max: '10m' },
+  timeout: { min: '1ms', max: '5m' },
+  reconnect: { min: '1ms', max: '1d' },
+} as const;
 
 export const bleDriver: DriverFactory<BleDeviceConfig> = {
   type: 'ble',
@@ -28,12 +33,12 @@ export const bleDriver: DriverFactory<BleDeviceConfig> = {
         enum: ['ruuvi', 'bthome'],
         description: 'Listen to advertisements in this format instead of connecting (ruuvi: data format 5, bthome: v2 unencrypted).',
       },
-      connect_timeout: duration('GATT: connect plus service discovery, default 20s.'),
-      timeout: duration('GATT: one read or write, default 10s.'),
+      connect_timeout: durationSchema('GATT: connect plus service discovery, default 20s;', BLE_RANGES.connect_timeout),
+      timeout: durationSchema('GATT: one read or write, default 10s;', BLE_RANGES.timeout),
       reconnect: {
         type: 'object',
         description: 'Retry backoff after a failure or link loss: first delay and cap (defaults 1s and 60s).',
-        properties: { initial: duration('First delay.'), max: duration('Cap.') },
+        properties: { initial: durationSchema('First delay,', BLE_RANGES.reconnect), max: durationSchema('Cap,', BLE_RANGES.reconnect) },
         additionalProperties: false,
       },
     },

@@ -43,8 +43,9 @@ export const isBitTable = (table: Table): boolean => table === 'coil' || table =
 const byAddress = (a: CompiledPoint, b: CompiledPoint) => a.address - b.address || b.size - a.size || a.index - b.index;
 
 function makeRequest(table: Table, points: CompiledPoint[]): ReadRequest {
-  const start = Math.min(...points.map((p) => p.address));
-  const end = Math.max(...points.map((p) => p.address + p.size));
+  // reduce, not Math.min(...list): a list spread into arguments overflows the stack when long.
+  const start = points.reduce((min, p) => Math.min(min, p.address), Number.POSITIVE_INFINITY);
+  const end = points.reduce((max, p) => Math.max(max, p.address + p.size), Number.NEGATIVE_INFINITY);
   return { table, start, count: end - start, points };
 }
 

@@ -1,7 +1,7 @@
 // Site-file shape of a Modbus device and its points, and the JSON Schema fragments the core merges
 // into the site schema. Only the driver's own keys live here; name, interval, topic, scale, … are
 // the core's.
-import type { DeviceConfigBase, JsonSchemaFragment, PointConfigBase } from '../../src/driver-api/index.js';
+import { durationSchema, type DeviceConfigBase, type JsonSchemaFragment, type PointConfigBase } from '../../src/driver-api/index.js';
 
 export const TABLES = ['holding', 'input', 'coil', 'discrete'] as const;
 export type Table = (typeof TABLES)[number];
@@ -61,7 +61,12 @@ export interface ModbusDeviceConfig extends DeviceConfigBase {
   points: ModbusPointConfig[];
 }
 
-const duration = (description: string) => ({ type: 'string', format: 'duration', description });
+/** Ranges of the driver's durations (README lists them). */
+export const MODBUS_RANGES = {
+  timeout: { min: '1ms', max: '5m' },
+  frame_gap: { min: '0ms', max: '1s' },
+  reconnect: { min: '1ms', max: '1d' },
+} as const;
 
 export const deviceSchema: JsonSchemaFragment = {
   properties: {
@@ -89,18 +94,18 @@ export const deviceSchema: JsonSchemaFragment = {
       additionalProperties: false,
     },
     unit_id: { type: 'integer', minimum: 0, maximum: 255, description: 'Unit (slave) id, default 1.' },
-    timeout: duration('Response timeout per request, default 1s.'),
+    timeout: durationSchema('Response timeout per request, default 1s;', MODBUS_RANGES.timeout),
     max_gap: {
       type: 'integer', minimum: 0, maximum: 2000,
       description: 'Unused registers one read may span to save a request (0 = contiguous only; coils/discrete inputs: × 16 bits). Default 10.',
     },
     max_registers: { type: 'integer', minimum: 1, maximum: 125, description: 'Registers per read, default 125.' },
     max_bits: { type: 'integer', minimum: 1, maximum: 2000, description: 'Coils/inputs per read, default 2000.' },
-    frame_gap: duration('RTU only: silence before each frame; default 3.5 character times (1.75ms above 19200 baud).'),
+    frame_gap: durationSchema('RTU only: silence before each frame; default 3.5 character times (1.75ms above 19200 baud);', MODBUS_RANGES.frame_gap),
     reconnect: {
       type: 'object',
       description: 'Reconnect backoff: first delay and cap (defaults 500ms and 10s).',
-      properties: { initial: duration('First delay.'), max: duration('Cap.') },
+      properties: { initial: durationSchema('First delay,', MODBUS_RANGES.reconnect), max: durationSchema('Cap,', MODBUS_RANGES.reconnect) },
       additionalProperties: false,
     },
   },

@@ -33,7 +33,7 @@ export function compileLineParser(options: FormatOptions): LineParser {
     case 'regex':
       return regexParser(new RegExp(options.pattern ?? ''));
     case 'csv':
-      return csvParser(separatorOf(options), options.columns, Math.max(0, ...options.fields.map(Number)) + 1);
+      return csvParser(separatorOf(options), options.columns, options.fields.reduce((max, f) => Math.max(max, Number(f)), 0) + 1);
     case 'kv':
       return kvParser(separatorOf(options));
     case 'json':

@@ -1,5 +1,11 @@
 // JSON Schema fragments for the serial driver's keys; the core merges them into the site schema.
-import type { JsonSchemaFragment } from '../../src/driver-api/index.js';
+import { durationSchema, type JsonSchemaFragment } from '../../src/driver-api/index.js';
+
+/** Ranges of the driver's durations (README lists them). */
+export const SERIAL_RANGES = {
+  timeout: { min: '1ms', max: '5m' },
+  reconnect: { min: '1ms', max: '1d' },
+} as const;
 
 export const serialDeviceSchema: JsonSchemaFragment = {
   properties: {
@@ -14,7 +20,7 @@ export const serialDeviceSchema: JsonSchemaFragment = {
       minLength: 1,
       description: 'Written every interval; the reply line(s) are parsed (request/response mode). Without it, lines are parsed as they arrive.',
     },
-    timeout: { type: 'string', format: 'duration', description: 'Reply deadline in request/response mode. Default 1s.' },
+    timeout: durationSchema('Reply deadline in request/response mode. Default 1s;', SERIAL_RANGES.timeout),
     reply_lines: { type: 'integer', minimum: 1, maximum: 100, description: 'Lines in one reply (request/response mode). Default 1.' },
     format: { enum: ['regex', 'csv', 'kv', 'json'], description: 'How a line is split into fields.' },
     pattern: { type: 'string', minLength: 1, description: 'regex: JavaScript regular expression; named groups are fields.' },
@@ -30,8 +36,8 @@ export const serialDeviceSchema: JsonSchemaFragment = {
       type: 'object',
       description: 'Reopen backoff while the port is missing: first delay and cap (defaults 500ms and 10s).',
       properties: {
-        initial: { type: 'string', format: 'duration', description: 'First delay.' },
-        max: { type: 'string', format: 'duration', description: 'Cap.' },
+        initial: durationSchema('First delay,', SERIAL_RANGES.reconnect),
+        max: durationSchema('Cap,', SERIAL_RANGES.reconnect),
       },
       additionalProperties: false,
     },

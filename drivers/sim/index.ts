@@ -1,5 +1,5 @@
 // The simulated device: deterministic signals for demos, tests and benchmarks.
-import type { DriverFactory, DeviceConfigBase, PointConfigBase, ConfigIssue } from '../../src/driver-api/index.js';
+import { durationSchema, type DriverFactory, type DeviceConfigBase, type PointConfigBase, type ConfigIssue } from '../../src/driver-api/index.js';
 import { SimDriver } from './sim-driver.js';
 
 export type SimSignal = 'counter' | 'sine' | 'random' | 'constant';
@@ -27,7 +27,7 @@ export const simDriver: DriverFactory<SimDeviceConfig> = {
       signal: { enum: ['counter', 'sine', 'random', 'constant'], description: 'Signal shape.' },
       value: { type: 'number', description: 'constant: the value; sine: centre; random: lower bound.' },
       amplitude: { type: 'number', description: 'sine: half swing; random: range width. Default 10.' },
-      period: { type: 'string', format: 'duration', description: 'sine: period, default 60s.' },
+      period: durationSchema('sine: period, default 60s;', { min: '1ms', max: '366d' }),
     },
     required: ['signal'],
   },

@@ -9,7 +9,7 @@ import type { LoadedSite } from '../config/site-config.js';
 import { resolveBufferPath } from '../gateway.js';
 import { createLogger } from '../util/logger.js';
 import { parseDuration, parseSize } from '../util/duration.js';
-import { println, type CliIo } from './io.js';
+import { outputClosed, println, type CliIo } from './io.js';
 
 export interface BufferOptions {
   path: string;
@@ -83,8 +83,15 @@ function stats(reader: JournalReader, options: BufferOptions, io: CliIo): number
 
 function exportRows(reader: JournalReader, options: BufferOptions, io: CliIo): number {
   const now = Date.now();
-  const since = options.since === undefined ? 0 : parseTimeArg(options.since, now);
-  const until = options.until === undefined ? Number.MAX_SAFE_INTEGER : parseTimeArg(options.until, now);
+  let since: number;
+  let until: number;
+  try {
+    since = options.since === undefined ? 0 : parseTimeArg(options.since, now);
+    until = options.until === undefined ? Number.MAX_SAFE_INTEGER : parseTimeArg(options.until, now);
+  } catch (err) {
+    println(io.stderr, `fieldgate buffer export: ${(err as Error).message}`);
+    return 64;
+  }
   let n = 0;
   let gaps = 0;
   const rows = reader.export(since, until, (gap) => {
@@ -93,6 +100,9 @@ function exportRows(reader: JournalReader, options: BufferOptions, io: CliIo): n
     println(io.stderr, `unreadable: rows after seq ${gap.after} ${upTo} (${gap.error})`);
   });
   for (const e of rows) {
+    // The reader left (`| head`): stop reading the journal, quietly. Leaving the loop closes the
+    // export's page iterator.
+    if (outputClosed(io.stdout)) return 0;
     const text = e.payload.toString('utf8');
     const payload = Buffer.from(text, 'utf8').equals(e.payload) ? text : undefined;
     println(io.stdout, JSON.stringify({
@@ -101,6 +111,7 @@ function exportRows(reader: JournalReader, options: BufferOptions, io: CliIo): n
     }));
     n += 1;
   }
+  if (outputClosed(io.stdout)) return 0;
   println(io.stderr, `exported ${n} messages${gaps > 0 ? `; ${gaps} damaged stretch(es) skipped` : ''}`);
   return gaps > 0 ? 2 : 0;
 }

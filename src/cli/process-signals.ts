@@ -19,7 +19,7 @@ export interface SignalProcess {
 export class ProcessSignals implements CliSignals {
   private stopHandler: ((signal: string) => void) | undefined;
   private reloadHandler: (() => void) | undefined;
-  private heldStops: StopSignal[] = [];
+  private heldStops: string[] = [];
   private heldReloads = 0;
 
   constructor(
@@ -44,6 +44,15 @@ export class ProcessSignals implements CliSignals {
       this.heldReloads = 0;
       handler();
     }
+  }
+
+  /**
+   * A stop asked for by the program itself (its output was closed): delivered like a signal, and
+   * held until a stop handler exists whatever the mode (a one-shot command simply finishes).
+   */
+  requestStop(reason: string): void {
+    if (this.stopHandler) this.stopHandler(reason);
+    else this.heldStops.push(reason);
   }
 
   forceExit(code: number): void {

@@ -7,7 +7,7 @@ import { Gateway } from '../gateway.js';
 import { drivers } from '../../drivers/index.js';
 import { loadSite } from '../config/load-site.js';
 import { ConfigError } from '../config/config-error.js';
-import { createLogger } from '../util/logger.js';
+import { createLogger, LogSecrets } from '../util/logger.js';
 import { errorText } from '../util/errors.js';
 import { println, type CliIo } from './io.js';
 import { ServiceRuntime } from './service-runtime.js';
@@ -32,7 +32,18 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
     }
     throw err;
   }
-  const logger = createLogger({ level: options.logLevel, secrets: site.secrets });
+  const secrets = new LogSecrets(site.secrets);
+  // The log is our output: when its reader leaves (`fieldgate run | head`), stop as on SIGTERM.
+  let stopOnClosedOutput: (() => void) | undefined;
+  let outputClosed = false;
+  const logger = createLogger({
+    level: options.logLevel,
+    secrets,
+    onOutputClosed: () => {
+      outputClosed = true;
+      stopOnClosedOutput?.();
+    },
+  });
   const gateway = new Gateway({ site, drivers, logger });
   const service = new ServiceRuntime({ gateway, site, logger, env: io.env });
   try {
@@ -51,10 +62,13 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
       service.reloading();
       try {
         const next = loadSite(options.configFile, io.env, drivers);
+        // Before anything about the new file is logged: its secrets are not the start-up file's.
+        secrets.add(next.secrets);
         await gateway.reload(next);
         await service.reload(next);
       } catch (err) {
         if (err instanceof ConfigError) {
+          secrets.add(err.secrets);
           logger.error({ errors: err.issues.map((i) => `${i.file}:${i.line}:${i.col}: ${i.message}`) }, 'new configuration is invalid; keeping the running one');
         } else {
           logger.error({ err: errorText(err) }, 'reload failed; keeping the running configuration');
@@ -66,8 +80,16 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
 
   const signal = await new Promise<string>((resolve) => {
     let stopping = false;
+    stopOnClosedOutput = () => {
+      if (!stopping) {
+        stopping = true;
+        resolve('output closed');
+      }
+    };
+    if (outputClosed) stopOnClosedOutput();
     io.signals?.onStop((sig) => {
       if (stopping) {
+        if (sig === 'output closed') return;
         logger.warn({ signal: sig }, 'second signal: exiting now; the journal is safe (every committed row survives)');
         logger.flush();
         io.signals?.forceExit(130);

@@ -93,7 +93,7 @@ export class ServiceRuntime {
   }
 
   private longestIntervalMs(): number {
-    return Math.max(1000, ...this.site.config.devices.map((d) => parseDuration(d.interval ?? '1s')));
+    return this.site.config.devices.reduce((max, d) => Math.max(max, parseDuration(d.interval ?? '1s')), 1000);
   }
 
   private statusLine(): string {

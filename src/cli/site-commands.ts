@@ -96,7 +96,16 @@ export async function readCommand(file: string, options: { wait?: string; logLev
   }
   const listenOnly = hosts.some((h) => !drivers.find((d) => d.type === h.config.driver)!.polled(h.config));
   const waitMs = parseDuration(options.wait ?? (listenOnly ? '5s' : '0ms'));
-  if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
+  if (waitMs > 0) {
+    // Listening ends early on Ctrl-C or SIGTERM, or when the reader of our output left.
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, waitMs);
+      io.signals?.onStop(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
   await Promise.all(hosts.map((h) => h.stop()));
   logger.flush();
   return failures > 0 ? 2 : 0;

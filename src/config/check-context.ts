@@ -23,6 +23,8 @@ export interface CheckContext {
   root: Record<string, unknown>;
   /** Directory of the site file, for relative paths. */
   dir: string;
+  /** The environment the file is validated in (default paths depend on STATE_DIRECTORY). */
+  env: NodeJS.ProcessEnv;
   /** gateway from the file, or the host name. */
   gateway: string;
   devices: readonly CheckedDevice[];

@@ -1,7 +1,8 @@
 // Reads a site file from disk and validates it; the only part of src/config that opens the file.
-import fs from 'node:fs';
 import type { DriverFactory } from '../driver-api/index.js';
+import { FileReadError, readBoundedFile } from '../util/read-bounded-file.js';
 import { ConfigError } from './config-error.js';
+import { SITE_FILE_MAX_BYTES } from './file-limits.js';
 import type { LoadedSite } from './site-config.js';
 import { validateSiteText, type ValidateOptions } from './validate-site.js';
 
@@ -14,14 +15,10 @@ export function loadSite(
 ): LoadedSite {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readBoundedFile(file, SITE_FILE_MAX_BYTES).toString('utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT' ? 'the site file does not exist'
-      : code === 'EISDIR' ? 'the site file is a directory'
-      : code === 'EACCES' ? 'the site file cannot be read (permission denied)'
-      : `the site file cannot be read (${(err as Error).message})`;
+    if (!(err instanceof FileReadError)) throw err;
+    const why = err.problem === 'directory' ? 'the site file is a directory' : `the site file ${err.detail}`;
     throw new ConfigError([{ file, line: 1, col: 1, message: why }], { cause: err });
   }
   // A BOM from a Windows editor is not part of the YAML.

@@ -3,6 +3,8 @@
 import type { ErrorObject } from 'ajv';
 import { NAME_PATTERN, TAG_NAME_PATTERN } from './site-schema.js';
 import { didYouMean } from './suggest.js';
+import { unitRangeMessage } from './schema-units.js';
+import { isSecretKey } from './secret-scrub.js';
 
 /** A problem at a JSON pointer; `key` = point at the key naming the value, `value` = at the value. */
 export interface PathIssue {
@@ -31,8 +33,11 @@ export function at(pointer: string, message: string): string {
   return shown === '' ? message : `${shown}: ${message}`;
 }
 
+const SECRET_VALUE = Symbol('secret');
+
 /** Describes a value the way the user wrote it. */
 export function showValue(value: unknown): string {
+  if (value === SECRET_VALUE) return 'the secret value (not shown)';
   if (value === null || value === undefined) return 'an empty value';
   if (typeof value === 'string') return JSON.stringify(value);
   if (Array.isArray(value)) return 'a list';
@@ -88,9 +93,16 @@ export function describeSchemaErrors(errors: readonly ErrorObject[], base: strin
   return issues;
 }
 
+/** A secret's value is never quoted: the schema marks it writeOnly, or its key names a secret. */
+function isSecret(err: ErrorObject, pointer: string): boolean {
+  if ((err.parentSchema as { writeOnly?: unknown } | undefined)?.writeOnly === true) return true;
+  return isSecretKey(pointer.slice(pointer.lastIndexOf('/') + 1));
+}
+
 function describeOne(err: ErrorObject, pointer: string): PathIssue | undefined {
   const params = err.params as Record<string, unknown>;
-  const data: unknown = err.data;
+  const secret = isSecret(err, pointer);
+  const data: unknown = secret ? SECRET_VALUE : err.data;
   switch (err.keyword) {
     case 'if':
     case 'propertyNames':
@@ -113,6 +125,7 @@ function describeOne(err: ErrorObject, pointer: string): PathIssue | undefined {
       return { pointer, at: 'value', message: at(pointer, `missing required key '${String(params.missingProperty)}'`) };
     case 'type': {
       const format = (err.parentSchema as { format?: unknown } | undefined)?.format;
+      if (secret) return { pointer, at: 'value', message: at(pointer, `expected ${expected(params.type)}, got ${secretKind(err.data)}`) };
       if (format === 'duration' && typeof data === 'number') {
         return { pointer, at: 'value', message: at(pointer, `${data} has no unit (use e.g. ${data}s or ${data}ms)`) };
       }
@@ -125,7 +138,7 @@ function describeOne(err: ErrorObject, pointer: string): PathIssue | undefined {
     }
     case 'enum': {
       const allowed = (params.allowedValues as unknown[]).map(showValue);
-      const hint = typeof data === 'string' ? didYouMean(data, (params.allowedValues as unknown[]).map(String)) : '';
+      const hint = typeof data === 'string' && !secret ? didYouMean(data, (params.allowedValues as unknown[]).map(String)) : '';
       return { pointer, at: 'value', message: at(pointer, `${showValue(data)} is not one of ${allowed.join(', ')}${hint}`) };
     }
     case 'const':
@@ -159,9 +172,19 @@ function describeOne(err: ErrorObject, pointer: string): PathIssue | undefined {
         at: 'value',
         message: at(pointer, Number(params.limit) === 1 ? 'must not be empty' : `must be at least ${String(params.limit)} characters`),
       };
-    default:
+    default: {
+      const range = unitRangeMessage(err.keyword, showValue(data), err.schema);
+      if (range !== undefined) return { pointer, at: 'value', message: at(pointer, range) };
       return { pointer, at: 'value', message: at(pointer, err.message ?? `fails the ${err.keyword} rule`) };
+    }
   }
+}
+
+/** What kind of value a secret is, without the value: "a number (not shown: it is a secret)". */
+function secretKind(value: unknown): string {
+  if (value === null || value === undefined || typeof value === 'object') return showValue(value);
+  const kind = typeof value === 'number' ? 'a number' : typeof value === 'boolean' ? 'true or false' : 'text';
+  return `${kind} (not shown: it is a secret)`;
 }
 
 function formatMessage(format: string, data: unknown): string {

@@ -1,13 +1,12 @@
 // Semantic checks that JSON Schema cannot express: unique names, url XOR urls, TLS consistency,
 // referenced files, value ranges across keys. Each reports and moves on, so one run lists all.
-import fs from 'node:fs';
 import path from 'node:path';
-import { parseDuration } from '../util/duration.js';
 import { validField, type CheckContext } from './check-context.js';
 import { at, displayPath } from './schema-errors.js';
+import { showUrl, urlPasswords } from './secret-scrub.js';
+import { PASSWORD_FILE_MAX_BYTES, TLS_FILE_MAX_BYTES } from './file-limits.js';
+import { FileReadError, readBoundedFile } from '../util/read-bounded-file.js';
 import type { MqttConfig, HttpConfig } from './site-config.js';
-
-const MAX_KEEPALIVE_MS = 65_535_000;
 
 export function checkSite(ctx: CheckContext): void {
   checkUniqueNames(ctx);
@@ -89,77 +88,55 @@ function checkMqtt(ctx: CheckContext): void {
     }
     for (const key of ['ca', 'cert', 'key'] as const) {
       const file = tls[key];
-      if (file !== undefined) checkReadableFile(ctx, `/mqtt/tls/${key}`, file);
+      if (file !== undefined) readReferencedFile(ctx, `/mqtt/tls/${key}`, file, TLS_FILE_MAX_BYTES);
     }
   }
   const passwordFile = field('password_file');
-  if (passwordFile !== undefined && checkReadableFile(ctx, '/mqtt/password_file', passwordFile)) {
-    readPasswordFile(ctx, passwordFile);
-  }
-  const keepalive = field('keepalive');
-  if (keepalive !== undefined && parseDuration(keepalive) > MAX_KEEPALIVE_MS) {
-    ctx.report('/mqtt/keepalive', 'value', 'mqtt.keepalive: MQTT allows at most 65535s (about 18h)');
-  }
-  const connectTimeout = field('connect_timeout');
-  if (connectTimeout !== undefined && parseDuration(connectTimeout) === 0) {
-    ctx.report('/mqtt/connect_timeout', 'value', 'mqtt.connect_timeout: must be longer than 0');
-  }
+  if (passwordFile !== undefined) readPasswordFile(ctx, passwordFile);
 }
 
 function urlProblem(text: string, tls: boolean, ctx: CheckContext): string | undefined {
   const hint = '(use mqtt://host:1883, or mqtts://host:8883 for TLS)';
+  // Quoted without its password: these messages reach terminals and logs.
+  const shown = JSON.stringify(showUrl(text));
+  for (const p of urlPasswords(text)) ctx.secrets.push(p);
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    return `${JSON.stringify(text)} is not a URL ${hint}`;
+    return `${shown} is not a URL ${hint}`;
   }
   if (url.protocol !== 'mqtt:' && url.protocol !== 'mqtts:') {
-    return `${JSON.stringify(text)} is not an MQTT broker URL ${hint}`;
+    return `${shown} is not an MQTT broker URL ${hint}`;
   }
-  if (url.hostname === '') return `${JSON.stringify(text)} has no host name ${hint}`;
-  if (url.password !== '') ctx.secrets.push(safeDecode(url.password), url.password);
-  if (tls && url.protocol === 'mqtt:') return `the tls block needs mqtts:// URLs, not ${JSON.stringify(text)}`;
+  if (url.hostname === '') return `${shown} has no host name ${hint}`;
+  if (url.password !== '') ctx.secrets.push(url.password);
+  if (tls && url.protocol === 'mqtt:') return `the tls block needs mqtts:// URLs, not ${shown}`;
   return undefined;
 }
 
-function safeDecode(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
-}
-
-/** Returns true when the file can be read. */
-function checkReadableFile(ctx: CheckContext, pointer: string, file: string): boolean {
+/** The file's bytes when it is a readable regular file within `maxBytes`; else reports why. */
+function readReferencedFile(ctx: CheckContext, pointer: string, file: string, maxBytes: number): Buffer | undefined {
   const where = at(pointer, '');
   const full = path.resolve(ctx.dir, file);
   const shown = full === file ? `"${file}"` : `"${file}" (${full})`;
   try {
-    if (fs.statSync(full).isDirectory()) {
-      ctx.report(pointer, 'value', `${where}${shown} is a directory, not a file`);
-      return false;
-    }
-    fs.accessSync(full, fs.constants.R_OK);
-    return true;
+    return readBoundedFile(full, maxBytes);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' || code === 'ENOTDIR' ? 'does not exist' : `cannot be read (${code ?? 'error'})`;
-    ctx.report(pointer, 'value', `${where}file ${shown} ${why}`);
-    return false;
+    if (!(err instanceof FileReadError)) throw err;
+    if (err.problem === 'directory') ctx.report(pointer, 'value', `${where}${shown} is a directory, not a file`);
+    else ctx.report(pointer, 'value', `${where}file ${shown} ${err.detail}`);
+    return undefined;
   }
 }
 
 function readPasswordFile(ctx: CheckContext, file: string): void {
   const pointer = '/mqtt/password_file';
-  try {
-    const text = fs.readFileSync(path.resolve(ctx.dir, file), 'utf8').replace(/[\r\n]+$/, '');
-    if (text === '') ctx.report(pointer, 'value', `${displayPath(pointer)}: the password file is empty`);
-    else ctx.passwordFromFile = text;
-  } catch (err) {
-    ctx.report(pointer, 'value', `${displayPath(pointer)}: cannot read the password file (${(err as Error).message})`);
-  }
+  const bytes = readReferencedFile(ctx, pointer, file, PASSWORD_FILE_MAX_BYTES);
+  if (bytes === undefined) return;
+  const text = bytes.toString('utf8').replace(/[\r\n]+$/, '');
+  if (text === '') ctx.report(pointer, 'value', `${displayPath(pointer)}: the password file is empty`);
+  else ctx.passwordFromFile = text;
 }
 
 function checkHttp(ctx: CheckContext): void {
@@ -169,25 +146,14 @@ function checkHttp(ctx: CheckContext): void {
   if (!m || Number(m[2]) > 65535) {
     ctx.report('/http/listen', 'value', `http.listen: ${JSON.stringify(http.listen)} is not host:port (e.g. 127.0.0.1:9464)`);
   }
-  if (http.unhealthy_after !== undefined && parseDuration(http.unhealthy_after) === 0) {
-    ctx.report('/http/unhealthy_after', 'value', 'http.unhealthy_after: must be longer than 0');
-  }
 }
 
 function checkDeviceValues(ctx: CheckContext): void {
   for (const device of ctx.devices) {
-    const interval = device.config.interval;
-    if (interval !== undefined && parseDuration(interval) === 0) {
-      const pointer = `${device.pointer}/interval`;
-      ctx.report(pointer, 'value', at(pointer, 'must be longer than 0'));
-    }
     device.config.points.forEach((point, j) => {
       const pointer = `${device.pointer}/points/${j}`;
       if (point.min !== undefined && point.max !== undefined && point.min > point.max) {
         ctx.report(`${pointer}/min`, 'value', at(pointer, `min (${point.min}) is greater than max (${point.max})`));
-      }
-      if (point.heartbeat !== undefined && parseDuration(point.heartbeat) === 0) {
-        ctx.report(`${pointer}/heartbeat`, 'value', at(`${pointer}/heartbeat`, 'must be longer than 0'));
       }
     });
   }

@@ -5,8 +5,9 @@
 import type { DriverFactory } from '../driver-api/index.js';
 import { DURATION_PATTERN, SIZE_PATTERN } from '../util/duration.js';
 import { SITE_DEFAULTS } from './defaults.js';
+import { durationSchema, sizeSchema, UNIT_KEYWORDS, type DurationRange, type JsonSchema } from './schema-units.js';
 
-export type JsonSchema = Record<string, unknown>;
+export type { JsonSchema } from './schema-units.js';
 
 /** Device and point names become topic levels and metric labels. */
 export const NAME_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9_.-]*$';
@@ -15,12 +16,22 @@ export const TAG_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
 export const SCHEMA_DRAFT = 'http://json-schema.org/draft-07/schema#';
 
 const text = (description: string): JsonSchema => ({ type: 'string', description });
-const duration = (description: string, def?: string): JsonSchema => ({
-  type: 'string',
-  format: 'duration',
-  description: `${description} Duration such as 500ms, 5s, 1m, 1h30m.`,
-  ...(def === undefined ? {} : { default: def }),
-});
+const duration = (description: string, range: DurationRange, def?: string): JsonSchema =>
+  durationSchema(`${description} Duration such as 500ms, 5s, 1m, 1h30m;`, range, def);
+
+/**
+ * Ranges of the core's durations (docs/configuration.md lists them). Poll intervals and
+ * heartbeats may legitimately be long (a meter read once a day); they run on chained timers.
+ * Timeouts and retry paces get a ceiling a real network or broker could need.
+ */
+export const CORE_RANGES = {
+  keepalive: { min: '0s', max: '65535s' },
+  connect_timeout: { min: '1ms', max: '10m' },
+  refused_retry: { min: '100ms', max: '1h' },
+  unhealthy_after: { min: '1ms', max: '30d' },
+  interval: { min: '1ms', max: '366d' },
+  heartbeat: { min: '1ms', max: '366d' },
+} as const satisfies Record<string, DurationRange>;
 const name = (description: string): JsonSchema => ({ type: 'string', pattern: NAME_PATTERN, description });
 const qos = (description: string, def?: number): JsonSchema => ({
   enum: [0, 1, 2],
@@ -52,7 +63,8 @@ function mqttSchema(): JsonSchema {
         description: 'MQTT client id; may use {site} and {gateway}.',
       },
       username: text('User name for the broker.'),
-      password: text('Password for the broker; write ${VAR} to take it from the environment.'),
+      // writeOnly marks a secret: error messages never quote its value.
+      password: { ...text('Password for the broker; write ${VAR} to take it from the environment.'), writeOnly: true },
       password_file: {
         type: 'string',
         minLength: 1,
@@ -60,8 +72,8 @@ function mqttSchema(): JsonSchema {
       },
       protocol_version: { enum: [4, 5], default: m.protocol_version, description: '4 = MQTT 3.1.1, 5 = MQTT 5.' },
       qos: qos('Default QoS of readings.', m.qos),
-      keepalive: duration('MQTT keepalive.', m.keepalive),
-      connect_timeout: duration('How long one connection attempt may take.', m.connect_timeout),
+      keepalive: duration('MQTT keepalive (0s = off).', CORE_RANGES.keepalive, m.keepalive),
+      connect_timeout: duration('How long one connection attempt may take.', CORE_RANGES.connect_timeout, m.connect_timeout),
       tls: strictObject(
         {
           ca: text('CA certificate file (PEM) to trust, relative to the site file.'),
@@ -78,6 +90,7 @@ function mqttSchema(): JsonSchema {
       },
       refused_retry: duration(
         'How often to retry while connection attempts never reach the broker (refused, no route, DNS); such attempts cost about 100 bytes each. Failures at the broker itself back off to 30s.',
+        CORE_RANGES.refused_retry,
         m.refused_retry,
       ),
     },
@@ -89,15 +102,15 @@ function bufferSchema(): JsonSchema {
   const b = SITE_DEFAULTS.buffer;
   return strictObject(
     {
-      path: text('SQLite journal file. Default $STATE_DIRECTORY/buffer.db, else data/buffer.db next to the site file.'),
-      max_messages: { type: 'integer', minimum: 1, default: b.max_messages, description: 'Most readings kept.' },
-      max_bytes: {
-        type: ['string', 'integer'],
-        format: 'size',
+      path: { type: 'string', minLength: 1, description: 'SQLite journal file (a regular file or none yet; its directory is created). Default $STATE_DIRECTORY/buffer.db, else data/buffer.db next to the site file.' },
+      max_messages: {
+        type: 'integer',
         minimum: 1,
-        default: b.max_bytes,
-        description: 'Largest journal size, e.g. 256MiB, 1GB or a number of bytes.',
+        maximum: 1_000_000_000,
+        default: b.max_messages,
+        description: 'Most readings kept, 1 to 1000000000.',
       },
+      max_bytes: sizeSchema('Largest journal size, e.g. 256MiB, 1GB or a number of bytes;', { min: '64KiB', max: '1024GiB' }, b.max_bytes),
       when_full: { enum: ['drop_oldest', 'drop_newest'], default: b.when_full, description: 'What to drop when full.' },
       inflight: {
         type: 'integer',
@@ -109,8 +122,9 @@ function bufferSchema(): JsonSchema {
       replay_rate: {
         type: 'number',
         minimum: 0,
+        maximum: 1_000_000,
         default: b.replay_rate,
-        description: 'Messages per second while a backlog drains; 0 = unlimited.',
+        description: 'Messages per second while a backlog drains, 0 to 1000000; 0 = unlimited.',
       },
       synchronous: { enum: ['normal', 'full'], default: b.synchronous, description: 'SQLite synchronous mode.' },
       pack: {
@@ -125,13 +139,11 @@ function bufferSchema(): JsonSchema {
         default: b.max_pack,
         description: 'Most readings in one packed message.',
       },
-      max_pack_bytes: {
-        type: ['string', 'integer'],
-        format: 'size',
-        minimum: 1,
-        default: b.max_pack_bytes,
-        description: "Largest packed message payload, e.g. 64KiB; the broker's Maximum Packet Size (MQTT 5) also applies.",
-      },
+      max_pack_bytes: sizeSchema(
+        "Largest packed message payload, e.g. 64KiB; the broker's Maximum Packet Size (MQTT 5) also applies;",
+        { min: '1KiB', max: '256MiB' },
+        b.max_pack_bytes,
+      ),
     },
     { description: 'Store-and-forward journal.' },
   );
@@ -141,7 +153,11 @@ function httpSchema(): JsonSchema {
   return strictObject(
     {
       listen: text('Address for /metrics and /health, e.g. 127.0.0.1:9464.'),
-      unhealthy_after: duration('Report unhealthy when no reading went out for this long.', SITE_DEFAULTS.http.unhealthy_after),
+      unhealthy_after: duration(
+        'Report unhealthy when no reading went out for this long.',
+        CORE_RANGES.unhealthy_after,
+        SITE_DEFAULTS.http.unhealthy_after,
+      ),
     },
     { required: ['listen'], description: 'Metrics and health endpoint; absent = no port is opened.' },
   );
@@ -166,7 +182,10 @@ export function corePointProperties(): Record<string, JsonSchema> {
     scale: { type: 'number', description: 'value = raw * scale + offset.' },
     offset: { type: 'number', description: 'value = raw * scale + offset.' },
     deadband: { type: 'number', minimum: 0, description: 'Publish only when the value moved by at least this much (text and booleans: when it changed).' },
-    heartbeat: duration('Publish at least this often even inside the deadband; without a deadband: on every change and at least this often.'),
+    heartbeat: duration(
+      'Publish at least this often even inside the deadband; without a deadband: on every change and at least this often.',
+      CORE_RANGES.heartbeat,
+    ),
     writable: { type: 'boolean', description: 'Accept commands on <topic>/set.' },
     min: { type: 'number', description: 'Lowest value a command may write.' },
     max: { type: 'number', description: 'Highest value a command may write.' },
@@ -177,7 +196,7 @@ export function coreDeviceProperties(): Record<string, JsonSchema> {
   return {
     name: name('Device name; {device} in topics.'),
     driver: { type: 'string', description: 'Driver type.' },
-    interval: duration('Poll interval.', SITE_DEFAULTS.device.interval),
+    interval: duration('Poll interval.', CORE_RANGES.interval, SITE_DEFAULTS.device.interval),
     topic: text('Topic template for the points of this device; with payload: batch, the topic of its batch messages (default {site}/{device}).'),
     payload: PAYLOAD,
     payload_encoding: PAYLOAD_ENCODING,
@@ -266,6 +285,7 @@ function editorForm(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
   for (const [key, inner] of Object.entries(value)) {
+    if (UNIT_KEYWORDS.includes(key)) continue;
     if (key === 'format' && (inner === 'duration' || inner === 'size')) {
       out.pattern = inner === 'duration' ? DURATION_PATTERN : SIZE_PATTERN;
     } else {

@@ -23,7 +23,7 @@ export function summarizeSite(loaded: LoadedSite): string {
     `${plural(cfg.devices.length, 'device')}, ${plural(points, 'point')}:`,
   ];
   const rows = cfg.devices.map((d) => [d.name, d.driver, `every ${d.interval ?? '1s'}`, plural(d.points.length, 'point')]);
-  const widths = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c]!.length)));
+  const widths = [0, 1, 2].map((c) => rows.reduce((max, r) => Math.max(max, r[c]!.length), 0));
   for (const row of rows) lines.push('  ' + row.map((cell, c) => (c < 3 ? cell.padEnd(widths[c]!) : cell)).join('  '));
   return lines.join('\n');
 }

@@ -7,15 +7,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { DeviceConfigBase, DriverFactory } from '../driver-api/index.js';
-import { parseDuration, parseSize } from '../util/duration.js';
 import type { CheckContext, CheckedDevice } from './check-context.js';
 import { ConfigError, type SiteIssue } from './config-error.js';
+import { scrubSecrets, writtenSecrets } from './secret-scrub.js';
 import { applyDefaults, SITE_DEFAULTS, withDeviceDefaults, type DeviceInheritance } from './defaults.js';
 import { checkDrivers } from './driver-checks.js';
 import { at, describeSchemaErrors, type PathIssue } from './schema-errors.js';
 import { checkSite } from './site-checks.js';
+import { checkBufferPath } from './buffer-checks.js';
 import type { LoadedSite, SiteConfig } from './site-config.js';
 import { deviceSchemaFor, topLevelSchema } from './site-schema.js';
+import { addUnitKeywords } from './schema-units.js';
 import { didYouMean } from './suggest.js';
 import { checkTopics } from './topic-checks.js';
 import { checkPayloads } from './payload-checks.js';
@@ -60,27 +62,37 @@ export class SiteValidator {
   validate(text: string, file: string, env: NodeJS.ProcessEnv, options: ValidateOptions = {}): LoadedSite {
     const source = parseSource(text, env);
     const issues: SiteIssue[] = source.issues.map((i) => issueAt(file, source, i.offset, i.message));
-    if (source.syntaxBroken) throw new ConfigError(issues);
+    // Every secret the file reveals, known before any message is made: no message may quote one.
+    const secrets = [...source.envSecrets, ...writtenSecrets(source.value)];
+    const invalid = (found: SiteIssue[]): ConfigError => {
+      const known = secrets.filter((s) => s !== '');
+      return new ConfigError(found.map((i) => ({ ...i, message: scrubSecrets(i.message, known) })), { secrets: known });
+    };
+    if (source.syntaxBroken) throw invalid(issues);
     if (source.value === null) {
-      throw new ConfigError([...issues, { file, line: 1, col: 1, message: 'the site file is empty' }]);
+      throw invalid([...issues, { file, line: 1, col: 1, message: 'the site file is empty' }]);
     }
 
     // Values the YAML layer already reported (unset ${VAR}, bad alias) get no second message.
-    const broken = (pointer: string): boolean =>
-      source.brokenPointers.some((b) => pointer === b || pointer.startsWith(b + '/'));
+    const brokenSet = new Set(source.brokenPointers);
+    const broken = (pointer: string): boolean => selfOrAncestors(pointer).some((p) => brokenSet.has(p));
     const pathIssues: PathIssue[] = [];
     this.topLevel ??= this.ajv.compile(topLevelSchema());
-    if (!this.topLevel(source.value)) pathIssues.push(...describeSchemaErrors(this.topLevel.errors ?? [], ''));
+    // Loops, not push(...list): a list of 100,000 errors spread into arguments overflows the stack.
+    if (!this.topLevel(source.value)) for (const p of describeSchemaErrors(this.topLevel.errors ?? [], '')) pathIssues.push(p);
     const root = isRecord(source.value) ? source.value : undefined;
     const candidates = root ? this.checkDevices(root, pathIssues) : [];
 
     // Unknown keys do not make the rest of their object unusable for the semantic checks.
-    const invalid = [...pathIssues.filter((p) => !p.unknownKey).map((p) => p.pointer), ...source.brokenPointers];
-    const isValid = (pointer: string): boolean =>
-      !invalid.some((bad) => bad === pointer || bad.startsWith(pointer + '/'));
+    // A pointer is valid when no problem sits at it or below it: every problem marks itself and its
+    // ancestors once, so the checks' many isValid calls stay cheap on a file with thousands of errors.
+    const notValid = new Set<string>();
+    for (const bad of [...pathIssues.filter((p) => !p.unknownKey).map((p) => p.pointer), ...source.brokenPointers]) {
+      for (const p of selfOrAncestors(bad)) notValid.add(p);
+    }
+    const isValid = (pointer: string): boolean => !notValid.has(pointer);
     const hostname = options.hostname ?? os.hostname();
     const gateway = root && typeof root.gateway === 'string' && isValid('/gateway') ? root.gateway : hostname;
-    const secrets = [...source.envSecrets];
 
     let ctx: CheckContext | undefined;
     if (root) {
@@ -88,6 +100,7 @@ export class SiteValidator {
       ctx = {
         root,
         dir: path.dirname(path.resolve(file)),
+        env,
         gateway,
         devices: candidates
           .filter((d) => isValid(d.pointer))
@@ -98,6 +111,7 @@ export class SiteValidator {
         secrets,
       };
       checkSite(ctx);
+      checkBufferPath(ctx);
       checkPayloads(ctx);
       checkTopics(ctx);
       checkDrivers(ctx);
@@ -106,7 +120,8 @@ export class SiteValidator {
     for (const p of pathIssues) {
       if (!broken(p.pointer)) issues.push(issueAt(file, source, spotOffset(source, p.pointer, p.at), p.message));
     }
-    if (issues.length > 0 || !root || !ctx) throw new ConfigError(issues);
+    if (ctx?.passwordFromFile !== undefined) secrets.push(ctx.passwordFromFile);
+    if (issues.length > 0 || !root || !ctx) throw invalid(issues);
 
     const config = applyDefaults(root as unknown as SiteConfig, {
       dir: ctx.dir,
@@ -133,7 +148,7 @@ export class SiteValidator {
         return;
       }
       const validate = this.driverValidator(driver);
-      if (!validate(device)) pathIssues.push(...describeSchemaErrors(validate.errors ?? [], pointer));
+      if (!validate(device)) for (const p of describeSchemaErrors(validate.errors ?? [], pointer)) pathIssues.push(p);
       const written = device as unknown as DeviceConfigBase;
       out.push({ index, pointer, driver, written, config: written });
     });
@@ -158,18 +173,8 @@ export class SiteValidator {
 function createAjv(): Ajv {
   // verbose: the messages quote the offending value and list the allowed keys.
   const ajv = new Ajv({ allErrors: true, strict: true, verbose: true, allowUnionTypes: true });
-  ajv.addFormat('duration', { type: 'string', validate: (s: string) => succeeds(() => parseDuration(s)) });
-  ajv.addFormat('size', { type: 'string', validate: (s: string) => succeeds(() => parseSize(s)) });
+  addUnitKeywords(ajv);
   return ajv;
-}
-
-function succeeds(fn: () => unknown): boolean {
-  try {
-    fn();
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Top-level values devices inherit; the built-in defaults stand in for invalid ones. */
@@ -183,6 +188,16 @@ function inheritance(root: Record<string, unknown>, isValid: (p: string) => bool
     payload_encoding: pick(root.payload_encoding, '/payload_encoding', SITE_DEFAULTS.payload_encoding),
     qos: pick(mqtt.qos, '/mqtt/qos', SITE_DEFAULTS.mqtt.qos),
   };
+}
+
+/** '/a/b/c' → ['/a/b/c', '/a/b', '/a', '']. */
+function selfOrAncestors(pointer: string): string[] {
+  const out = [pointer];
+  for (let i = pointer.lastIndexOf('/'); i >= 0; i = pointer.lastIndexOf('/', i - 1)) {
+    out.push(pointer.slice(0, i));
+    if (i === 0) break;
+  }
+  return out;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

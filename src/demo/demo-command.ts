@@ -17,6 +17,7 @@ import { parseDuration } from '../util/duration.js';
 import { packageRoot } from '../util/package-root.js';
 import { println, type CliIo } from '../cli/io.js';
 import { startModbusMeterSim } from './modbus-meter-sim.js';
+import { setLongTimeout, type LongTimer } from '../util/long-timer.js';
 
 export interface DemoOptions {
   duration?: string;
@@ -56,8 +57,9 @@ export async function demoCommand(options: DemoOptions, io: CliIo): Promise<numb
   try {
     site = loadSite(file, env, drivers);
   } catch (err) {
-    if (err instanceof ConfigError) println(io.stderr, err.format());
-    throw err;
+    if (!(err instanceof ConfigError)) throw err;
+    println(io.stderr, err.format());
+    return 1;
   }
   const logger = createLogger({ level: options.logLevel, destination: process.stderr });
   const gateway = new Gateway({ site, drivers, logger });
@@ -77,10 +79,13 @@ export async function demoCommand(options: DemoOptions, io: CliIo): Promise<numb
   });
 
   await gateway.start();
+  let timer: LongTimer | undefined;
   await new Promise<void>((resolve) => {
-    if (options.duration !== undefined) setTimeout(resolve, parseDuration(options.duration));
+    // --duration may be days long (up to 366d); a plain setTimeout would end the demo at once.
+    if (options.duration !== undefined) timer = setLongTimeout(resolve, parseDuration(options.duration));
     io.signals?.onStop(() => resolve());
   });
+  timer?.clear();
   await gateway.stop({ drainMs: 1000 });
   await watcher.endAsync();
   await meter.stop();

@@ -15,6 +15,7 @@ export {
 } from '../util/command-number.js';
 export { boundedText, boundedValue, quoteValue, QUOTE_LIMIT } from '../util/quote-value.js';
 export { unsafeCommandChar } from '../util/command-text.js';
+export { durationSchema, type DurationRange } from '../config/schema-units.js';
 
 /** Wall clock in epoch milliseconds; injected so tests control time. */
 export interface Clock {

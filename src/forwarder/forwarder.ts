@@ -19,6 +19,7 @@ import type { Uplink } from '../uplink/uplink.js';
 import type { Clock } from '../driver-api/index.js';
 import { CborCodec } from '../mapping/cbor-codec.js';
 import { planPublishes, singlePublish, type PackLimits, type PlannedPublish } from './packer.js';
+import { setLongTimeout, type LongTimer } from '../util/long-timer.js';
 
 export interface PackOptions {
   /** Most rows per pack (buffer.max_pack). */
@@ -60,7 +61,7 @@ export class Forwarder {
   private acked: number[] = [];
   private removeTimer: NodeJS.Timeout | undefined;
   private pumpScheduled = false;
-  private pacingTimer: NodeJS.Timeout | undefined;
+  private pacingTimer: LongTimer | undefined;
   private running = false;
   private closed = false;
   private paused = false;
@@ -134,7 +135,7 @@ export class Forwarder {
     this.running = false;
     this.options.uplink.off('connect', this.onConnect);
     this.options.uplink.off('disconnect', this.onDisconnect);
-    if (this.pacingTimer) clearTimeout(this.pacingTimer);
+    this.pacingTimer?.clear();
     this.pacingTimer = undefined;
     this.flushRemovals();
   }
@@ -278,7 +279,8 @@ export class Forwarder {
     }
     if (!this.pacingTimer) {
       const wait = Math.max(1, Math.ceil(((1 - this.tokens) * 1000) / rate));
-      this.pacingTimer = setTimeout(() => {
+      // A tiny replay_rate (0.000001/s) means a wait beyond a plain timer's 24.8 days.
+      this.pacingTimer = setLongTimeout(() => {
         this.pacingTimer = undefined;
         this.schedulePump();
       }, wait);

@@ -95,7 +95,7 @@ function packGroup(group: Group, budget: number, cbor: CborCodec): PlannedPublis
     start += count;
     const raw = entries.reduce((sum, e) => sum + e.payload.length, 0);
     if (payload === undefined || payload.length >= raw) {
-      out.push(...entries.map(singlePublish));
+      for (const e of entries) out.push(singlePublish(e));
       continue;
     }
     const publish: PlannedPublish = { topic: group.topic, qos: group.qos, retain: false, payload, seqs: entries.map((e) => e.seq) };

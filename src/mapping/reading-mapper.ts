@@ -123,7 +123,8 @@ export class DeviceMapper {
       });
     }
     // One message carries every point, so it goes with the strictest QoS any of them asks for.
-    const qos = Math.max(...[...this.points.values()].map((p) => p.qos)) as Qos;
+    let qos = 0 as Qos;
+    for (const p of this.points.values()) qos = Math.max(qos, p.qos) as Qos;
     this.batch = format === 'batch' ? { topic: batchTopic(defaults, device), qos } : undefined;
     this.metaDue = this.batch !== undefined;
   }

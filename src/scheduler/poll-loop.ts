@@ -2,6 +2,7 @@
 // ticks it missed instead of queueing them, so a slow device never builds a backlog of polls and
 // never stops being polled.
 import type { Clock } from '../driver-api/index.js';
+import { setLongTimeout, type LongTimer } from '../util/long-timer.js';
 
 export interface PollLoopOptions {
   intervalMs: number;
@@ -12,7 +13,7 @@ export interface PollLoopOptions {
 }
 
 export class PollLoop {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: LongTimer | undefined;
   private current: Promise<void> | undefined;
   private nextDue = 0;
   private stopped = true;
@@ -27,7 +28,7 @@ export class PollLoop {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.clear();
     this.timer = undefined;
     await this.current;
   }
@@ -35,7 +36,8 @@ export class PollLoop {
   private arm(): void {
     if (this.stopped) return;
     const delay = Math.max(0, this.nextDue - this.options.clock.now());
-    this.timer = setTimeout(() => this.tick(), delay);
+    // Intervals may be days long (up to 366d); a plain setTimeout would fire after 1 ms.
+    this.timer = setLongTimeout(() => this.tick(), delay);
   }
 
   private tick(): void {

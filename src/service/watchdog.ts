@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../driver-api/index.js';
 import { FieldgateError, errorText } from '../util/errors.js';
+import { MAX_TIMER_MS } from '../util/long-timer.js';
 
 export interface ProgressReport {
   ok: boolean;
@@ -51,7 +52,9 @@ export class Watchdog {
   /** Interval between checks (and pings, while the gateway progresses), ms. */
   get intervalMs(): number {
     const checks = this.options.checksPerPeriod ?? 3;
-    return Math.max(1, Math.floor(this.options.periodMs / checks));
+    // A period beyond a timer's 24.8 days (WATCHDOG_USEC is the environment's) would make
+    // setInterval fire every millisecond; checking more often than needed is harmless.
+    return Math.min(MAX_TIMER_MS, Math.max(1, Math.floor(this.options.periodMs / checks)));
   }
 
   /** Checks once now (so the first ping does not wait a whole interval), then on every interval. */

@@ -4,11 +4,46 @@ import { pino, type Logger, type LevelWithSilent, type DestinationStream } from 
 
 export const LOG_LEVELS: readonly LevelWithSilent[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
+/**
+ * The secret values a logger masks. Grows while the process runs: a reloaded site file may
+ * bring new ones, and they must be known before anything about that file is logged.
+ */
+export class LogSecrets {
+  // JSON-escaped (as they appear inside a log line), longest first.
+  private escaped: string[] = [];
+
+  constructor(initial: readonly string[] = []) {
+    this.add(initial);
+  }
+
+  add(secrets: readonly string[]): void {
+    const fresh = secrets.filter((s) => s.length >= MIN_MASKED_LENGTH).map((s) => JSON.stringify(s).slice(1, -1));
+    if (fresh.length === 0) return;
+    this.escaped = [...new Set([...this.escaped, ...fresh])].sort((a, b) => b.length - a.length);
+  }
+
+  /** A JSON log line with every known secret replaced. */
+  mask(line: string): string {
+    let out = line;
+    for (const s of this.escaped) if (out.includes(s)) out = out.split(s).join('[redacted]');
+    return out;
+  }
+}
+
+// Shorter values would mask unrelated text; such passwords still never reach a log by key path.
+const MIN_MASKED_LENGTH = 3;
+
 export interface LoggerOptions {
   level?: LevelWithSilent;
-  secrets?: readonly string[];
+  /** Secret values to mask; pass a LogSecrets to add more later (reload). */
+  secrets?: readonly string[] | LogSecrets;
   destination?: DestinationStream;
   name?: string;
+  /**
+   * Called once when the default destination (stdout) can no longer be written, e.g. the reader
+   * of a pipe left. Lines after that are dropped; without this option that happens silently.
+   */
+  onOutputClosed?: () => void;
 }
 
 const REDACT_PATHS = [
@@ -17,7 +52,7 @@ const REDACT_PATHS = [
 ];
 
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const secrets = (options.secrets ?? []).filter((s) => s.length >= 3);
+  const secrets = options.secrets instanceof LogSecrets ? options.secrets : new LogSecrets(options.secrets ?? []);
   return pino(
     {
       name: options.name ?? 'fieldgate',
@@ -25,17 +60,20 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
       base: { pid: process.pid },
-      hooks: secrets.length === 0 ? {} : {
-        streamWrite(line: string): string {
-          let out = line;
-          for (const s of secrets) {
-            const escaped = JSON.stringify(s).slice(1, -1);
-            out = out.split(escaped).join('[redacted]');
-          }
-          return out;
-        },
-      },
+      hooks: { streamWrite: (line: string): string => secrets.mask(line) },
     },
-    options.destination ?? pino.destination({ dest: 1, sync: false }),
+    options.destination ?? stdoutDestination(options.onOutputClosed),
   );
+}
+
+function stdoutDestination(onClosed: (() => void) | undefined): DestinationStream {
+  const dest = pino.destination({ dest: 1, sync: false });
+  let closed = false;
+  // sonic-boom reports EPIPE as an 'error' event: unhandled, that is a crash with a stack trace.
+  dest.on('error', () => {
+    if (closed) return;
+    closed = true;
+    onClosed?.();
+  });
+  return dest;
 }

@@ -10,6 +10,7 @@ import { simDriver } from '../../drivers/sim/index.js';
 import type { DriverFactory } from '../../src/driver-api/index.js';
 import { drivers } from '../../drivers/index.js';
 import { busDriver } from './site-fixtures.js';
+import { addUnitKeywords } from '../../src/config/schema-units.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const SCHEMA_FILE = path.join(ROOT, 'schema/site.schema.json');
@@ -82,8 +83,7 @@ describe('schema/site.schema.json', () => {
 
   it("compiles every listed driver's device schema in strict mode", () => {
     const ajv = editorAjv();
-    ajv.addFormat('duration', true);
-    ajv.addFormat('size', true);
+    addUnitKeywords(ajv);
     for (const driver of drivers) expect(() => ajv.compile(deviceSchemaFor(driver)), driver.type).not.toThrow();
   });
 });

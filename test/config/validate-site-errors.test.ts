@@ -226,7 +226,7 @@ describe('validateSiteText positions', () => {
     expect(problems(both)).toEqual(['site.yaml:4:3: mqtt: give either url or urls, not both']);
     const neither = lines('site: p', 'mqtt:', '  qos: 1', 'devices:', ...SIM_DEVICE);
     expect(problems(neither)).toEqual(['site.yaml:2:1: mqtt: needs url (or urls for failover)']);
-    const tls = lines('site: p', 'mqtt:', '  urls: [mqtts://a, mqtt://b]', '  tls: { servername: x, cert: /dev/null }', 'devices:', ...SIM_DEVICE);
+    const tls = lines('site: p', 'mqtt:', '  urls: [mqtts://a, mqtt://b]', '  tls: { servername: x, cert: package.json }', 'devices:', ...SIM_DEVICE);
     expect(problems(tls)).toEqual([
       'site.yaml:3:21: mqtt.urls[1]: the tls block needs mqtts:// URLs, not "mqtt://b"',
       'site.yaml:4:3: mqtt.tls: cert needs key (the client private key)',

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { pino } from 'pino';
 import { Forwarder } from '../../src/forwarder/forwarder.js';
@@ -203,6 +203,23 @@ describe('Forwarder', () => {
     await new Promise((r) => setTimeout(r, 400));
     uplink.ack(uplink.pending.length);
     expect(uplink.received.length).toBeLessThan(50 + 0.4 * 50 + 10);
+    forwarder.stop();
+  });
+
+  it('a replay_rate so low the next token is months away waits instead of polling every millisecond', async () => {
+    const journal = new MemoryJournal({ maxMessages: 1000, maxBytes: 1e9, whenFull: 'drop_oldest', logger, clock });
+    journal.open();
+    const uplink = new ScriptedUplink();
+    // One message per 10^7 s (~116 days): the wait for a token is beyond a plain timer's 24.8 days.
+    const forwarder = new Forwarder({ journal, uplink, inflight: 100, replayRate: 1e-7, logger, clock, removeDelayMs: 1 });
+    // Each wake-up asks for a token: a timer that overflowed to 1 ms asks hundreds of times.
+    const asks = vi.spyOn(forwarder as unknown as { takeToken(rows: number): boolean }, 'takeToken');
+    forwarder.start();
+    journal.append(entries(5));
+    uplink.up();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(uplink.received.length).toBe(0);
+    expect(asks.mock.calls.length).toBeLessThan(10);
     forwarder.stop();
   });
 

@@ -160,4 +160,16 @@ describe('PollLoop', () => {
     expect(starts.at(-1)).toBe(600_000);
     expect(starts.every((t, i) => t === i * 1000)).toBe(true);
   });
+
+  it('waits a whole interval beyond the 24.8-day timer limit instead of spinning', async () => {
+    const DAY = 86_400_000;
+    const { starts, run } = recorder();
+    const loop = new PollLoop({ intervalMs: 30 * DAY, clock, run });
+    loop.start();
+    await vi.advanceTimersByTimeAsync(29 * DAY);
+    expect(starts).toEqual([0]);
+    await vi.advanceTimersByTimeAsync(61 * DAY + 1000);
+    await loop.stop();
+    expect(starts).toEqual([0, 30 * DAY, 60 * DAY, 90 * DAY]);
+  });
 });

@@ -21,6 +21,12 @@ describe('Watchdog (fake timers)', () => {
     vi.useRealTimers();
   });
 
+  it('keeps its check interval within what a timer can hold, whatever WATCHDOG_USEC says', () => {
+    const { logger } = captureLogger();
+    const dog = new Watchdog({ notify: fakeNotify(), periodMs: 365 * 86_400_000, progress: () => ({ ok: true }), logger });
+    expect(dog.intervalMs).toBe(2 ** 31 - 1);
+  });
+
   it('pings three times per period while the gateway makes progress', () => {
     const notify = fakeNotify();
     const { logger, lines } = captureLogger();

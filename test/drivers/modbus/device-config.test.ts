@@ -4,6 +4,7 @@ import { compileDevice, rtuFrameGapMs } from '../../../drivers/modbus/device-con
 import { modbusDriver, type ModbusDeviceConfig, type ModbusPointConfig } from '../../../drivers/modbus/index.js';
 import { buildWrite } from '../../../drivers/modbus/write-request.js';
 import { CommandError } from '../../../src/driver-api/index.js';
+import { addUnitKeywords } from '../../../src/config/schema-units.js';
 
 const tcpDevice = (points: ModbusPointConfig[], extra: Partial<ModbusDeviceConfig> = {}): ModbusDeviceConfig =>
   ({ name: 'd', driver: 'modbus', tcp: { host: '10.0.0.5' }, points, ...extra });
@@ -55,7 +56,7 @@ describe('check()', () => {
 
 describe('schema fragments', () => {
   const ajv = new Ajv({ allErrors: true, strict: false });
-  ajv.addFormat('duration', /^([0-9]+(\.[0-9]+)?(ms|s|m|h|d))+$/);
+  addUnitKeywords(ajv);
   const device = ajv.compile({ type: 'object', properties: modbusDriver.deviceSchema.properties });
   const point = ajv.compile({ type: 'object', properties: modbusDriver.pointSchema.properties, required: modbusDriver.pointSchema.required });
   it('accepts the documented keys and rejects typos and out-of-range values', () => {

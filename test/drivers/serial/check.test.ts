@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Ajv } from 'ajv';
 import { serialDriver, type SerialDeviceConfig } from '../../../drivers/serial/index.js';
+import { addUnitKeywords } from '../../../src/config/schema-units.js';
 
 function device(extra: Partial<SerialDeviceConfig> = {}): SerialDeviceConfig {
   return {
@@ -92,7 +93,7 @@ describe('serialDriver factory', () => {
 
   it('has schema fragments that compile and validate the example', () => {
     const ajv = new Ajv({ allErrors: true, strict: true });
-    ajv.addFormat('duration', /^(\d+(\.\d+)?(ms|s|m|h|d))+$/);
+    addUnitKeywords(ajv);
     const point = { type: 'object', properties: { name: { type: 'string' }, ...serialDriver.pointSchema.properties } };
     const validate = ajv.compile({
       type: 'object',
