@@ -15,6 +15,7 @@ import { CommandHandler } from './commands/command-handler.js';
 import { Metrics } from './service/metrics.js';
 import { SharedResourcePool } from './util/shared-resources.js';
 import { compileTemplate } from './mapping/template.js';
+import { planReload, runningConfig, type ReloadPlan } from './config/reload-plan.js';
 import { journalInfoPayload, journalInfoTopic } from './mapping/journal-info.js';
 import type { MappingDefaults } from './mapping/reading-mapper.js';
 import { parseDuration, parseSize } from './util/duration.js';
@@ -144,46 +145,25 @@ export class Gateway {
   }
 
   /**
-   * Applies a new, already validated site file: devices whose settings changed restart, others
-   * keep polling; a changed mqtt section reconnects; the journal is never touched.
+   * Applies a new, already validated site file as planReload decides: changed devices restart,
+   * others keep polling; a changed mqtt section reconnects; the journal is never touched, so its
+   * own settings wait for the next start (the running values are kept meanwhile).
    */
-  async reload(next: LoadedSite): Promise<{ restarted: string[]; reconnected: boolean }> {
+  async reload(next: LoadedSite): Promise<ReloadPlan> {
     const before = this.site.config;
-    const after = next.config;
-    const storage = (c: SiteConfig) => JSON.stringify({ ...c.buffer, ...forwardingKnobs(undefined) });
-    if (storage(before) !== storage(after)) {
-      this.logger.warn('buffer settings changed; they take effect at the next restart');
-    }
-    // The journal stays open across a reload: only the forwarding knobs of `buffer` apply now.
-    const buffer = { ...before.buffer, ...forwardingKnobs(after) };
-    this.site = { ...next, config: { ...after, buffer } };
-    const reconnected = JSON.stringify(uplinkSettings(before)) !== JSON.stringify(uplinkSettings(after));
-    if (reconnected) {
+    const plan = planReload(before, next.config);
+    if (plan.nextStart.length > 0) this.logger.warn({ keys: plan.nextStart }, 'these settings take effect at the next restart');
+    this.site = { ...next, config: runningConfig(before, next.config, plan) };
+    if (plan.reconnect) {
       this.logger.info('mqtt settings changed; reconnecting');
       await this.stopUplink();
       this.startUplink();
     }
-    const mappingChanged = JSON.stringify(mappingKey(before)) !== JSON.stringify(mappingKey(after));
-    const oldByName = new Map(before.devices.map((d) => [d.name, d]));
-    const newByName = new Map(after.devices.map((d) => [d.name, d]));
-    const restarted: string[] = [];
-    const toStop: string[] = [];
-    const toStart: DeviceConfigBase[] = [];
-    for (const [name, dev] of oldByName) {
-      const replacement = newByName.get(name);
-      if (!replacement || mappingChanged || JSON.stringify(replacement) !== JSON.stringify(dev)) toStop.push(name);
-    }
-    for (const [name, dev] of newByName) {
-      const old = oldByName.get(name);
-      if (!old || mappingChanged || JSON.stringify(old) !== JSON.stringify(dev)) {
-        toStart.push(dev);
-        restarted.push(name);
-      }
-    }
-    await this.stopDevices(toStop);
-    await this.startDevices(toStart);
-    this.logger.info({ restarted, reconnected }, 'configuration reloaded');
-    return { restarted, reconnected };
+    const byName = new Map(this.site.config.devices.map((d) => [d.name, d]));
+    await this.stopDevices(plan.stop);
+    await this.startDevices(plan.start.map((n) => byName.get(n)!));
+    this.logger.info({ restarted: plan.start, stopped: plan.stop, reconnected: plan.reconnect, changed: plan.changed }, 'configuration reloaded');
+    return plan;
   }
 
   /** Seconds of evidence the gateway is moving data, for the systemd watchdog. */
@@ -361,18 +341,4 @@ export function mappingDefaults(cfg: SiteConfig): MappingDefaults {
 /** The loader fills in the default path; relative paths are relative to the site file. */
 export function resolveBufferPath(site: LoadedSite): string {
   return path.resolve(path.dirname(site.file), site.config.buffer?.path ?? 'data/buffer.db');
-}
-
-/** The `buffer` keys that only steer forwarding, so a reload can apply them to the open journal. */
-function forwardingKnobs(cfg: SiteConfig | undefined) {
-  const b = cfg?.buffer;
-  return { inflight: b?.inflight, replay_rate: b?.replay_rate, pack: b?.pack, max_pack: b?.max_pack, max_pack_bytes: b?.max_pack_bytes };
-}
-
-function uplinkSettings(cfg: SiteConfig): unknown {
-  return { mqtt: cfg.mqtt, site: cfg.site, gateway: cfg.gateway, buffer: forwardingKnobs(cfg) };
-}
-
-function mappingKey(cfg: SiteConfig): unknown {
-  return { site: cfg.site, gateway: cfg.gateway, topic: cfg.topic, payload: cfg.payload, encoding: cfg.payload_encoding, qos: cfg.mqtt.qos };
 }

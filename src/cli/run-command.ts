@@ -64,8 +64,8 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
         const next = loadSite(options.configFile, io.env, drivers);
         // Before anything about the new file is logged: its secrets are not the start-up file's.
         secrets.add(next.secrets);
-        await gateway.reload(next);
-        await service.reload(next);
+        const plan = await gateway.reload(next);
+        await service.reload(next, plan.restartHttp);
       } catch (err) {
         if (err instanceof ConfigError) {
           secrets.add(err.secrets);

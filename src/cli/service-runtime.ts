@@ -59,10 +59,10 @@ export class ServiceRuntime {
     this.notify.reloading('reloading configuration');
   }
 
-  async reload(next: LoadedSite): Promise<void> {
-    const before = JSON.stringify(this.site.config.http ?? null);
+  /** After the gateway applied `next`: restarts the HTTP server when the plan says its settings changed. */
+  async reload(next: LoadedSite, restartHttp: boolean): Promise<void> {
     this.site = next;
-    if (JSON.stringify(next.config.http ?? null) !== before) {
+    if (restartHttp) {
       await this.http?.stop();
       this.http = undefined;
       await this.startHttp();

@@ -6,6 +6,7 @@ import type { DriverFactory } from '../driver-api/index.js';
 import { DURATION_PATTERN, SIZE_PATTERN } from '../util/duration.js';
 import { SITE_DEFAULTS } from './defaults.js';
 import { durationSchema, sizeSchema, UNIT_KEYWORDS, type DurationRange, type JsonSchema } from './schema-units.js';
+import { RELOAD_KEYWORD, type ReloadEffect } from './reload-plan.js';
 
 export type { JsonSchema } from './schema-units.js';
 
@@ -38,6 +39,11 @@ const qos = (description: string, def?: number): JsonSchema => ({
   description,
   ...(def === undefined ? {} : { default: def }),
 });
+/**
+ * Marks what a reload must do when this key changes (reload-plan.ts reads it): the rule stays next
+ * to the key it governs. Not a validation keyword; left out of the editors' schema.
+ */
+const reload = (effects: ReloadEffect[], schema: JsonSchema): JsonSchema => ({ ...schema, [RELOAD_KEYWORD]: effects });
 const strictObject = (properties: Record<string, JsonSchema>, extra: JsonSchema = {}): JsonSchema => ({
   type: 'object',
   properties,
@@ -71,7 +77,8 @@ function mqttSchema(): JsonSchema {
         description: 'File holding the password (trailing newline ignored); instead of password.',
       },
       protocol_version: { enum: [4, 5], default: m.protocol_version, description: '4 = MQTT 3.1.1, 5 = MQTT 5.' },
-      qos: qos('Default QoS of readings.', m.qos),
+      // Points inherit it: their devices restart with the new QoS.
+      qos: reload(['uplink', 'devices'], qos('Default QoS of readings.', m.qos)),
       keepalive: duration('MQTT keepalive (0s = off).', CORE_RANGES.keepalive, m.keepalive),
       connect_timeout: duration('How long one connection attempt may take.', CORE_RANGES.connect_timeout, m.connect_timeout),
       tls: strictObject(
@@ -102,16 +109,19 @@ function bufferSchema(): JsonSchema {
   const b = SITE_DEFAULTS.buffer;
   return strictObject(
     {
-      path: { type: 'string', minLength: 1, description: 'SQLite journal file (a regular file or none yet; its directory is created). Default $STATE_DIRECTORY/buffer.db, else data/buffer.db next to the site file.' },
-      max_messages: {
+      path: reload(['next_start'], { type: 'string', minLength: 1, description: 'SQLite journal file (a regular file or none yet; its directory is created). Default $STATE_DIRECTORY/buffer.db, else data/buffer.db next to the site file.' }),
+      // The journal is never reopened by a reload: its own settings wait for the next start.
+      max_messages: reload(['next_start'], {
         type: 'integer',
         minimum: 1,
         maximum: 1_000_000_000,
         default: b.max_messages,
         description: 'Most readings kept, 1 to 1000000000.',
-      },
-      max_bytes: sizeSchema('Largest journal size, e.g. 256MiB, 1GB or a number of bytes;', { min: '64KiB', max: '1024GiB' }, b.max_bytes),
-      when_full: { enum: ['drop_oldest', 'drop_newest'], default: b.when_full, description: 'What to drop when full.' },
+      }),
+      max_bytes: reload(['next_start'], sizeSchema('Largest journal size, e.g. 256MiB, 1GB or a number of bytes;', { min: '64KiB', max: '1024GiB' }, b.max_bytes)),
+      when_full: reload(['next_start'], { enum: ['drop_oldest', 'drop_newest'], default: b.when_full, description: 'What to drop when full.' }),
+      synchronous: reload(['next_start'], { enum: ['normal', 'full'], default: b.synchronous, description: 'SQLite synchronous mode.' }),
+      // The forwarder's knobs: it is rebuilt with the uplink.
       inflight: {
         type: 'integer',
         minimum: 1,
@@ -126,7 +136,6 @@ function bufferSchema(): JsonSchema {
         default: b.replay_rate,
         description: 'Messages per second while a backlog drains, 0 to 1000000; 0 = unlimited.',
       },
-      synchronous: { enum: ['normal', 'full'], default: b.synchronous, description: 'SQLite synchronous mode.' },
       pack: {
         type: 'boolean',
         default: b.pack,
@@ -145,7 +154,7 @@ function bufferSchema(): JsonSchema {
         b.max_pack_bytes,
       ),
     },
-    { description: 'Store-and-forward journal.' },
+    { description: 'Store-and-forward journal.', [RELOAD_KEYWORD]: ['uplink'] },
   );
 }
 
@@ -159,7 +168,7 @@ function httpSchema(): JsonSchema {
         SITE_DEFAULTS.http.unhealthy_after,
       ),
     },
-    { required: ['listen'], description: 'Metrics and health endpoint; absent = no port is opened.' },
+    { required: ['listen'], description: 'Metrics and health endpoint; absent = no port is opened.', [RELOAD_KEYWORD]: ['http'] },
   );
 }
 
@@ -235,14 +244,15 @@ export function topLevelSchema(): JsonSchema {
 function topLevelWith(deviceItems: JsonSchema): JsonSchema {
   return strictObject(
     {
-      site: name('Site name; {site} in templates.'),
-      gateway: name('Gateway name; {gateway} in templates. Default: the host name.'),
-      mqtt: mqttSchema(),
+      // Client id, status topic and every topic are rendered from these.
+      site: reload(['uplink', 'devices'], name('Site name; {site} in templates.')),
+      gateway: reload(['uplink', 'devices'], name('Gateway name; {gateway} in templates. Default: the host name.')),
+      mqtt: reload(['uplink'], mqttSchema()),
       buffer: bufferSchema(),
       http: httpSchema(),
-      topic: { type: 'string', default: SITE_DEFAULTS.topic, description: 'Default topic template.' },
-      payload: { ...PAYLOAD, default: SITE_DEFAULTS.payload },
-      payload_encoding: { ...PAYLOAD_ENCODING, default: SITE_DEFAULTS.payload_encoding },
+      topic: reload(['devices'], { type: 'string', default: SITE_DEFAULTS.topic, description: 'Default topic template.' }),
+      payload: reload(['devices'], { ...PAYLOAD, default: SITE_DEFAULTS.payload }),
+      payload_encoding: reload(['devices'], { ...PAYLOAD_ENCODING, default: SITE_DEFAULTS.payload_encoding }),
       devices: { type: 'array', minItems: 1, items: deviceItems, description: 'Devices to read.' },
     },
     { required: ['site', 'mqtt', 'devices'] },
@@ -285,7 +295,7 @@ function editorForm(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
   for (const [key, inner] of Object.entries(value)) {
-    if (UNIT_KEYWORDS.includes(key)) continue;
+    if (UNIT_KEYWORDS.includes(key) || key === RELOAD_KEYWORD) continue;
     if (key === 'format' && (inner === 'duration' || inner === 'size')) {
       out.pattern = inner === 'duration' ? DURATION_PATTERN : SIZE_PATTERN;
     } else {

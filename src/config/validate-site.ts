@@ -18,6 +18,7 @@ import { checkBufferPath } from './buffer-checks.js';
 import type { LoadedSite, SiteConfig } from './site-config.js';
 import { deviceSchemaFor, topLevelSchema } from './site-schema.js';
 import { addUnitKeywords } from './schema-units.js';
+import { RELOAD_KEYWORD } from './reload-plan.js';
 import { didYouMean } from './suggest.js';
 import { checkTopics } from './topic-checks.js';
 import { checkPayloads } from './payload-checks.js';
@@ -174,6 +175,8 @@ function createAjv(): Ajv {
   // verbose: the messages quote the offending value and list the allowed keys.
   const ajv = new Ajv({ allErrors: true, strict: true, verbose: true, allowUnionTypes: true });
   addUnitKeywords(ajv);
+  // Annotation only: what a reload does when the key changes (reload-plan.ts).
+  ajv.addKeyword({ keyword: RELOAD_KEYWORD, schemaType: 'array' });
   return ajv;
 }
 
