@@ -5,9 +5,8 @@
 // "lost" means every device on the adapter must start over (bus gone, bluetoothd restarted,
 // adapter removed or powered off); "available" wakes devices waiting to retry.
 import { EventEmitter } from 'node:events';
-import { DeviceError, SerialQueue } from '../../src/driver-api/index.js';
+import { DeviceError, SerialQueue, withTimeout, errorText } from '../../src/driver-api/index.js';
 import { BluezBus, type DeviceUpdate } from './bluez-bus.js';
-import { withTimeout } from './timing.js';
 
 export const CONTROL_CALL_TIMEOUT_MS = 5000;
 
@@ -38,7 +37,7 @@ export class AdapterHub {
       powered = await (await this.openBus()).adapterPowered();
     } catch (err) {
       if (err instanceof DeviceError && err.code === 'adapter') throw err;
-      throw new DeviceError('adapter', `BlueZ did not answer for adapter ${this.adapter}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new DeviceError('adapter', `BlueZ did not answer for adapter ${this.adapter}: ${errorText(err)}`, { cause: err });
     }
     if (!powered) {
       throw new DeviceError('adapter', `adapter ${this.adapter} is powered off (bluetoothctl power on, or AutoEnable=true in /etc/bluetooth/main.conf)`);

@@ -2,7 +2,7 @@
 // the device's ManufacturerData / ServiceData whenever BlueZ reports them and emit the configured
 // fields. Only the configured address is routed here; a measurement seen before (same Ruuvi
 // measurement sequence or BTHome packet id) is not emitted again.
-import { Backoff, DeviceError, FieldgateError, type DriverContext, type Reading } from '../../src/driver-api/index.js';
+import { Backoff, DeviceError, FieldgateError, type DriverContext, type Reading, errorText } from '../../src/driver-api/index.js';
 import type { AdapterHub } from './adapter-hub.js';
 import { ADVERTISEMENT_FORMATS } from './advertisement.js';
 import type { DeviceUpdate } from './bluez-bus.js';
@@ -97,7 +97,7 @@ export class AdvertisementScanner {
     try {
       decoded = spec.decode(payload);
     } catch (err) {
-      this.report('decode', new FieldgateError('decode', `${this.address} ${spec.source}: ${err instanceof Error ? err.message : String(err)}`, { cause: err }));
+      this.report('decode', new FieldgateError('decode', `${this.address} ${spec.source}: ${errorText(err)}`, { cause: err }));
       return;
     }
     if (decoded.dedupeKey !== undefined && decoded.dedupeKey === this.lastKey) return;
@@ -126,7 +126,7 @@ export class AdvertisementScanner {
   }
 
   private reportOutage(err: unknown): void {
-    const text = err instanceof Error ? err.message : String(err);
+    const text = errorText(err);
     if (text === this.reported) {
       this.ctx.logger.debug({ address: this.address, err: text }, 'BLE scanning still unavailable');
       return;

@@ -6,8 +6,7 @@
 // connection, and the system bus allows 512 match rules per connection.
 import { EventEmitter } from 'node:events';
 import dbus from 'dbus-next';
-import { DeviceError } from '../../src/driver-api/index.js';
-import { withTimeout } from './timing.js';
+import { DeviceError, withTimeout, errorText } from '../../src/driver-api/index.js';
 
 type MessageBus = ReturnType<typeof dbus.systemBus>;
 type Message = InstanceType<typeof dbus.Message>;
@@ -62,7 +61,7 @@ export function explainBluezError(err: unknown, adapter: string): DeviceError {
     const address = process.env['DBUS_SYSTEM_BUS_ADDRESS'] ?? 'unix:path=/var/run/dbus/system_bus_socket';
     return adapterError(`D-Bus system bus not reachable at ${address} (${code})`, err);
   }
-  const text = err instanceof Error ? err.message : String(err);
+  const text = errorText(err);
   return adapterError(`BlueZ call failed for adapter ${adapter}: ${text}`, err);
 }
 

@@ -1,5 +1,5 @@
 // Semantic checks of a BLE device after the schema passed (no I/O), and the commissioning plan.
-import { parseDuration, type ConfigIssue } from '../../src/driver-api/index.js';
+import { parseDuration, type ConfigIssue, errorText } from '../../src/driver-api/index.js';
 import { ADVERTISEMENT_FORMATS } from './advertisement.js';
 import {
   adapterOf,
@@ -32,7 +32,7 @@ export function checkDevice(device: BleDeviceConfig): ConfigIssue[] {
     try {
       if (parseDuration(value) <= 0) issues.push({ path, message: `${path.join('.')} must be longer than 0` });
     } catch (err) {
-      issues.push({ path, message: err instanceof Error ? err.message : String(err) });
+      issues.push({ path, message: errorText(err) });
     }
   }
   if (isGattDevice(device)) checkGattPoints(device, issues);

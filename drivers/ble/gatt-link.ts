@@ -14,13 +14,15 @@ import {
   type DriverContext,
   type Reading,
   type Scalar,
+  withTimeout,
+  errorText,
 } from '../../src/driver-api/index.js';
 import type { AdapterHub } from './adapter-hub.js';
 import { dbusErrorName } from './bluez-bus.js';
 import { DEFAULTS, adapterOf, devicePath, normalizeAddress, reconnectOptions, shortUuid, type BleDeviceConfig } from './config.js';
 import { badReading, compileGattPlan, readingsFromValue, type CharacteristicGroup, type GattPlan } from './gatt-plan.js';
 import { GattSession, type NodeBleCharacteristic, type NodeBleDevice } from './gatt-session.js';
-import { Sleeper, withTimeout } from './timing.js';
+import { Sleeper } from './timing.js';
 import { encodeValue } from './value-codec.js';
 
 /** D-Bus errors after which the connection is certainly gone. */
@@ -31,10 +33,6 @@ const LINK_GONE = new Set([
   'org.freedesktop.DBus.Error.NoReply',
   'org.freedesktop.DBus.Error.Disconnected',
 ]);
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 async function bestEffort(p: Promise<unknown>): Promise<void> {
   await p.catch(() => undefined);
@@ -141,10 +139,10 @@ export class GattLink {
         for (const r of readingsFromValue(points, value, this.ctx.clock.now())) readings.push(r);
       } catch (err) {
         if (LINK_GONE.has(dbusErrorName(err) ?? '')) {
-          link.lose(`read failed: ${messageOf(err)}`);
-          throw new DeviceError('not_connected', `${this.address} disconnected during read: ${messageOf(err)}`, { cause: err });
+          link.lose(`read failed: ${errorText(err)}`);
+          throw new DeviceError('not_connected', `${this.address} disconnected during read: ${errorText(err)}`, { cause: err });
         }
-        for (const p of points) readings.push(badReading(p.name, ts, `read of ${group.label} failed: ${messageOf(err)}`));
+        for (const p of points) readings.push(badReading(p.name, ts, `read of ${group.label} failed: ${errorText(err)}`));
       }
     }
     return readings;
@@ -162,8 +160,8 @@ export class GattLink {
     try {
       await withTimeout(ch.writeValue(bytes, { type: entry.point.writeMode }), this.timeoutMs, `write of ${entry.group.label} on ${this.address}`);
     } catch (err) {
-      if (LINK_GONE.has(dbusErrorName(err) ?? '')) link.lose(`write failed: ${messageOf(err)}`);
-      throw new DeviceError('write_failed', `write of ${pointName} to ${this.address} failed: ${messageOf(err)}`, { cause: err });
+      if (LINK_GONE.has(dbusErrorName(err) ?? '')) link.lose(`write failed: ${errorText(err)}`);
+      throw new DeviceError('write_failed', `write of ${pointName} to ${this.address} failed: ${errorText(err)}`, { cause: err });
     }
   }
 
@@ -187,7 +185,7 @@ export class GattLink {
         this.report('link_lost', new DeviceError('link_lost', `${this.address}: ${reason}`));
       } catch (err) {
         if (this.stopped) break;
-        this.lastProblem = messageOf(err);
+        this.lastProblem = errorText(err);
         this.report(err instanceof FieldgateError ? err.code : 'connect', err);
       }
       const delay = this.backoff.next();
@@ -199,7 +197,7 @@ export class GattLink {
   }
 
   private report(kind: string, err: unknown): void {
-    const text = messageOf(err);
+    const text = errorText(err);
     if (text === this.reported) {
       this.ctx.logger.debug({ address: this.address, err: text }, 'BLE device still unavailable');
       return;
@@ -290,7 +288,7 @@ export class GattLink {
         if (dbusErrorName(err) !== 'org.bluez.Error.AlreadyConnected') {
           // Cancels a connection attempt BlueZ may still be making.
           await bestEffort(withTimeout(device.disconnect(), 2000, 'Disconnect'));
-          throw new DeviceError('connect', `connect to ${this.address} failed: ${messageOf(err)}`, { cause: err });
+          throw new DeviceError('connect', `connect to ${this.address} failed: ${errorText(err)}`, { cause: err });
         }
       }
       const gatt = await withTimeout(device.gatt(), this.connectTimeoutMs, `service discovery on ${this.address}`);
@@ -300,7 +298,7 @@ export class GattLink {
           const service = await gatt.getPrimaryService(group.service);
           link.chars.set(group.key, await service.getCharacteristic(group.characteristic));
         } catch (err) {
-          const text = `${group.label} not available on ${this.address} (${messageOf(err)})`;
+          const text = `${group.label} not available on ${this.address} (${errorText(err)})`;
           link.missing.set(group.key, text);
           problems.push(text);
         }
@@ -347,8 +345,8 @@ export class GattLink {
         link.notifying.push(ch);
       } catch (err) {
         if (this.stopped) throw err;
-        if (LINK_GONE.has(dbusErrorName(err) ?? '')) link.lose(`StartNotify failed: ${messageOf(err)}`);
-        const text = `notifications of ${group.label} on ${this.address} failed: ${messageOf(err)}`;
+        if (LINK_GONE.has(dbusErrorName(err) ?? '')) link.lose(`StartNotify failed: ${errorText(err)}`);
+        const text = `notifications of ${group.label} on ${this.address} failed: ${errorText(err)}`;
         link.missing.set(group.key, text);
         this.ctx.reportError('gatt', new DeviceError('gatt', text, { cause: err }));
         continue;
@@ -360,7 +358,7 @@ export class GattLink {
         onValue(value);
       } catch (err) {
         if (this.stopped) throw err;
-        this.ctx.logger.debug({ err: messageOf(err), characteristic: group.label }, 'initial read of a notify characteristic failed');
+        this.ctx.logger.debug({ err: errorText(err), characteristic: group.label }, 'initial read of a notify characteristic failed');
       }
     }
   }

@@ -1,6 +1,7 @@
 // The GATT plan of a device, compiled once in create(): points grouped by characteristic, so a
 // characteristic carrying several values (byte_offset) is read once per poll and subscribed once.
 // Turning a characteristic value into readings is pure and unit tested.
+import { errorText } from '../../src/driver-api/index.js';
 import type { Reading } from '../../src/driver-api/index.js';
 import { normalizeUuid, shortUuid, type BleDeviceConfig, type PointMode, type WriteMode } from './config.js';
 import { decodeValue, type ValueType } from './value-codec.js';
@@ -65,7 +66,7 @@ export function readingsFromValue(points: readonly BoundPoint[], value: Buffer, 
     try {
       return { point: p.name, value: decodeValue(p.type, value, p.offset), ts, quality: 'good' as const };
     } catch (err) {
-      return badReading(p.name, ts, err instanceof Error ? err.message : String(err));
+      return badReading(p.name, ts, errorText(err));
     }
   });
 }

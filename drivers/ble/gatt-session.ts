@@ -4,6 +4,7 @@
 // flapping device would exhaust the 512 rules the system bus allows per connection (measured:
 // two rules per reconnect for a one-characteristic device). Closing the connection drops them,
 // together with BlueZ's notification sessions of that client.
+import { errorText } from '../../src/driver-api/index.js';
 import type { EventEmitter } from 'node:events';
 import nodeBle from 'node-ble';
 
@@ -25,7 +26,7 @@ export class GattSession {
     // node-ble leaves its bus without an 'error' listener: a dying bus daemon would then crash
     // the whole gateway with an unhandled 'error' event.
     const bus = (bluetooth as unknown as { dbus?: EventEmitter & { _connection?: { stream?: EventEmitter } } }).dbus;
-    bus?.on('error', (err: unknown) => this.markClosed(`D-Bus error: ${err instanceof Error ? err.message : String(err)}`));
+    bus?.on('error', (err: unknown) => this.markClosed(`D-Bus error: ${errorText(err)}`));
     bus?._connection?.stream?.once('close', () => this.markClosed('D-Bus connection closed'));
   }
 

@@ -10,7 +10,7 @@
 // after every few timeouts at the shortest delay, and logged each time.
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Backoff, type Logger } from '../../src/driver-api/index.js';
+import { Backoff, type Logger, errorText } from '../../src/driver-api/index.js';
 import { FairQueue } from './fair-queue.js';
 import { ModbusError, toModbusError } from './modbus-error.js';
 import type { Connection, ModbusClient } from './modbus-transport.js';
@@ -170,7 +170,7 @@ export class ModbusLine {
     const delay = this.backoff.next();
     this.state = 'down';
     this.retryAt = performance.now() + delay;
-    const log = { line: this.options.label, err: err instanceof Error ? err.message : String(err), retryMs: delay };
+    const log = { line: this.options.label, err: errorText(err), retryMs: delay };
     // Once per outage: the line had answered something since it last went down (or never went down).
     if (this.answered) this.options.logger.warn(log, 'modbus line down');
     else this.options.logger.debug(log, 'modbus line still down');

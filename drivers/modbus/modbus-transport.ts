@@ -1,5 +1,6 @@
 // Opening modbus-serial clients. The rest of the driver sees only the small Connection interface,
 // so the line's queueing and reconnect logic can be exercised with a fake in unit tests.
+import { withTimeout } from '../../src/driver-api/index.js';
 import M from 'modbus-serial';
 import type { RtuLink } from './device-config.js';
 
@@ -29,14 +30,6 @@ export interface Connection {
 }
 
 type Client = InstanceType<typeof ModbusRTU>;
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error(`${what}: timed out after ${ms}ms`), { code: 'ECONNTIMEOUT' })), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
 
 /** close()/destroy() callbacks of modbus-serial are not always called on a dead link: bound them. */
 function closeQuietly(run: (done: () => void) => void): Promise<void> {

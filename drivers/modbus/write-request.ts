@@ -1,6 +1,6 @@
 // A write command → the Modbus frame(s) that carry it, or a CommandError before anything is sent.
 // Pure; the driver executes the result.
-import { CommandError, type Scalar } from '../../src/driver-api/index.js';
+import { CommandError, type Scalar, errorText } from '../../src/driver-api/index.js';
 import { encodeValue, toBoolean } from './register-codec.js';
 import type { CompiledPoint } from './request-plan.js';
 import type { ByteOrder } from './schema.js';
@@ -14,7 +14,7 @@ export type WriteAction =
   | { kind: 'bit'; fc: 6 | 16; address: number; bit: number; on: boolean; order: ByteOrder };
 
 function invalid(point: CompiledPoint, err: unknown): CommandError {
-  const reason = err instanceof Error ? err.message : String(err);
+  const reason = errorText(err);
   return new CommandError('invalid_value', `${point.name} (${point.spec.type}): ${reason}`, { cause: err });
 }
 

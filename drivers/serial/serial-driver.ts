@@ -11,6 +11,7 @@
 import {
   CommandError, DeviceError,
   type Driver, type DriverContext, type Reading, type Scalar,
+  errorText,
 } from '../../src/driver-api/index.js';
 import { decodeEscapes } from './escapes.js';
 import { compileCommandTemplate, renderCommand, type CommandTemplate } from './command-template.js';
@@ -166,7 +167,7 @@ export class SerialDriver implements Driver {
     try {
       fn();
     } catch (err) {
-      this.ctx.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'serial data handling failed');
+      this.ctx.logger.warn({ err: errorText(err) }, 'serial data handling failed');
     }
   }
 

@@ -10,7 +10,7 @@
 import { stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { SerialPort } from 'serialport';
-import { Backoff, DeviceError, type BackoffOptions, type DriverContext } from '../../src/driver-api/index.js';
+import { Backoff, DeviceError, type BackoffOptions, type DriverContext, errorText } from '../../src/driver-api/index.js';
 import type { SerialSettings } from './serial-config.js';
 
 /** The parts of a serialport stream the link uses; tests may hand in a mock. */
@@ -257,5 +257,5 @@ async function nodeIdentity(path: string): Promise<string> {
 }
 
 function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return errorText(err);
 }

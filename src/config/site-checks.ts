@@ -1,5 +1,6 @@
 // Semantic checks that JSON Schema cannot express: unique names, url XOR urls, TLS consistency,
 // referenced files, value ranges across keys. Each reports and moves on, so one run lists all.
+import { LISTEN_EXAMPLES, parseListenAddress } from '../util/listen-address.js';
 import path from 'node:path';
 import { validField, type CheckContext } from './check-context.js';
 import { at, displayPath } from './schema-errors.js';
@@ -142,9 +143,8 @@ function readPasswordFile(ctx: CheckContext, file: string): void {
 function checkHttp(ctx: CheckContext): void {
   const http = validField<HttpConfig>(ctx, 'http');
   if (!http?.listen) return;
-  const m = /^(\[[0-9A-Fa-f:.]+\]|[^:\s[\]]*):(\d{1,5})$/.exec(http.listen);
-  if (!m || Number(m[2]) > 65535) {
-    ctx.report('/http/listen', 'value', `http.listen: ${JSON.stringify(http.listen)} is not host:port (e.g. 127.0.0.1:9464)`);
+  if (!parseListenAddress(http.listen)) {
+    ctx.report('/http/listen', 'value', `http.listen: ${JSON.stringify(http.listen)} is not ${LISTEN_EXAMPLES}`);
   }
 }
 

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 export type { Logger } from 'pino';
 export { parseDuration, formatDuration } from '../util/duration.js';
 export { Backoff, type BackoffOptions } from '../util/backoff.js';
-export { FieldgateError, DeviceError, CommandError, type ErrorKind } from '../util/errors.js';
+export { FieldgateError, DeviceError, CommandError, errorText, type ErrorKind } from '../util/errors.js';
 export { SerialQueue } from '../scheduler/serial-queue.js';
 // One rule for numbers in commands, one for bounded quoting, one for unsafe characters: drivers use
 // these instead of Number(), JSON.stringify(value) or their own control-character regex.
@@ -16,6 +16,7 @@ export {
 export { boundedText, boundedValue, quoteValue, QUOTE_LIMIT } from '../util/quote-value.js';
 export { unsafeCommandChar } from '../util/command-text.js';
 export { durationSchema, type DurationRange } from '../config/schema-units.js';
+export { withTimeout } from '../util/with-timeout.js';
 
 /** Wall clock in epoch milliseconds; injected so tests control time. */
 export interface Clock {

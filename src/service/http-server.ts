@@ -1,6 +1,7 @@
 // The optional HTTP endpoint for operators: GET /metrics (Prometheus text) and GET /healthz (200 or
 // 503 with the failing checks; /health is the same, the name config/example.yaml uses). Plain node:http: two read-only routes do not justify a framework
 // on a gateway, and nothing here parses a request body. Off unless `http.listen` is set.
+import { LISTEN_EXAMPLES, parseListenAddress, type ListenAddress } from '../util/listen-address.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
@@ -17,27 +18,13 @@ export interface HealthReport {
   checks: Record<string, HealthCheck>;
 }
 
-export interface ListenAddress {
-  /** undefined: every interface (IPv6 and IPv4 where the kernel allows dual-stack sockets). */
-  host: string | undefined;
-  port: number;
-}
+export type { ListenAddress } from '../util/listen-address.js';
 
-/**
- * Parses `http.listen`: "127.0.0.1:9464", "localhost:9464", "[::1]:9464", or ":9464" for all
- * interfaces. Port 0 asks the kernel for a free port (tests; `address()` tells which).
- */
-export function parseListenAddress(text: string): ListenAddress {
-  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]]*)):(\d{1,5})$/.exec(text.trim());
-  const port = m === null ? NaN : Number(m[3]);
-  if (m === null || port > 65535) {
-    throw new FieldgateError(
-      'http_listen',
-      `invalid http.listen "${text}" (expected host:port, e.g. 127.0.0.1:9464, [::1]:9464, or :9464 for all interfaces)`,
-    );
-  }
-  const host = m[1] ?? m[2];
-  return { host: host === '' || host === undefined ? undefined : host, port };
+/** Parses `http.listen` (util/listen-address.ts); throws a typed error for text validation would refuse. */
+export function parseListen(text: string): ListenAddress {
+  const address = parseListenAddress(text);
+  if (!address) throw new FieldgateError('http_listen', `invalid http.listen "${text}" (expected ${LISTEN_EXAMPLES})`);
+  return address;
 }
 
 export interface HttpServerOptions {
@@ -72,7 +59,7 @@ export class HttpServer {
   /** Listens; rejects with a FieldgateError (code http_listen) when the address cannot be bound. */
   async start(): Promise<void> {
     if (this.server !== undefined) return;
-    const { host, port } = parseListenAddress(this.options.listen);
+    const { host, port } = parseListen(this.options.listen);
     const server = createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         this.options.logger.warn({ err: errorText(err), url: req.url }, 'http request failed');

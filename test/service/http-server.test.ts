@@ -1,7 +1,7 @@
 import { request, Agent } from 'node:http';
 import { createServer, connect, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HttpServer, parseListenAddress, type HealthReport } from '../../src/service/http-server.js';
+import { HttpServer, parseListen as parseListenAddress, type HealthReport } from '../../src/service/http-server.js';
 import { Metrics } from '../../src/service/metrics.js';
 import { FieldgateError } from '../../src/util/errors.js';
 import { captureLogger } from './capture-logger.js';
