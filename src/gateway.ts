@@ -169,7 +169,7 @@ export class Gateway {
   /** Seconds of evidence the gateway is moving data, for the systemd watchdog. */
   progress(maxIdleMs: number): { ok: boolean; reason?: string } {
     const now = this.clock.now();
-    const polled = [...this.hosts.values()].some((h) => this.factory(h.config.driver)?.polled(h.config));
+    const polled = [...this.hosts.values()].some((h) => h.polled);
     if (polled && now - this.lastTick > maxIdleMs) return { ok: false, reason: `no poll cycle for ${now - this.lastTick} ms` };
     if (this.lastJournalError > 0 && now - this.lastJournalError < maxIdleMs) return { ok: false, reason: 'journal writes are failing' };
     const f = this.forwarder;

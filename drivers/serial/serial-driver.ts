@@ -52,7 +52,6 @@ export class SerialDriver implements Driver {
   private readonly link: SerialLink;
   private reply: PendingReply | undefined;
   /** Polls and writes share the line; a command reply must never be read as a poll reply. */
-  private tail: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly device: SerialDeviceConfig,
@@ -99,7 +98,7 @@ export class SerialDriver implements Driver {
   async poll(): Promise<Reading[]> {
     // A listen-mode device has nothing to ask; its readings arrive through ctx.emit.
     if (this.settings.mode === 'listen') return [];
-    return this.exclusive(() => this.transact());
+    return this.transact();
   }
 
   async write(point: string, value: Scalar): Promise<void> {
@@ -114,13 +113,8 @@ export class SerialDriver implements Driver {
       maxLength: spec.maxLength,
       delimiter: this.settings.delimiter.toString('utf8'),
     });
-    await this.exclusive(() => this.link.write(Buffer.from(text, 'utf8')));
-  }
-
-  private exclusive<T>(task: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(task, task);
-    this.tail = result.catch(() => undefined);
-    return result;
+    // No lock of our own: the host never runs a write alongside a poll of this device.
+    await this.link.write(Buffer.from(text, 'utf8'));
   }
 
   private async transact(): Promise<Reading[]> {

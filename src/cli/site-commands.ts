@@ -83,8 +83,7 @@ export async function readCommand(file: string, options: { wait?: string; logLev
   let failures = 0;
   await Promise.all(hosts.map((h) => h.start({ poll: false })));
   for (const host of hosts) {
-    const factory = drivers.find((d) => d.type === host.config.driver)!;
-    if (!factory.polled(host.config)) continue;
+    if (!host.polled) continue;
     try {
       const readings = await host.readOnce();
       print(host.mapper.map(readings, clock.now(), true).entries);
@@ -94,7 +93,7 @@ export async function readCommand(file: string, options: { wait?: string; logLev
       println(io.stderr, `${host.name}: ${errorText(err)}`);
     }
   }
-  const listenOnly = hosts.some((h) => !drivers.find((d) => d.type === h.config.driver)!.polled(h.config));
+  const listenOnly = hosts.some((h) => !h.polled);
   const waitMs = parseDuration(options.wait ?? (listenOnly ? '5s' : '0ms'));
   if (waitMs > 0) {
     // Listening ends early on Ctrl-C or SIGTERM, or when the reader of our output left.

@@ -116,7 +116,16 @@ export interface DriverContext {
   resources: SharedResources;
 }
 
-/** Lifecycle: the constructor (create) only stores its arguments; start()/stop() do the work. */
+/**
+ * Lifecycle: the constructor (create) only stores its arguments; start()/stop() do the work.
+ *
+ * What the host (src/scheduler/device-host.ts) guarantees, so a driver needs no lock of its own
+ * for its device: start, poll, write and stop of one driver never overlap — each waits for the
+ * previous one to settle — start comes first, stop comes last, and nothing is called after stop.
+ * Only emit/reportError/reportRecovered may be called by the driver at any time (listen mode,
+ * notifications). What several devices share (an RS-485 bus, a BLE adapter) is serialised by the
+ * shared resource the drivers acquire, not by the host.
+ */
 export interface Driver {
   /**
    * Open connections and subscriptions. Must not reject for conditions that can heal
@@ -126,7 +135,8 @@ export interface Driver {
   /** Close everything; must resolve even when the device is unreachable. */
   stop(): Promise<void>;
   /**
-   * Read every point once. Called by the scheduler each interval, never concurrently with itself.
+   * Read every point once. Called by the scheduler each interval (and after a write, to read the
+   * point back), never concurrently with start, stop, write or itself.
    * Rejects with a DeviceError when the device cannot be read at all; per-point failures are
    * readings with quality 'bad'.
    */

@@ -1,6 +1,7 @@
-// Runs one device: its driver, its poll cadence, its mapping and its fault state. Polls, writes
-// and read-backs of one device never overlap; a failing device is reported and polled again at
-// its normal cadence, forever, while other devices are unaffected.
+// Runs one device: its driver, its poll cadence, its mapping and its fault state. Every call into
+// the driver (start, poll, write and its read-back, stop) goes through one queue, so they never
+// overlap and the driver needs no lock of its own (the contract in driver-api); a failing device
+// is reported and polled again at its normal cadence, forever, while other devices are unaffected.
 import type { Logger } from 'pino';
 import type {
   Clock, DeviceConfigBase, Driver, DriverContext, DriverFactory, Reading, Scalar, SharedResources,
@@ -39,6 +40,7 @@ export class DeviceHost {
   private readonly faults: FaultState;
   /** Link faults reported during the poll in progress: such a poll is a failed one. */
   private pollFaults = 0;
+  private stopped = false;
 
   constructor(private readonly options: DeviceHostOptions) {
     this.logger = options.logger.child({ device: options.device.name });
@@ -62,18 +64,24 @@ export class DeviceHost {
     return typeof this.driver?.write === 'function';
   }
 
+  /** Whether this device is polled at its interval (false for listen-only devices): asked here only. */
+  get polled(): boolean {
+    return this.options.factory.polled(this.options.device);
+  }
+
   /** Creates and starts the driver and its poll loop (when polled). Driver start failures are logged, not thrown. */
   async start(options: { poll?: boolean } = {}): Promise<void> {
     const { device, factory, clock } = this.options;
-    this.driver = factory.create(device, this.context());
+    const driver = factory.create(device, this.context());
+    this.driver = driver;
     try {
-      await this.driver.start();
+      await this.queue.run(() => driver.start());
     } catch (err) {
       // Drivers should retry internally; if one still throws, report it and keep polling anyway:
       // the poll path reports the fault on every cycle and recovers when the device does.
       this.fault('start', err);
     }
-    if (options.poll !== false && factory.polled(device) && typeof this.driver.poll === 'function') {
+    if (options.poll !== false && this.polled && typeof driver.poll === 'function' && !this.stopped) {
       this.loop = new PollLoop({
         intervalMs: parseDuration(device.interval ?? '1s'),
         clock,
@@ -88,19 +96,24 @@ export class DeviceHost {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.loop?.stop();
-    await this.queue.idle();
-    try {
-      await this.driver?.stop();
-    } catch (err) {
-      this.logger.warn({ err: errorText(err) }, 'driver did not stop cleanly');
-    }
+    const driver = this.driver;
+    if (!driver) return;
+    // Queued behind a poll or write in progress; anything asked for after this is refused.
+    await this.queue.run(async () => {
+      try {
+        await driver.stop();
+      } catch (err) {
+        this.logger.warn({ err: errorText(err) }, 'driver did not stop cleanly');
+      }
+    });
   }
 
   /** One poll without publishing (the `read` command). */
   async readOnce(): Promise<Reading[]> {
     const driver = this.driver;
-    if (!driver?.poll) return [];
+    if (!driver?.poll || this.stopped) return [];
     return this.queue.run(() => driver.poll!());
   }
 
@@ -108,7 +121,9 @@ export class DeviceHost {
   async write(point: string, raw: Scalar): Promise<void> {
     const driver = this.driver;
     if (!driver?.write) throw new FieldgateError('not_writable', `device ${this.name} does not accept writes`);
+    if (this.stopped) throw new FieldgateError('device_stopped', `device ${this.name} is stopping`, { kind: 'retryable' });
     await this.queue.run(async () => {
+      if (this.stopped) throw new FieldgateError('device_stopped', `device ${this.name} is stopping`, { kind: 'retryable' });
       await driver.write!(point, raw);
       if (!driver.poll) return;
       try {

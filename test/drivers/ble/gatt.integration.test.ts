@@ -200,14 +200,17 @@ describe('BLE GATT devices', () => {
     })();
     try {
       await sleep(2000);
+      // Reset at every connect, this was one attempt every 25–50 ms plus the connect: 20 or more.
+      // Growing (25–50, 50–100, … 400–800 ms): at most 7 in 2 s. (A loaded machine only lowers it.)
+      expect(bluez.stats.connectCalls).toBeLessThanOrEqual(8);
+      // And it does keep trying: on a loaded machine this may take longer than the 2 s above.
+      const deadline = Date.now() + 10_000;
+      while ((bluez.stats.connectCalls < 4 || ctx.errorsOf('link_lost').length < 3) && Date.now() < deadline) await sleep(20);
     } finally {
       flapping = false;
       await dropper;
     }
-    // Reset at every connect, this was one attempt every 25–50 ms plus the connect: 20 or more.
-    // Growing (25–50, 50–100, … 400–800 ms): at most 7 in 2 s.
     expect(bluez.stats.connectCalls).toBeGreaterThanOrEqual(4);
-    expect(bluez.stats.connectCalls).toBeLessThanOrEqual(8);
     expect(ctx.errorsOf('link_lost').length).toBeGreaterThanOrEqual(3);
     // A link that stays up longer than reconnect.max earns a fresh backoff: the next drop is
     // followed by a quick reconnect.
