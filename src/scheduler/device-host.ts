@@ -122,8 +122,8 @@ export class DeviceHost {
     const driver = this.driver;
     if (!driver?.write) throw new FieldgateError('not_writable', `device ${this.name} does not accept writes`);
     if (this.stopped) throw new FieldgateError('device_stopped', `device ${this.name} is stopping`, { kind: 'retryable' });
+    // A write asked for before stop() still runs: stop() queues behind it.
     await this.queue.run(async () => {
-      if (this.stopped) throw new FieldgateError('device_stopped', `device ${this.name} is stopping`, { kind: 'retryable' });
       await driver.write!(point, raw);
       if (!driver.poll) return;
       try {

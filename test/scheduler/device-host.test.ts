@@ -373,3 +373,43 @@ describe('DeviceHost with the sim driver', () => {
     expect(host.mapper.points.get('x')!.topic).toBe('custom/x');
   });
 });
+
+describe('DeviceHost: the driver contract', () => {
+  it('never runs start, poll, write and stop of one driver at the same time, and calls nothing after stop', async () => {
+    const calls: string[] = [];
+    let active = 0;
+    let overlaps = 0;
+    const slow = (name: string, ms: number) => async () => {
+      calls.push(name);
+      active += 1;
+      if (active > 1) overlaps += 1;
+      await new Promise((r) => setTimeout(r, ms));
+      active -= 1;
+    };
+    const factory = wrappedSim((inner) => ({
+      start: slow('start', 30),
+      stop: slow('stop', 10),
+      poll: async () => {
+        await slow('poll', 30)();
+        return inner.poll!();
+      },
+      write: (point, value) => slow('write', 20)().then(() => inner.write!(point, value)),
+    }));
+    const { host } = setup(simDevice([{ name: 'sp', signal: 'constant', value: 1, writable: true }], { interval: '10ms' }), factory);
+    const starting = host.start();
+    // A command arriving while the driver starts waits for it.
+    const early = host.write('sp', 2);
+    await starting;
+    await early;
+    await new Promise((r) => setTimeout(r, 60));
+    const writing = host.write('sp', 3);
+    await host.stop();
+    await writing;
+    expect(overlaps).toBe(0);
+    expect(calls[0]).toBe('start');
+    expect(calls.at(-1)).toBe('stop');
+    expect(calls.filter((c) => c === 'poll').length).toBeGreaterThan(0);
+    await expect(host.write('sp', 4)).rejects.toMatchObject({ code: 'device_stopped' });
+    expect(calls.at(-1)).toBe('stop');
+  });
+});
