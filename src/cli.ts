@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import fs from 'node:fs';
 import path from 'node:path';
-import { packageRoot } from './util/package-root.js';
+import { packageRoot, packageVersion } from './util/package-root.js';
 import type { LevelWithSilent } from 'pino';
 import { LOG_LEVELS } from './util/logger.js';
 import { println, type CliIo } from './cli/io.js';
@@ -51,11 +51,6 @@ options:
   --log-level LEVEL        ${LOG_LEVELS.join(' | ')} (default info)
   -h, --help, --version`;
 
-function version(): string {
-  const manifest = path.join(packageRoot(), 'package.json');
-  return (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { version: string }).version;
-}
-
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   let parsed;
   try {
@@ -82,7 +77,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
   const { values, positionals } = parsed;
   if (values.version) {
-    println(io.stdout, version());
+    println(io.stdout, packageVersion());
     return 0;
   }
   const [command, sub] = positionals;

@@ -16,6 +16,9 @@ import { Metrics } from './service/metrics.js';
 import { SharedResourcePool } from './util/shared-resources.js';
 import { compileTemplate } from './mapping/template.js';
 import { planReload, runningConfig, type ReloadPlan } from './config/reload-plan.js';
+import { buildStatus } from './service/status-builder.js';
+import { RateMeter } from './service/rate-meter.js';
+import type { StatusSnapshot } from './service/status-snapshot.js';
 import { journalInfoPayload, journalInfoTopic } from './mapping/journal-info.js';
 import type { MappingDefaults } from './mapping/reading-mapper.js';
 import { parseDuration, parseSize } from './util/duration.js';
@@ -53,6 +56,11 @@ export class Gateway {
   private disconnectedSince: number;
   private lastTick: number;
   private lastJournalError = 0;
+  private readonly startedAt: number;
+  private loadedAt: number;
+  private reconnects = 0;
+  private brokerUrl: string | undefined;
+  private readonly delivered = new RateMeter();
   /** The retained journal announcement, sent after the online status on every connection. */
   private journalInfo: Buffer | undefined;
 
@@ -63,6 +71,29 @@ export class Gateway {
     this.metrics = options.metrics ?? new Metrics();
     this.disconnectedSince = this.clock.now();
     this.lastTick = this.clock.now();
+    this.startedAt = this.clock.now();
+    this.loadedAt = this.startedAt;
+  }
+
+  /** What the status page and /api/status show (status-builder.ts). */
+  status(version: string): StatusSnapshot {
+    const now = this.clock.now();
+    const connected = this.uplink?.connected ?? false;
+    return buildStatus({
+      config: this.site.config,
+      file: this.site.file,
+      version,
+      now,
+      startedAt: this.startedAt,
+      loadedAt: this.loadedAt,
+      defaults: mappingDefaults(this.site.config),
+      uplink: { connected, url: this.brokerUrl, since: connected ? this.connectedAt : this.disconnectedSince, reconnects: this.reconnects },
+      journal: this.journal?.stats(),
+      deliveredPerSecond: this.delivered.perSecond(now),
+      devices: [...this.hosts.values()].map((h) => ({
+        config: h.config, healthy: h.healthy, status: h.status, plan: this.factory(h.config.driver)?.plan?.(h.config),
+      })),
+    });
   }
 
   get config(): SiteConfig {
@@ -154,6 +185,7 @@ export class Gateway {
     const plan = planReload(before, next.config);
     if (plan.nextStart.length > 0) this.logger.warn({ keys: plan.nextStart }, 'these settings take effect at the next restart');
     this.site = { ...next, config: runningConfig(before, next.config, plan) };
+    this.loadedAt = this.clock.now();
     if (plan.reconnect) {
       this.logger.info('mqtt settings changed; reconnecting');
       await this.stopUplink();
@@ -222,10 +254,14 @@ export class Gateway {
       status: { topic: statusTopic, online: 'online', offline: 'offline', qos: 1, retain: true },
       logger: this.logger.child({ component: 'uplink' }),
       clock: this.clock,
-      onReconnectAttempt: () => this.metrics.reconnects.inc(),
+      onReconnectAttempt: () => {
+        this.reconnects += 1;
+        this.metrics.reconnects.inc();
+      },
     });
-    uplink.on('connect', () => {
+    uplink.on('connect', (info) => {
       this.connectedAt = this.clock.now();
+      this.brokerUrl = info.url;
       this.metrics.connected.set(1);
       // Before the forwarder's first row of this connection (it pumps on a later turn).
       this.announceJournal();
@@ -245,7 +281,14 @@ export class Gateway {
       pack: buffer.pack === true ? { maxRows: buffer.max_pack ?? 100, maxBytes: parseSize(buffer.max_pack_bytes ?? '64KiB') } : undefined,
       logger: this.logger.child({ component: 'forwarder' }),
       clock: this.clock,
-      onPublished: (success) => (success ? ok.inc() : failed.inc()),
+      onPublished: (success, rows) => {
+        if (success) {
+          ok.inc();
+          this.delivered.add(rows, this.clock.now());
+        } else {
+          failed.inc();
+        }
+      },
     });
     this.commands = new CommandHandler({
       uplink,

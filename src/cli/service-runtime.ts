@@ -5,7 +5,11 @@ import type { Gateway } from '../gateway.js';
 import type { LoadedSite } from '../config/site-config.js';
 import { SdNotify } from '../service/sd-notify.js';
 import { Watchdog } from '../service/watchdog.js';
+import path from 'node:path';
 import { HttpServer } from '../service/http-server.js';
+import { StatusPage, isLoopbackHost } from '../service/status-page.js';
+import { parseListenAddress } from '../util/listen-address.js';
+import { packageRoot, packageVersion } from '../util/package-root.js';
 import { parseDuration } from '../util/duration.js';
 
 export interface ServiceRuntimeOptions {
@@ -83,8 +87,15 @@ export class ServiceRuntime {
     const http = this.site.config.http;
     if (!http?.listen) return;
     const grace = parseDuration(http.unhealthy_after ?? '60s');
+    const address = parseListenAddress(http.listen);
     this.http = new HttpServer({
       listen: http.listen,
+      status: new StatusPage({
+        snapshot: () => this.options.gateway.status(packageVersion()),
+        token: http.token,
+        requireToken: !isLoopbackHost(address?.host),
+        assetsDir: path.join(packageRoot(), 'web', 'status'),
+      }),
       registry: this.options.gateway.metrics.registry,
       health: () => this.options.gateway.health(grace),
       logger: this.options.logger.child({ component: 'http' }),

@@ -35,6 +35,8 @@ export interface CheckContext {
   report(pointer: string, at: 'key' | 'value', message: string): void;
   /** Set by the file checks after reading mqtt.password_file. */
   passwordFromFile?: string;
+  /** Set by the file checks after reading http.token_file. */
+  tokenFromFile?: string;
   /** Secrets discovered by the checks (passwords inside broker URLs). */
   secrets: string[];
 }

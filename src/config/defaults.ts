@@ -47,6 +47,8 @@ export interface DefaultsContext {
   hostname: string;
   /** Contents of mqtt.password_file, already read and trimmed. */
   passwordFromFile?: string;
+  /** Contents of http.token_file, already read and trimmed. */
+  tokenFromFile?: string;
 }
 
 /** Where the buffer lives when `buffer.path` is not given. */
@@ -122,7 +124,13 @@ export function applyDefaults(input: SiteConfig, ctx: DefaultsContext): SiteConf
   const { topic, payload, payload_encoding } = inherited;
 
   const config: SiteConfig = { ...raw, gateway, mqtt, buffer, topic, payload, payload_encoding, devices };
-  if (raw.http) config.http = { ...raw.http, unhealthy_after: raw.http.unhealthy_after ?? SITE_DEFAULTS.http.unhealthy_after };
+  if (raw.http) {
+    config.http = { ...raw.http, unhealthy_after: raw.http.unhealthy_after ?? SITE_DEFAULTS.http.unhealthy_after };
+    if (raw.http.token_file !== undefined) {
+      config.http.token_file = resolvePath(raw.http.token_file);
+      if (ctx.tokenFromFile !== undefined) config.http.token = ctx.tokenFromFile;
+    }
+  }
   return config;
 }
 

@@ -146,6 +146,16 @@ function checkHttp(ctx: CheckContext): void {
   if (!parseListenAddress(http.listen)) {
     ctx.report('/http/listen', 'value', `http.listen: ${JSON.stringify(http.listen)} is not ${LISTEN_EXAMPLES}`);
   }
+  if (http.token !== undefined && http.token_file !== undefined) {
+    ctx.report('/http/token_file', 'key', 'http: give either token or token_file, not both');
+  } else if (http.token_file !== undefined && ctx.isValid('/http/token_file')) {
+    const pointer = '/http/token_file';
+    const bytes = readReferencedFile(ctx, pointer, http.token_file, PASSWORD_FILE_MAX_BYTES);
+    const text = bytes?.toString('utf8').replace(/[\r\n]+$/, '');
+    if (text === undefined) return;
+    if (text.length < 16) ctx.report(pointer, 'value', `${displayPath(pointer)}: the token in the file must be at least 16 characters`);
+    else ctx.tokenFromFile = text;
+  }
 }
 
 function checkDeviceValues(ctx: CheckContext): void {

@@ -47,6 +47,9 @@ export interface BufferConfig {
 export interface HttpConfig {
   listen?: string;
   unhealthy_after?: string;
+  /** Token for the status page (and /api/status) on an address other than loopback. */
+  token?: string;
+  token_file?: string;
 }
 
 export interface SiteConfig {

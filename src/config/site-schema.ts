@@ -161,7 +161,15 @@ function bufferSchema(): JsonSchema {
 function httpSchema(): JsonSchema {
   return strictObject(
     {
-      listen: text('Address for /metrics and /health, e.g. 127.0.0.1:9464.'),
+      listen: text('Address for /metrics, /healthz and the status page, e.g. 127.0.0.1:9464 (loopback); another address needs token for the page.'),
+      // writeOnly marks a secret: error messages never quote its value.
+      token: {
+        type: 'string',
+        minLength: 16,
+        writeOnly: true,
+        description: 'Token for the status page and /api/status when listen is not a loopback address (at least 16 characters); write ${VAR} to take it from the environment.',
+      },
+      token_file: { type: 'string', minLength: 1, description: 'File holding the status page token (trailing newline ignored); instead of token.' },
       unhealthy_after: duration(
         'Report unhealthy when no reading went out for this long.',
         CORE_RANGES.unhealthy_after,

@@ -122,6 +122,7 @@ export class SiteValidator {
       if (!broken(p.pointer)) issues.push(issueAt(file, source, spotOffset(source, p.pointer, p.at), p.message));
     }
     if (ctx?.passwordFromFile !== undefined) secrets.push(ctx.passwordFromFile);
+    if (ctx?.tokenFromFile !== undefined) secrets.push(ctx.tokenFromFile);
     if (issues.length > 0 || !root || !ctx) throw invalid(issues);
 
     const config = applyDefaults(root as unknown as SiteConfig, {
@@ -129,8 +130,10 @@ export class SiteValidator {
       env,
       hostname,
       passwordFromFile: ctx.passwordFromFile,
+      tokenFromFile: ctx.tokenFromFile,
     });
     if (config.mqtt.password !== undefined) secrets.push(config.mqtt.password);
+    if (config.http?.token !== undefined) secrets.push(config.http.token);
     return { config, file: path.resolve(file), secrets: [...new Set(secrets.filter((s) => s !== ''))] };
   }
 

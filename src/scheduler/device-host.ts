@@ -13,6 +13,7 @@ import { DeviceMapper, type MappingDefaults } from '../mapping/reading-mapper.js
 import { FaultState } from './fault-state.js';
 import { PollLoop } from './poll-loop.js';
 import { SerialQueue } from './serial-queue.js';
+import { DeviceStatusRecorder } from './device-status.js';
 
 export interface DeviceHostOptions {
   device: DeviceConfigBase;
@@ -33,6 +34,8 @@ export interface DeviceHostOptions {
 
 export class DeviceHost {
   readonly mapper: DeviceMapper;
+  /** What the status page shows of this device. */
+  readonly status: DeviceStatusRecorder;
   private driver: Driver | undefined;
   private loop: PollLoop | undefined;
   private readonly queue = new SerialQueue();
@@ -45,6 +48,7 @@ export class DeviceHost {
   constructor(private readonly options: DeviceHostOptions) {
     this.logger = options.logger.child({ device: options.device.name });
     this.mapper = new DeviceMapper(options.device, options.defaults);
+    this.status = new DeviceStatusRecorder(options.device.points);
     this.faults = new FaultState({ logger: this.logger, clock: options.clock, summaryEveryMs: options.faultSummaryEveryMs });
   }
 
@@ -137,6 +141,7 @@ export class DeviceHost {
 
   private async pollAndPublish(): Promise<void> {
     this.pollFaults = 0;
+    this.status.polled();
     let readings: Reading[];
     try {
       readings = await this.driver!.poll!();
@@ -157,6 +162,7 @@ export class DeviceHost {
 
   private publish(readings: readonly Reading[], force: boolean): void {
     if (readings.length === 0) return;
+    this.status.readings(readings, this.options.clock.now());
     const { entries, unknown } = this.mapper.map(readings, this.options.clock.now(), force);
     if (unknown.length > 0) this.logger.warn({ points: unknown }, 'driver reported points that are not configured');
     this.options.onReadings?.(this.name, readings.length - unknown.length);
@@ -165,6 +171,7 @@ export class DeviceHost {
 
   private fault(kind: string, err: unknown): void {
     this.options.onError?.(this.name, kind);
+    this.status.fault(kind, err, this.options.clock.now());
     if (DATA_FAULTS.has(kind)) {
       // A garbage line or a malformed advertisement says nothing about the link: count it, keep
       // the device's state, and log it where a flood of them cannot drown real faults.

@@ -1,6 +1,7 @@
 // The optional HTTP endpoint for operators: GET /metrics (Prometheus text) and GET /healthz (200 or
 // 503 with the failing checks; /health is the same, the name config/example.yaml uses). Plain node:http: two read-only routes do not justify a framework
 // on a gateway, and nothing here parses a request body. Off unless `http.listen` is set.
+import { isStatusPath, type StatusPage } from './status-page.js';
 import { LISTEN_EXAMPLES, parseListenAddress, type ListenAddress } from '../util/listen-address.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -28,6 +29,8 @@ export function parseListen(text: string): ListenAddress {
 }
 
 export interface HttpServerOptions {
+  /** The read-only status page (web/status and /api/status); absent = not served. */
+  status?: StatusPage;
   /** The `http.listen` text. */
   listen: string;
   /** Metrics.registry. */
@@ -60,6 +63,7 @@ export class HttpServer {
   async start(): Promise<void> {
     if (this.server !== undefined) return;
     const { host, port } = parseListen(this.options.listen);
+    this.options.status?.load();
     const server = createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         this.options.logger.warn({ err: errorText(err), url: req.url }, 'http request failed');
@@ -89,7 +93,10 @@ export class HttpServer {
     server.on('error', (err) => this.options.logger.warn({ err: errorText(err) }, 'http server error'));
     this.server = server;
     const a = this.address();
-    this.options.logger.info({ address: a?.address, port: a?.port }, 'http endpoint for /metrics and /healthz listening');
+    this.options.logger.info(
+      { address: a?.address, port: a?.port },
+      `http endpoint for /metrics and /healthz${this.options.status ? ' and the status page' : ''} listening`,
+    );
   }
 
   /** Stops listening and closes open connections, idle keep-alive ones included. */
@@ -104,14 +111,21 @@ export class HttpServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    if (path !== '/metrics' && path !== '/healthz' && path !== '/health') {
-      send(res, 404, 'text/plain; charset=utf-8', 'not found: try /metrics or /healthz\n');
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname;
+    const status = this.options.status;
+    const known = path === '/metrics' || path === '/healthz' || path === '/health' || (status !== undefined && isStatusPath(path));
+    if (!known) {
+      send(res, 404, 'text/plain; charset=utf-8', `not found: try ${status ? '/, ' : ''}/metrics or /healthz\n`);
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');
       send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
+      return;
+    }
+    if (status !== undefined && isStatusPath(path)) {
+      status.handle(req, res, url);
       return;
     }
     if (path === '/metrics') {

@@ -16,3 +16,9 @@ export function packageRoot(from: string = import.meta.url): string {
     dir = parent;
   }
 }
+
+/** The installed package's version, from its package.json. */
+export function packageVersion(): string {
+  const manifest = path.join(packageRoot(), 'package.json');
+  return (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { version: string }).version;
+}
