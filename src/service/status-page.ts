@@ -10,8 +10,8 @@ import type { StatusSnapshot } from './status-snapshot.js';
 
 export interface StatusPageOptions {
   snapshot: () => StatusSnapshot;
-  /** http.token; undefined = none configured. */
-  token: string | undefined;
+  /** http.token; absent = none configured. */
+  token?: string | undefined;
   /** True when the server listens on more than loopback: the page and its data need the token. */
   requireToken: boolean;
   /** Folder holding index.html, status.js and status.css. */

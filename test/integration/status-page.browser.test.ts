@@ -121,7 +121,7 @@ devices:
       await expect.poll(() => device.locator('h3').textContent(), { timeout: 10_000 }).toBe(HOSTILE);
       expect(await device.locator('td.value').textContent()).toBe(`${HOSTILE} ${HOSTILE}`);
       expect(await device.locator('.fault').textContent()).toContain(HOSTILE);
-      expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+      expect(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
       expect(await page.locator('#devices img, #devices script').count()).toBe(0);
     } finally {
       await page.close();
