@@ -17,7 +17,7 @@ import type { Logger } from 'pino';
 import type { Journal } from '../journal/journal.js';
 import type { Uplink } from '../uplink/uplink.js';
 import type { Clock } from '../driver-api/index.js';
-import { CborCodec } from '../mapping/cbor-codec.js';
+import { CborCodec } from '../wire/cbor-codec.js';
 import { planPublishes, singlePublish, type PackLimits, type PlannedPublish } from './packer.js';
 
 export interface PackOptions {

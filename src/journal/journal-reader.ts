@@ -8,7 +8,7 @@
 import Database from 'better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { JournalEntry, Qos } from './journal.js';
-import { META_KEYS } from './journal-schema.js';
+import { META_KEYS, encodingOf, hasColumn } from './journal-schema.js';
 import { isCorrupt, isSpaceOrIo } from './sqlite-store.js';
 import { fileSizeOrUndefined, formatJournalId } from './journal-files.js';
 import { FieldgateError, errorText } from '../util/errors.js';
@@ -100,8 +100,10 @@ export class JournalReader {
    * hears of each stretch of seqs that could not be read, and the export goes on after it.
    */
   *export(since: number, until: number, onUnreadable: (gap: Unreadable) => void = () => {}): Generator<JournalEntry> {
+    // A file last written by an older fieldgate has no encoding column (a reader does not add it).
+    const encoding = this.encodingColumn() ? 'encoding' : 'NULL AS encoding';
     const page = this.db.prepare(
-      'SELECT seq, ts, topic, qos, retain, payload FROM entries WHERE seq > ? AND ts >= ? AND ts < ? ORDER BY seq LIMIT ?',
+      `SELECT seq, ts, topic, qos, retain, ${encoding}, payload FROM entries WHERE seq > ? AND ts >= ? AND ts < ? ORDER BY seq LIMIT ?`,
     );
     const probe = this.db.prepare('SELECT seq FROM entries WHERE seq > ? ORDER BY seq LIMIT 1').pluck();
     const ceiling = this.ceiling();
@@ -131,6 +133,14 @@ export class JournalReader {
 
   close(): void {
     this.db.close();
+  }
+
+  private encodingColumn(): boolean {
+    try {
+      return hasColumn(this.db, 'entries', 'encoding');
+    } catch (err) {
+      throw readError(this.file, err);
+    }
   }
 
   private ceiling(): number {
@@ -180,11 +190,15 @@ interface Row {
   topic: string;
   qos: number;
   retain: number;
+  encoding: number | null;
   payload: Buffer;
 }
 
 function toEntry(r: Row): JournalEntry {
-  return { seq: r.seq, ts: r.ts, topic: r.topic, qos: r.qos as Qos, retain: r.retain === 1, payload: r.payload };
+  return {
+    seq: r.seq, ts: r.ts, topic: r.topic, qos: r.qos as Qos, retain: r.retain === 1,
+    encoding: encodingOf(r.encoding, r.payload), payload: r.payload,
+  };
 }
 
 function readError(file: string, err: unknown): FieldgateError {

@@ -1,22 +1,4 @@
-// CBOR (RFC 8949) through cborg: pure JavaScript (no native add-on to build on a Pi), objects
-// become CBOR maps with minimal headers, floats take the smallest width that loses nothing, and
-// decoding yields plain objects. Integers beyond 2^53 decode as bigint, so 64-bit counters survive.
-import { decode, encode } from 'cborg';
-
-export class CborCodec {
-  encode(value: unknown): Buffer {
-    const bytes = encode(value);
-    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-
-  decode(bytes: Uint8Array): unknown {
-    return decode(bytes);
-  }
-}
-
-/** True when the payload starts like a CBOR map (major type 5): how the forwarder tells CBOR rows apart. */
-export function looksLikeCborMap(payload: Uint8Array): boolean {
-  const first = payload[0];
-  // UTF-8 text (JSON or a bare value) never starts with 0xa0–0xbf: those are continuation bytes.
-  return first !== undefined && first >= 0xa0 && first <= 0xbf;
-}
+// The CBOR codec lives in src/wire/cbor-codec.ts with the other wire formats. This re-export only
+// serves src/cli/site-commands.ts, which is being reworked on another branch: delete it once that
+// file imports from src/wire.
+export { CborCodec, looksLikeCborMap } from '../wire/cbor-codec.js';

@@ -9,7 +9,7 @@ import { MemoryJournal } from '../../src/journal/memory-journal.js';
 import type { NewEntry } from '../../src/journal/journal.js';
 import type { OutgoingMessage, Uplink, UplinkEvents } from '../../src/uplink/uplink.js';
 import { batchRenderer } from '../../src/mapping/batch-payload.js';
-import { unpackMessage } from '../../src/mapping/unpack.js';
+import { unpackMessage } from '../../src/wire/unpack.js';
 
 const logger = pino({ level: 'silent' });
 const clock = { now: () => Date.now() };
@@ -58,7 +58,7 @@ function polls(n: number, topics: number, from = 0): NewEntry[] {
     const k = from + i;
     const ts = T0 + Math.floor(k / topics) * 1000;
     return {
-      ts, topic: `site/dev${k % topics}`, qos: 1 as const, retain: false,
+      ts, topic: `site/dev${k % topics}`, qos: 1 as const, retain: false, encoding: 'json' as const,
       render: batchRenderer('json', { ts, values: [['voltage', 230 + (k % 10) / 10], ['current', 3.2]], errors: [] }),
     };
   });

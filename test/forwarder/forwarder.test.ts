@@ -51,6 +51,7 @@ function entries(n: number, from = 0): NewEntry[] {
     topic: 't/x',
     qos: 1 as const,
     retain: false,
+    encoding: 'json' as const,
     render: (seq: number) => Buffer.from(JSON.stringify({ seq })),
   }));
 }
