@@ -7,8 +7,8 @@
 //   reports the seq ranges it could not read.
 import Database from 'better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
-import type { JournalEntry, Qos } from './journal.js';
-import { META_KEYS, encodingOf, hasColumn } from './journal-schema.js';
+import type { JournalEntry } from './journal.js';
+import { META_KEYS, type StoredRow, hasColumn, toEntry } from './journal-schema.js';
 import { isCorrupt, isSpaceOrIo } from './sqlite-store.js';
 import { fileSizeOrUndefined, formatJournalId } from './journal-files.js';
 import { FieldgateError, errorText } from '../util/errors.js';
@@ -109,9 +109,9 @@ export class JournalReader {
     const ceiling = this.ceiling();
     let after = 0;
     for (;;) {
-      let rows: Row[];
+      let rows: StoredRow[];
       try {
-        rows = page.all(after, since, until, PAGE) as Row[];
+        rows = page.all(after, since, until, PAGE) as StoredRow[];
       } catch (err) {
         if (!isCorrupt(err)) throw readError(this.file, err);
         // Read what can be read one row at a time up to the damage, then jump over it.
@@ -160,7 +160,7 @@ export class JournalReader {
     // Single rows until the first one that fails.
     for (;;) {
       try {
-        const one = page.all(lastGood, since, until, 1) as Row[];
+        const one = page.all(lastGood, since, until, 1) as StoredRow[];
         if (one.length === 0) return { rows, lastGood, next: undefined };
         rows.push(toEntry(one[0]!));
         lastGood = one[0]!.seq;
@@ -182,23 +182,6 @@ export class JournalReader {
     }
     return { rows, lastGood, next: undefined };
   }
-}
-
-interface Row {
-  seq: number;
-  ts: number;
-  topic: string;
-  qos: number;
-  retain: number;
-  encoding: number | null;
-  payload: Buffer;
-}
-
-function toEntry(r: Row): JournalEntry {
-  return {
-    seq: r.seq, ts: r.ts, topic: r.topic, qos: r.qos as Qos, retain: r.retain === 1,
-    encoding: encodingOf(r.encoding, r.payload), payload: r.payload,
-  };
 }
 
 function readError(file: string, err: unknown): FieldgateError {

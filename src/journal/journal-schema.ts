@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
 import { FieldgateError } from '../util/errors.js';
 import { inferEncoding, type RowEncoding } from '../wire/row-encoding.js';
+import type { JournalEntry, Qos } from './journal.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -64,6 +65,24 @@ export function encodingCode(encoding: RowEncoding): number {
 /** A stored row's encoding; rows from before the column existed are read off their bytes, once, here. */
 export function encodingOf(code: number | null, payload: Buffer): RowEncoding {
   return (code === null ? undefined : ENCODING_BY_CODE[code]) ?? inferEncoding(payload);
+}
+
+/** An entries row as SELECTed (encoding may be `NULL AS encoding` on a file without the column). */
+export interface StoredRow {
+  seq: number;
+  ts: number;
+  topic: string;
+  qos: number;
+  retain: number;
+  encoding: number | null;
+  payload: Buffer;
+}
+
+export function toEntry(row: StoredRow): JournalEntry {
+  return {
+    seq: row.seq, ts: row.ts, topic: row.topic, qos: row.qos as Qos, retain: row.retain === 1,
+    encoding: encodingOf(row.encoding, row.payload), payload: row.payload,
+  };
 }
 
 export function hasColumn(db: BetterSqlite3.Database, table: string, column: string): boolean {

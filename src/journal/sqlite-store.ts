@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
-import type { DropReason, JournalEntry, Qos } from './journal.js';
-import { META_KEYS, encodingCode, encodingOf, hasColumn, migrate } from './journal-schema.js';
+import type { DropReason, JournalEntry } from './journal.js';
+import { META_KEYS, type StoredRow, encodingCode, hasColumn, migrate, toEntry } from './journal-schema.js';
 
 /** A row about to be inserted: the entry plus its capacity size. */
 export interface Planned extends JournalEntry {
@@ -61,16 +61,6 @@ export interface OpenSettings {
 export interface Identity {
   journalId: number;
   createdAt: number;
-}
-
-interface Row {
-  seq: number;
-  ts: number;
-  topic: string;
-  qos: number;
-  retain: number;
-  encoding: number | null;
-  payload: Buffer;
 }
 
 const BUSY_TIMEOUT_MS = 5_000;
@@ -347,19 +337,16 @@ export class SqliteStore {
 function prepareStatements(db: BetterSqlite3.Database) {
   const withEncoding = hasColumn(db, 'entries', 'encoding');
   const COLS = `seq, ts, topic, qos, retain, ${withEncoding ? 'encoding' : 'NULL AS encoding'}, payload`;
-  const insert = withEncoding
-    ? db.prepare<[number, number, string, number, number, number, number, Buffer]>(
-      'INSERT INTO entries (seq, ts, topic, qos, retain, encoding, size, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-    : undefined;
-  const insertOld = withEncoding ? undefined : db.prepare<[number, number, string, number, number, number, Buffer]>(
-    'INSERT INTO entries (seq, ts, topic, qos, retain, size, payload) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const insert = db.prepare(withEncoding
+    ? 'INSERT INTO entries (seq, ts, topic, qos, retain, encoding, size, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'
+    : 'INSERT INTO entries (seq, ts, topic, qos, retain, size, payload) VALUES (?, ?, ?, ?, ?, ?, ?)');
   return {
-    insert: insertOld
-      ? (p: Planned) => insertOld.run(p.seq, p.ts, p.topic, p.qos, p.retain ? 1 : 0, p.size, p.payload)
-      : (p: Planned) => insert!.run(p.seq, p.ts, p.topic, p.qos, p.retain ? 1 : 0, encodingCode(p.encoding), p.size, p.payload),
+    insert: withEncoding
+      ? (p: Planned) => insert.run(p.seq, p.ts, p.topic, p.qos, p.retain ? 1 : 0, encodingCode(p.encoding), p.size, p.payload)
+      : (p: Planned) => insert.run(p.seq, p.ts, p.topic, p.qos, p.retain ? 1 : 0, p.size, p.payload),
     setMeta: db.prepare<[number, string]>('UPDATE meta SET value = ? WHERE key = ?'),
-    readAfter: db.prepare<[number, number], Row>(`SELECT ${COLS} FROM entries WHERE seq > ? ORDER BY seq LIMIT ?`),
-    exportPage: db.prepare<[number, number, number, number], Row>(
+    readAfter: db.prepare<[number, number], StoredRow>(`SELECT ${COLS} FROM entries WHERE seq > ? ORDER BY seq LIMIT ?`),
+    exportPage: db.prepare<[number, number, number, number], StoredRow>(
       `SELECT ${COLS} FROM entries WHERE seq > ? AND ts >= ? AND ts < ? ORDER BY seq LIMIT ?`),
     oldest: db.prepare<[], { seq: number; ts: number }>('SELECT seq, ts FROM entries ORDER BY seq LIMIT 1'),
     oldestSizes: db.prepare<[], { seq: number; size: number }>('SELECT seq, size FROM entries ORDER BY seq'),
@@ -404,11 +391,4 @@ function removeSorted(st: Statements, seqs: number[]): { n: number; b: number } 
     i = j;
   }
   return { n, b };
-}
-
-function toEntry(row: Row): JournalEntry {
-  return {
-    seq: row.seq, ts: row.ts, topic: row.topic, qos: row.qos as Qos, retain: row.retain === 1,
-    encoding: encodingOf(row.encoding, row.payload), payload: row.payload,
-  };
 }
