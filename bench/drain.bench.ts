@@ -27,7 +27,7 @@ async function drainOnce(url: string, dir: string, round: number): Promise<{ rat
   const fillStart = process.hrtime.bigint();
   for (let i = 0; i < COUNT; i += 1000) {
     journal.append(Array.from({ length: Math.min(1000, COUNT - i) }, (_, j) => ({
-      ts: Date.now(), topic: `bench/site/meter-${(i + j) % 50}/voltage`, qos: 1 as const, retain: false,
+      ts: Date.now(), topic: `bench/site/meter-${(i + j) % 50}/voltage`, qos: 1 as const, retain: false, encoding: 'json' as const,
       render: (seq: number) => samplePayload(seq),
     })));
   }

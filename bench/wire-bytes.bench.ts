@@ -15,7 +15,7 @@ import { MqttUplink } from '../src/uplink/mqtt-uplink.js';
 import { Forwarder } from '../src/forwarder/forwarder.js';
 import { DeviceMapper, type MappingDefaults } from '../src/mapping/reading-mapper.js';
 import { planPublishes } from '../src/forwarder/packer.js';
-import { CborCodec } from '../src/mapping/cbor-codec.js';
+import { CborCodec } from '../src/wire/cbor-codec.js';
 import { Backoff } from '../src/util/backoff.js';
 import type { PayloadEncoding, PayloadFormat } from '../src/mapping/payload.js';
 import { startMosquitto, disposeAllBrokers, type Broker } from '../test/integration/harness/index.js';
@@ -121,7 +121,7 @@ async function measure(broker: Broker, s: Scenario, points: number, run: number)
   const rows = journal.readAfter(0, 10_000_000).sort((a, b) => a.ts - b.ts || a.seq - b.seq);
   const ordered = new MemoryJournal({ maxMessages: 10_000_000, maxBytes: 2 ** 40, whenFull: 'drop_oldest', logger, clock });
   ordered.open();
-  ordered.append(rows.map((r) => ({ ts: r.ts, topic: r.topic, qos: r.qos, retain: r.retain, render: (seq) => rewriteSeq(r.payload, r.seq, seq) })));
+  ordered.append(rows.map((r) => ({ ts: r.ts, topic: r.topic, qos: r.qos, retain: r.retain, encoding: r.encoding, render: (seq) => rewriteSeq(r.payload, r.seq, seq) })));
 
   let deflatedPerReading: number | undefined;
   if (s.pack) {
@@ -204,7 +204,7 @@ async function replayDelays(policy: Policy, outageMs: number, outages: number, r
   const delays: number[] = [];
   for (let i = 0; i < outages; i++) {
     await broker.stop();
-    journal.append(Array.from({ length: 100 }, () => ({ ts: Date.now(), topic: 'r/x', qos: 1 as const, retain: false, render: (seq: number) => Buffer.from(`{"seq":${seq}}`) })));
+    journal.append(Array.from({ length: 100 }, () => ({ ts: Date.now(), topic: 'r/x', qos: 1 as const, retain: false, encoding: 'json' as const, render: (seq: number) => Buffer.from(`{"seq":${seq}}`) })));
     forwarder.notify();
     await sleep(outageMs);
     firstAck = undefined;

@@ -7,7 +7,7 @@ import { siteSchemaText } from '../config/site-schema.js';
 import type { LoadedSite } from '../config/site-config.js';
 import { DeviceHost } from '../scheduler/device-host.js';
 import { mappingDefaults } from '../gateway.js';
-import { CborCodec, looksLikeCborMap } from '../mapping/cbor-codec.js';
+import { CborCodec, looksLikeCborMap } from '../wire/cbor-codec.js';
 import { SharedResourcePool } from '../util/shared-resources.js';
 import { createLogger } from '../util/logger.js';
 import { errorText } from '../util/errors.js';

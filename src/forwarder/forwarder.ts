@@ -6,32 +6,26 @@
 // - after any connection loss the cursor goes back to the oldest row still journaled, so every
 //   row not yet acknowledged is sent again, in seq order; duplicates are bounded by the window;
 // - the uplink never queues: a publish made on a dead connection fails and is resent from here.
-// Acknowledged seqs are removed in batches (one transaction per batch) to keep the drain fast.
 //
-// Packing (buffer.pack): while a backlog drains — a chunk read from the journal holds more rows
-// than the window — rows of one topic are packed into one publish (packer.ts). A pack is one
-// publish in the window and is acknowledged as a unit: all its rows are removed after its PUBACK,
-// and after a connection loss all of them are resent, so duplicates stay bounded by window × pack.
-// Live data (no backlog) keeps its one-message-per-row shape and latency.
+// The parts: JournalCursor reads and plans what to send next (packing a backlog, packer.ts);
+// TokenBucket paces the drain (replay_rate); AckBatcher removes acknowledged rows in batches.
+// This file is the window: it sends while fewer than `inflight` publishes are unacknowledged
+// and decides what an acknowledgement or a failure means.
+//
+// Packing (buffer.pack): a pack is one publish in the window and is acknowledged as a unit: all
+// its rows are removed after its PUBACK, and after a connection loss all of them are resent, so
+// duplicates stay bounded by window × pack. Live data (no backlog) keeps one message per row.
+import { setLongTimeout, type LongTimer } from '../util/long-timer.js';
 import type { Logger } from 'pino';
 import type { Journal } from '../journal/journal.js';
 import type { Uplink } from '../uplink/uplink.js';
 import type { Clock } from '../driver-api/index.js';
-import { CborCodec } from '../mapping/cbor-codec.js';
-import { planPublishes, singlePublish, type PackLimits, type PlannedPublish } from './packer.js';
-import { setLongTimeout, type LongTimer } from '../util/long-timer.js';
+import type { PlannedPublish } from './packer.js';
+import { JournalCursor, type PackOptions } from './journal-cursor.js';
+import { TokenBucket } from './token-bucket.js';
+import { AckBatcher } from './ack-batcher.js';
 
-export interface PackOptions {
-  /** Most rows per pack (buffer.max_pack). */
-  maxRows: number;
-  /** Largest pack payload in bytes (buffer.max_pack_bytes); the broker's Maximum Packet Size also applies. */
-  maxBytes: number;
-}
-
-// Room for the fixed header, topic length, packet id and MQTT 5 properties of a pack's PUBLISH.
-const PUBLISH_OVERHEAD = 64;
-// Rows read per chunk while packing are bounded by memory: about this many payload bytes.
-const PACK_CHUNK_BYTES = 4 * 1024 * 1024;
+export type { PackOptions } from './journal-cursor.js';
 
 export interface ForwarderOptions {
   journal: Journal;
@@ -51,27 +45,34 @@ export interface ForwarderOptions {
   removeDelayMs?: number;
 }
 
+/** How long to hold off after the broker refused a publish (an MQTT 5 reason code). */
+const REFUSED_PAUSE_MS = 1000;
+
+/**
+ * idle → running (start) → stopped (stop) → closed (close). Stopped still takes acknowledgements
+ * (the uplink is closing); closed ignores them, as the journal may be gone.
+ */
+type State = 'idle' | 'running' | 'stopped' | 'closed';
+
 export class Forwarder {
-  private cursor = 0;
+  private state: State = 'idle';
+  /**
+   * Bumped on every reset (connection lost or replaced, a publish failed). A publish remembers
+   * the generation it was sent in: only a failure of the current generation resets, so the burst
+   * of failures one connection loss brings causes one reset, not one per publish in flight.
+   */
   private generation = 0;
+  /** Unacknowledged publishes of the current generation. */
   private inflightCount = 0;
-  private planned: PlannedPublish[] = [];
-  private plannedIndex = 0;
-  private avgRowBytes = 256;
-  private acked: number[] = [];
-  private removeTimer: NodeJS.Timeout | undefined;
-  private pumpScheduled = false;
-  private pacingTimer: LongTimer | undefined;
-  private running = false;
-  private closed = false;
-  private paused = false;
   private lastAckAt = 0;
-  private tokens = 0;
-  private tokensAt = 0;
-  private readonly removeBatch: number;
-  private readonly removeDelayMs: number;
-  private readonly cbor = new CborCodec();
-  private readonly limits: PackLimits | undefined;
+  private pumpScheduled = false;
+  /** Set while waiting for the token bucket. */
+  private pacingTimer: LongTimer | undefined;
+  /** Set while holding off after a refused publish. */
+  private refusedTimer: NodeJS.Timeout | undefined;
+  private readonly cursor: JournalCursor;
+  private readonly bucket: TokenBucket;
+  private readonly acks: AckBatcher;
   private readonly onConnect = (): void => {
     this.reset();
     this.schedulePump();
@@ -79,21 +80,19 @@ export class Forwarder {
   private readonly onDisconnect = (): void => this.reset();
 
   constructor(private readonly options: ForwarderOptions) {
-    this.removeBatch = options.removeBatch ?? 500;
-    this.removeDelayMs = options.removeDelayMs ?? 20;
-    const pack = options.pack;
-    this.limits = pack && {
-      maxRows: pack.maxRows,
-      maxBytes: (topic) => {
-        const broker = options.uplink.maxPacketSize;
-        const brokerRoom = broker === undefined ? Number.POSITIVE_INFINITY : broker - Buffer.byteLength(topic) - PUBLISH_OVERHEAD;
-        return Math.min(pack.maxBytes, brokerRoom);
-      },
-    };
+    const { journal, uplink } = options;
+    this.cursor = new JournalCursor({ journal, inflight: options.inflight, pack: options.pack, maxPacketSize: () => uplink.maxPacketSize });
+    this.bucket = new TokenBucket(options.replayRate, options.clock);
+    this.acks = new AckBatcher({
+      remove: (seqs) => journal.remove(seqs),
+      maxRows: options.removeBatch ?? 500,
+      delayMs: options.removeDelayMs ?? 20,
+      logger: options.logger,
+    });
   }
 
   start(): void {
-    this.running = true;
+    this.state = 'running';
     this.options.uplink.on('connect', this.onConnect);
     this.options.uplink.on('disconnect', this.onDisconnect);
     this.schedulePump();
@@ -122,22 +121,24 @@ export class Forwarder {
     const deadline = this.options.clock.now() + timeoutMs;
     this.schedulePump();
     while (this.options.clock.now() < deadline) {
-      this.flushRemovals();
+      this.acks.flush();
       if (this.inflightCount === 0 && this.options.journal.stats().depth === 0) return true;
       if (!this.options.uplink.connected && this.inflightCount === 0) return false;
       await new Promise((r) => setTimeout(r, 20));
     }
-    this.flushRemovals();
+    this.acks.flush();
     return this.options.journal.stats().depth === 0;
   }
 
   stop(): void {
-    this.running = false;
+    if (this.state === 'running') this.state = 'stopped';
     this.options.uplink.off('connect', this.onConnect);
     this.options.uplink.off('disconnect', this.onDisconnect);
     this.pacingTimer?.clear();
     this.pacingTimer = undefined;
-    this.flushRemovals();
+    clearTimeout(this.refusedTimer);
+    this.refusedTimer = undefined;
+    this.acks.flush();
   }
 
   /**
@@ -147,21 +148,20 @@ export class Forwarder {
    */
   close(): void {
     this.stop();
-    this.closed = true;
+    this.state = 'closed';
   }
 
   /** Connection lost or replaced: forget what is in flight and start again from the oldest row. */
   private reset(): void {
     this.generation += 1;
     this.inflightCount = 0;
-    this.flushRemovals();
-    this.cursor = 0;
-    this.planned = [];
-    this.plannedIndex = 0;
+    // Removed before the rewind, so the next read does not return rows already acknowledged.
+    this.acks.flush();
+    this.cursor.rewind();
   }
 
   private schedulePump(): void {
-    if (this.pumpScheduled || !this.running) return;
+    if (this.pumpScheduled || this.state !== 'running') return;
     this.pumpScheduled = true;
     setImmediate(() => {
       this.pumpScheduled = false;
@@ -171,44 +171,21 @@ export class Forwarder {
 
   private pump(): void {
     const { uplink, inflight } = this.options;
-    while (this.running && !this.paused && uplink.connected && this.inflightCount < inflight) {
-      const next = this.peek();
+    while (this.state === 'running' && this.refusedTimer === undefined && uplink.connected && this.inflightCount < inflight) {
+      const next = this.cursor.peek();
       if (!next) return;
-      if (!this.takeToken(next.seqs.length)) return;
-      this.plannedIndex += 1;
+      const wait = this.bucket.take(next.seqs.length);
+      if (wait > 0) {
+        // A tiny replay_rate (0.000001/s) means a wait beyond a plain timer's 24.8 days.
+        this.pacingTimer ??= setLongTimeout(() => {
+          this.pacingTimer = undefined;
+          this.schedulePump();
+        }, wait);
+        return;
+      }
+      this.cursor.advance();
       this.send(next);
     }
-  }
-
-  /** The next publish, reading (and planning) the next chunk of the journal when needed. */
-  private peek(): PlannedPublish | undefined {
-    if (this.plannedIndex >= this.planned.length) {
-      const rows = this.options.journal.readAfter(this.cursor, this.chunkRows());
-      this.plannedIndex = 0;
-      if (rows.length === 0) {
-        this.planned = [];
-        return undefined;
-      }
-      this.cursor = rows[rows.length - 1]!.seq;
-      const limits = this.limits;
-      if (limits && rows.length > this.options.inflight) {
-        const bytes = rows.reduce((sum, r) => sum + r.payload.length, 0);
-        this.avgRowBytes = Math.max(16, bytes / rows.length);
-        this.planned = planPublishes(rows, limits, this.cbor);
-      } else {
-        this.planned = rows.map(singlePublish);
-      }
-    }
-    return this.planned[this.plannedIndex];
-  }
-
-  private chunkRows(): number {
-    const { inflight, pack } = this.options;
-    const plain = Math.max(256, inflight * 2);
-    if (!pack) return plain;
-    // Enough rows to fill a window of full packs, within a memory budget.
-    const wanted = Math.min(pack.maxRows * inflight, Math.floor(PACK_CHUNK_BYTES / this.avgRowBytes));
-    return Math.max(plain, wanted);
   }
 
   private send(publish: PlannedPublish): void {
@@ -217,74 +194,42 @@ export class Forwarder {
     this.inflightCount += 1;
     const message = { topic: publish.topic, payload: publish.payload, qos: publish.qos, retain: publish.retain, contentType: publish.contentType };
     this.options.uplink.publish(message, (err) => {
-      if (err) {
-        this.options.onPublished?.(false, rows);
-        // Usually the connection is going away. Everything from the oldest unacknowledged row is
-        // sent again; if the broker refused the message itself (MQTT 5 reason code) we keep the
-        // row and retry after a pause rather than drop data or spin.
-        if (generation === this.generation) {
-          this.reset();
-          if (this.options.uplink.connected) this.pause(err);
-        }
-        return;
-      }
-      // Closed: the journal may be gone; the row stays journaled and is sent again (a duplicate).
-      if (this.closed) return;
-      this.lastAckAt = this.options.clock.now();
-      this.options.onPublished?.(true, rows);
-      for (const seq of publish.seqs) this.acked.push(seq);
-      if (generation === this.generation) this.inflightCount -= 1;
-      if (this.acked.length >= this.removeBatch) this.flushRemovals();
-      else if (!this.removeTimer) this.removeTimer = setTimeout(() => this.flushRemovals(), this.removeDelayMs);
-      this.schedulePump();
+      if (err) this.failed(generation, rows, err);
+      else this.acknowledged(generation, publish.seqs);
     });
   }
 
-  private flushRemovals(): void {
-    if (this.removeTimer) clearTimeout(this.removeTimer);
-    this.removeTimer = undefined;
-    if (this.acked.length === 0) return;
-    const seqs = this.acked;
-    this.acked = [];
-    try {
-      this.options.journal.remove(seqs);
-    } catch (err) {
-      // Rows stay journaled and will be sent again: a duplicate, never a loss.
-      this.options.logger.error({ err, count: seqs.length }, 'could not remove acknowledged messages from the journal');
-    }
+  private failed(generation: number, rows: number, err: Error): void {
+    this.options.onPublished?.(false, rows);
+    // An older generation's failure was already answered by the reset that ended it.
+    if (generation !== this.generation) return;
+    // Usually the connection is going away. Everything from the oldest unacknowledged row is
+    // sent again; if the broker refused the message itself (MQTT 5 reason code) the row is kept
+    // and retried after a pause rather than dropped or resent in a tight loop.
+    this.reset();
+    if (this.options.uplink.connected) this.holdOffAfterRefusal(err);
   }
 
-  private pause(err: Error): void {
-    this.options.logger.warn({ err: err.message }, 'broker refused a publish; retrying in 1s');
-    this.paused = true;
-    setTimeout(() => {
-      this.paused = false;
+  private acknowledged(generation: number, seqs: readonly number[]): void {
+    // Closed: the journal may be gone; the rows stay journaled and are sent again (duplicates).
+    if (this.state === 'closed') return;
+    this.lastAckAt = this.options.clock.now();
+    this.options.onPublished?.(true, seqs.length);
+    // A late acknowledgement — of a publish sent before the last reset — still removes its rows:
+    // the broker has them. It does not free a slot: the reset emptied the window already, and the
+    // rows may be on their way again (a duplicate the consumer drops by seq).
+    this.acks.add(seqs);
+    if (generation === this.generation) this.inflightCount -= 1;
+    this.schedulePump();
+  }
+
+  private holdOffAfterRefusal(err: Error): void {
+    this.options.logger.warn({ err: err.message }, `broker refused a publish; retrying in ${REFUSED_PAUSE_MS / 1000}s`);
+    clearTimeout(this.refusedTimer);
+    this.refusedTimer = setTimeout(() => {
+      this.refusedTimer = undefined;
       this.schedulePump();
-    }, 1000).unref();
-  }
-
-  /**
-   * Token bucket for replay_rate, in rows; always true when unlimited. A pack may take the bucket
-   * below zero: it goes out whole, and the next publish waits until the debt is paid.
-   */
-  private takeToken(rows: number): boolean {
-    const rate = this.options.replayRate;
-    if (rate <= 0) return true;
-    const now = this.options.clock.now();
-    this.tokens = Math.min(rate, this.tokens + ((now - this.tokensAt) * rate) / 1000);
-    this.tokensAt = now;
-    if (this.tokens >= 1) {
-      this.tokens -= rows;
-      return true;
-    }
-    if (!this.pacingTimer) {
-      const wait = Math.max(1, Math.ceil(((1 - this.tokens) * 1000) / rate));
-      // A tiny replay_rate (0.000001/s) means a wait beyond a plain timer's 24.8 days.
-      this.pacingTimer = setLongTimeout(() => {
-        this.pacingTimer = undefined;
-        this.schedulePump();
-      }, wait);
-    }
-    return false;
+    }, REFUSED_PAUSE_MS);
+    this.refusedTimer.unref();
   }
 }

@@ -1,15 +1,15 @@
 // Plans the publishes for one chunk of the backlog: rows of the same topic (same QoS, not
 // retained, canonical JSON or CBOR payloads) are packed into one message; every other row goes
-// out as it is. Pure: rows in, publishes out.
+// out as it is. Pure: rows in, publishes out. A row's encoding is the one the journal stored
+// with it; only JSON and CBOR rows are decoded, to check they are canonical and to pack them.
 //
 // Order: rows of one topic keep their seq order, across packs and singles alike. A pack takes
 // the place of its oldest row, so the order *across* topics may change within one chunk; the
 // wire format and the consumer's side are in docs/consumers.md.
 import type { JournalEntry, Qos } from '../journal/journal.js';
-import type { CborCodec } from '../mapping/cbor-codec.js';
-import { looksLikeCborMap } from '../mapping/cbor-codec.js';
-import { CBOR_CONTENT_TYPE } from '../mapping/payload.js';
-import { addShape, decodeRow, encodePack, fitsShape, type PackRow, type RowEncoding } from '../mapping/pack-codec.js';
+import type { CborCodec } from '../wire/cbor-codec.js';
+import { contentTypeOf } from '../wire/row-encoding.js';
+import { addShape, decodeRow, encodePack, fitsShape, type PackEncoding, type PackRow } from '../wire/pack-codec.js';
 
 export interface PlannedPublish {
   topic: string;
@@ -31,7 +31,7 @@ export interface PackLimits {
 interface Group {
   topic: string;
   qos: Qos;
-  encoding: RowEncoding;
+  encoding: PackEncoding;
   kinds: Map<string, 'leaf' | 'group'>;
   entries: JournalEntry[];
   rows: PackRow[];
@@ -39,7 +39,8 @@ interface Group {
 
 export function singlePublish(entry: JournalEntry): PlannedPublish {
   const publish: PlannedPublish = { topic: entry.topic, qos: entry.qos, retain: entry.retain, payload: entry.payload, seqs: [entry.seq] };
-  if (looksLikeCborMap(entry.payload)) publish.contentType = CBOR_CONTENT_TYPE;
+  const contentType = contentTypeOf(entry.encoding);
+  if (contentType !== undefined) publish.contentType = contentType;
   return publish;
 }
 
@@ -49,28 +50,29 @@ export function planPublishes(entries: readonly JournalEntry[], limits: PackLimi
   const open = new Map<string, Group>();
   for (const entry of entries) {
     const group = open.get(entry.topic);
-    const decoded = entry.retain ? undefined : decodeRow(entry.payload, entry.seq, cbor);
+    const encoding = entry.encoding;
+    const row = entry.retain || encoding === 'text' ? undefined : decodeRow(entry.payload, encoding, entry.seq, cbor);
     if (
       group !== undefined &&
-      decoded !== undefined &&
+      row !== undefined &&
       group.qos === entry.qos &&
-      group.encoding === decoded.encoding &&
+      group.encoding === encoding &&
       group.rows.length < limits.maxRows &&
-      fitsShape(group.kinds, decoded.row)
+      fitsShape(group.kinds, row)
     ) {
       group.entries.push(entry);
-      group.rows.push(decoded.row);
-      addShape(group.kinds, decoded.row);
+      group.rows.push(row);
+      addShape(group.kinds, row);
       continue;
     }
     // The open group (if any) is complete; later rows of its topic go into later slots.
     open.delete(entry.topic);
-    if (decoded === undefined) {
+    if (row === undefined || encoding === 'text') {
       slots.push(singlePublish(entry));
       continue;
     }
-    const fresh: Group = { topic: entry.topic, qos: entry.qos, encoding: decoded.encoding, kinds: new Map(), entries: [entry], rows: [decoded.row] };
-    addShape(fresh.kinds, decoded.row);
+    const fresh: Group = { topic: entry.topic, qos: entry.qos, encoding, kinds: new Map(), entries: [entry], rows: [row] };
+    addShape(fresh.kinds, row);
     slots.push(fresh);
     open.set(entry.topic, fresh);
   }
@@ -99,7 +101,8 @@ function packGroup(group: Group, budget: number, cbor: CborCodec): PlannedPublis
       continue;
     }
     const publish: PlannedPublish = { topic: group.topic, qos: group.qos, retain: false, payload, seqs: entries.map((e) => e.seq) };
-    if (group.encoding === 'cbor') publish.contentType = CBOR_CONTENT_TYPE;
+    const contentType = contentTypeOf(group.encoding);
+    if (contentType !== undefined) publish.contentType = contentType;
     out.push(publish);
   }
   return out;

@@ -7,14 +7,22 @@
 //   reports the seq ranges it could not read.
 import Database from 'better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
-import type { JournalEntry, JournalStats } from './journal.js';
-import { META_KEYS } from './journal-schema.js';
-import { COLS, type Row, isCorrupt, isSpaceOrIo, toEntry } from './sqlite-store.js';
+import type { JournalEntry } from './journal.js';
+import { META_KEYS, type StoredRow, hasColumn, toEntry } from './journal-schema.js';
+import { isCorrupt, isSpaceOrIo } from './sqlite-store.js';
 import { fileSizeOrUndefined, formatJournalId } from './journal-files.js';
 import { FieldgateError, errorText } from '../util/errors.js';
 
-/** The journal's stats as the file holds them (no process is asked about availability or resets). */
-export type ReaderStats = Omit<JournalStats, 'available' | 'resets'>;
+export interface ReaderStats {
+  journalId: string;
+  depth: number;
+  bytes: number;
+  fileBytes: number;
+  oldestSeq: number | null;
+  oldestTs: number | null;
+  lastSeq: number;
+  drops: { drop_oldest: number; drop_newest: number; purge: number };
+}
 
 /** A stretch of seqs export could not read (damaged pages). */
 export interface Unreadable {
@@ -92,16 +100,18 @@ export class JournalReader {
    * hears of each stretch of seqs that could not be read, and the export goes on after it.
    */
   *export(since: number, until: number, onUnreadable: (gap: Unreadable) => void = () => {}): Generator<JournalEntry> {
+    // A file last written by an older fieldgate has no encoding column (a reader does not add it).
+    const encoding = this.encodingColumn() ? 'encoding' : 'NULL AS encoding';
     const page = this.db.prepare(
-      `SELECT ${COLS} FROM entries WHERE seq > ? AND ts >= ? AND ts < ? ORDER BY seq LIMIT ?`,
+      `SELECT seq, ts, topic, qos, retain, ${encoding}, payload FROM entries WHERE seq > ? AND ts >= ? AND ts < ? ORDER BY seq LIMIT ?`,
     );
     const probe = this.db.prepare('SELECT seq FROM entries WHERE seq > ? ORDER BY seq LIMIT 1').pluck();
     const ceiling = this.ceiling();
     let after = 0;
     for (;;) {
-      let rows: Row[];
+      let rows: StoredRow[];
       try {
-        rows = page.all(after, since, until, PAGE) as Row[];
+        rows = page.all(after, since, until, PAGE) as StoredRow[];
       } catch (err) {
         if (!isCorrupt(err)) throw readError(this.file, err);
         // Read what can be read one row at a time up to the damage, then jump over it.
@@ -125,6 +135,14 @@ export class JournalReader {
     this.db.close();
   }
 
+  private encodingColumn(): boolean {
+    try {
+      return hasColumn(this.db, 'entries', 'encoding');
+    } catch (err) {
+      throw readError(this.file, err);
+    }
+  }
+
   private ceiling(): number {
     try {
       const v = this.db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(META_KEYS.lastSeq) as number | undefined;
@@ -142,7 +160,7 @@ export class JournalReader {
     // Single rows until the first one that fails.
     for (;;) {
       try {
-        const one = page.all(lastGood, since, until, 1) as Row[];
+        const one = page.all(lastGood, since, until, 1) as StoredRow[];
         if (one.length === 0) return { rows, lastGood, next: undefined };
         rows.push(toEntry(one[0]!));
         lastGood = one[0]!.seq;

@@ -1,7 +1,10 @@
 // Schema of the SQLite journal and its migrations. The on-disk format is described at the top of
 // sqlite-journal.ts; this file only knows how to get a database file to the current version.
+import Database from 'better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
 import { FieldgateError } from '../util/errors.js';
+import { inferEncoding, type RowEncoding } from '../wire/row-encoding.js';
+import type { JournalEntry, Qos } from './journal.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -39,6 +42,52 @@ const MIGRATIONS: readonly string[] = [
      ('${META_KEYS.dropsNewest}', 0),
      ('${META_KEYS.dropsPurge}', 0);`,
 ];
+
+// Columns added after the versioned migrations, without a schema bump. Every statement fieldgate
+// has ever run names its columns, so an older fieldgate (schema 1 too) reads and writes a file
+// that has them exactly as before, its rows getting the column's default (NULL): rolling a
+// release back keeps the journal and its backlog. ALTER TABLE ... ADD COLUMN only edits the
+// schema record (no row is rewritten), in one transaction; a file that cannot take it (no room on
+// the disk) is used without the column and gets it at a later open.
+const ADDED_COLUMNS: readonly { table: string; column: string; sql: string }[] = [
+  // The row's encoding as its writer knew it (ENCODING_CODES); NULL for rows written before.
+  { table: 'entries', column: 'encoding', sql: 'ALTER TABLE entries ADD COLUMN encoding INTEGER' },
+];
+
+/** entries.encoding on disk. NULL marks a row written by a fieldgate that did not store it. */
+const ENCODING_CODES: Readonly<Record<RowEncoding, number>> = { json: 1, cbor: 2, text: 3 };
+const ENCODING_BY_CODE: readonly (RowEncoding | undefined)[] = [undefined, 'json', 'cbor', 'text'];
+
+export function encodingCode(encoding: RowEncoding): number {
+  return ENCODING_CODES[encoding];
+}
+
+/** A stored row's encoding; rows from before the column existed are read off their bytes, once, here. */
+export function encodingOf(code: number | null, payload: Buffer): RowEncoding {
+  return (code === null ? undefined : ENCODING_BY_CODE[code]) ?? inferEncoding(payload);
+}
+
+/** An entries row as SELECTed (encoding may be `NULL AS encoding` on a file without the column). */
+export interface StoredRow {
+  seq: number;
+  ts: number;
+  topic: string;
+  qos: number;
+  retain: number;
+  encoding: number | null;
+  payload: Buffer;
+}
+
+export function toEntry(row: StoredRow): JournalEntry {
+  return {
+    seq: row.seq, ts: row.ts, topic: row.topic, qos: row.qos as Qos, retain: row.retain === 1,
+    encoding: encodingOf(row.encoding, row.payload), payload: row.payload,
+  };
+}
+
+export function hasColumn(db: BetterSqlite3.Database, table: string, column: string): boolean {
+  return db.prepare('SELECT 1 FROM pragma_table_info(?) WHERE name = ?').get(table, column) !== undefined;
+}
 
 /**
  * Brings the database to SCHEMA_VERSION. The caller sets auto_vacuum before anything touches a
@@ -78,5 +127,13 @@ export function migrate(db: BetterSqlite3.Database): void {
       setVersion.run(next, META_KEYS.schemaVersion);
     }).immediate();
     version = next;
+  }
+  for (const added of ADDED_COLUMNS) {
+    if (hasColumn(db, added.table, added.column)) continue;
+    try {
+      db.transaction(() => db.exec(added.sql)).immediate();
+    } catch (err) {
+      if (!(err instanceof Database.SqliteError && /^SQLITE_(FULL|IOERR)/.test(err.code))) throw err;
+    }
   }
 }

@@ -1,5 +1,9 @@
 // The store-and-forward journal seen by the rest of the gateway. It knows topics and bytes, not
 // MQTT: the forwarder decides what to publish, the journal only keeps it safe until told to forget.
+// Each row carries the encoding its writer gave it, so readers never guess it from the bytes.
+import type { RowEncoding } from '../wire/row-encoding.js';
+
+export type { RowEncoding } from '../wire/row-encoding.js';
 export type Qos = 0 | 1 | 2;
 
 export interface JournalEntry {
@@ -10,6 +14,8 @@ export interface JournalEntry {
   topic: string;
   qos: Qos;
   retain: boolean;
+  /** How `payload` is encoded, as the mapper rendered it. */
+  encoding: RowEncoding;
   payload: Buffer;
 }
 
@@ -18,6 +24,8 @@ export interface NewEntry {
   topic: string;
   qos: Qos;
   retain: boolean;
+  /** How the rendered payload is encoded; stored with the row. */
+  encoding: RowEncoding;
   /** Builds the stored bytes once the entry's seq is known (payloads carry their own seq). */
   render(seq: number): Buffer;
 }

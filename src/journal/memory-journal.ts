@@ -75,7 +75,7 @@ export class MemoryJournal implements Journal {
         evicted += 1;
       }
       this.lastSeq += 1;
-      const entry: JournalEntry = { seq: this.lastSeq, ts: e.ts, topic: e.topic, qos: e.qos, retain: e.retain, payload };
+      const entry: JournalEntry = { seq: this.lastSeq, ts: e.ts, topic: e.topic, qos: e.qos, retain: e.retain, encoding: e.encoding, payload };
       this.entries.set(entry.seq, { entry, size });
       this.bytes += size;
       stored.push(entry.seq);

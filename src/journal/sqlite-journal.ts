@@ -46,7 +46,9 @@
 //     schema_version, last_seq, drops_drop_oldest, drops_drop_newest, drops_purge,
 //     journal_id (random 48-bit), created_at (epoch ms)
 //   entries(seq INTEGER PRIMARY KEY, ts INTEGER, topic TEXT, qos INTEGER, retain INTEGER 0|1,
-//           size INTEGER, payload BLOB)
+//           size INTEGER, payload BLOB, encoding INTEGER)
+//     encoding (1 json, 2 cbor, 3 text) was added without a schema bump, so an older fieldgate
+//     still opens the file; its rows have NULL there and are read by their first byte.
 //     seq is the rowid, so readAfter/remove walk the table's own B-tree. There is no index on ts:
 //     export is a rare operator command and scans by seq filtering on ts (rows are nearly in ts
 //     order, but not strictly: clocks jump and devices report late), which keeps appends lean.
@@ -406,7 +408,7 @@ export class SqliteJournal implements Journal {
       seq += 1;
       depth += 1;
       bytes += size;
-      accepted.push({ seq, ts: e.ts, topic: e.topic, qos: e.qos, retain: e.retain, payload, size });
+      accepted.push({ seq, ts: e.ts, topic: e.topic, qos: e.qos, retain: e.retain, encoding: e.encoding, payload, size });
     }
     return { accepted, refused, maxBytes, extraEvict };
   }

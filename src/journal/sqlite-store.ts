@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
-import type { DropReason, JournalEntry, Qos } from './journal.js';
-import { META_KEYS, migrate } from './journal-schema.js';
+import type { DropReason, JournalEntry } from './journal.js';
+import { META_KEYS, type StoredRow, encodingCode, hasColumn, migrate, toEntry } from './journal-schema.js';
 
 /** A row about to be inserted: the entry plus its capacity size. */
 export interface Planned extends JournalEntry {
@@ -63,20 +63,9 @@ export interface Identity {
   createdAt: number;
 }
 
-/** An entries row as SQLite returns it. */
-export interface Row {
-  seq: number;
-  ts: number;
-  topic: string;
-  qos: number;
-  retain: number;
-  payload: Buffer;
-}
-
 const BUSY_TIMEOUT_MS = 5_000;
 // Runs of consecutive seqs at least this long are removed with one range DELETE.
 const RANGE_REMOVE_MIN = 8;
-export const COLS = 'seq, ts, topic, qos, retain, payload';
 
 /** Opens (creating directory and file if needed) and migrates the journal database. */
 export function openDatabase(file: string, settings: OpenSettings): BetterSqlite3.Database {
@@ -195,7 +184,7 @@ export class SqliteStore {
         }
       }
       for (const p of toWrite) {
-        st.insert.run(p.seq, p.ts, p.topic, p.qos, p.retain ? 1 : 0, p.size, p.payload);
+        st.insert(p);
         depth += 1;
         bytes += p.size;
       }
@@ -342,14 +331,22 @@ export class SqliteStore {
   }
 }
 
-// Prepared once per connection; every call reuses them.
+// Prepared once per connection; every call reuses them. A file that could not take the encoding
+// column yet (journal-schema.ts) is written without it; its rows then read as rows of an older
+// fieldgate do.
 function prepareStatements(db: BetterSqlite3.Database) {
+  const withEncoding = hasColumn(db, 'entries', 'encoding');
+  const COLS = `seq, ts, topic, qos, retain, ${withEncoding ? 'encoding' : 'NULL AS encoding'}, payload`;
+  const insert = db.prepare(withEncoding
+    ? 'INSERT INTO entries (seq, ts, topic, qos, retain, encoding, size, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'
+    : 'INSERT INTO entries (seq, ts, topic, qos, retain, size, payload) VALUES (?, ?, ?, ?, ?, ?, ?)');
   return {
-    insert: db.prepare<[number, number, string, number, number, number, Buffer]>(
-      'INSERT INTO entries (seq, ts, topic, qos, retain, size, payload) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    insert: withEncoding
+      ? (p: Planned) => insert.run(p.seq, p.ts, p.topic, p.qos, p.retain ? 1 : 0, encodingCode(p.encoding), p.size, p.payload)
+      : (p: Planned) => insert.run(p.seq, p.ts, p.topic, p.qos, p.retain ? 1 : 0, p.size, p.payload),
     setMeta: db.prepare<[number, string]>('UPDATE meta SET value = ? WHERE key = ?'),
-    readAfter: db.prepare<[number, number], Row>(`SELECT ${COLS} FROM entries WHERE seq > ? ORDER BY seq LIMIT ?`),
-    exportPage: db.prepare<[number, number, number, number], Row>(
+    readAfter: db.prepare<[number, number], StoredRow>(`SELECT ${COLS} FROM entries WHERE seq > ? ORDER BY seq LIMIT ?`),
+    exportPage: db.prepare<[number, number, number, number], StoredRow>(
       `SELECT ${COLS} FROM entries WHERE seq > ? AND ts >= ? AND ts < ? ORDER BY seq LIMIT ?`),
     oldest: db.prepare<[], { seq: number; ts: number }>('SELECT seq, ts FROM entries ORDER BY seq LIMIT 1'),
     oldestSizes: db.prepare<[], { seq: number; size: number }>('SELECT seq, size FROM entries ORDER BY seq'),
@@ -394,8 +391,4 @@ function removeSorted(st: Statements, seqs: number[]): { n: number; b: number } 
     i = j;
   }
   return { n, b };
-}
-
-export function toEntry(row: Row): JournalEntry {
-  return { seq: row.seq, ts: row.ts, topic: row.topic, qos: row.qos as Qos, retain: row.retain === 1, payload: row.payload };
 }

@@ -8,7 +8,8 @@
 // value); either is left out when it would be empty. CBOR carries the same map with `ts` in
 // epoch milliseconds. docs/consumers.md is the reference for consumers.
 import type { Scalar } from '../driver-api/index.js';
-import type { CborCodec } from './cbor-codec.js';
+import type { CborCodec } from '../wire/cbor-codec.js';
+import { entriesObject } from '../wire/entries-object.js';
 import { cborValue, valueJson, type PayloadEncoding } from './payload.js';
 
 export interface BatchContent {
@@ -69,15 +70,6 @@ export function metaRenderer(encoding: PayloadEncoding, content: MetaContent, cb
   }
   const ts = new Date(content.ts).toISOString();
   return (seq) => Buffer.from(JSON.stringify({ ts, seq, device: content.device, points }));
-}
-
-/** An object from entries that treats every key as data (a point may be called `__proto__`). */
-export function entriesObject(entries: Iterable<readonly [string, unknown]>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of entries) {
-    Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
-  }
-  return out;
 }
 
 function requireCodec(cbor: CborCodec | undefined): CborCodec {

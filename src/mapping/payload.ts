@@ -3,13 +3,10 @@
 // CBOR payloads carry the same fields; `ts` is epoch milliseconds there (an ISO string would
 // cost 25 bytes), and the uplink marks them with the MQTT 5 content type application/cbor.
 import type { Scalar } from '../driver-api/index.js';
-import type { CborCodec } from './cbor-codec.js';
+import type { CborCodec } from '../wire/cbor-codec.js';
 
 export type PayloadFormat = 'json' | 'value' | 'batch';
 export type PayloadEncoding = 'json' | 'cbor';
-
-/** MQTT 5 content type of CBOR payloads; JSON payloads go without one (see docs/consumers.md). */
-export const CBOR_CONTENT_TYPE = 'application/cbor';
 
 export interface PayloadInput {
   value: Scalar | null;

@@ -9,7 +9,7 @@ import { compileTemplate } from './template.js';
 import { PointFilter } from './point-filter.js';
 import { payloadRenderer, type PayloadEncoding, type PayloadFormat } from './payload.js';
 import { batchRenderer, metaRenderer } from './batch-payload.js';
-import { CborCodec } from './cbor-codec.js';
+import { CborCodec } from '../wire/cbor-codec.js';
 
 export interface MappingDefaults {
   site: string;
@@ -161,6 +161,7 @@ export class DeviceMapper {
         topic: p.topic,
         qos: p.qos,
         retain: p.retain,
+        encoding: p.format === 'value' ? 'text' : this.encoding,
         render: payloadRenderer(p.format as 'json' | 'value', { value, ts, unit: p.config.unit, error }, this.encoding, this.cbor),
       });
     }
@@ -199,6 +200,7 @@ export class DeviceMapper {
         topic: batch.topic,
         qos: batch.qos,
         retain: false,
+        encoding: this.encoding,
         render: batchRenderer(this.encoding, { ts, values, errors }, this.cbor),
       });
     }
@@ -216,6 +218,7 @@ export class DeviceMapper {
       topic: `${batch.topic}/meta`,
       qos: batch.qos,
       retain: true,
+      encoding: this.encoding,
       render: metaRenderer(this.encoding, { ts: now, device: this.device.name, points }, this.cbor),
     };
   }

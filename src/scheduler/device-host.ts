@@ -22,7 +22,10 @@ export interface DeviceHostOptions {
   logger: Logger;
   clock: Clock;
   resources: SharedResources;
-  /** Journal these entries (batched by the caller). */
+  /**
+   * Where mapped entries go: the journal's append queue in the gateway (which batches them), a
+   * printer in the `read` command. Nothing here publishes: the forwarder does, from the journal.
+   */
   sink: (entries: NewEntry[]) => void;
   onReadings?: (device: string, count: number) => void;
   onError?: (device: string, kind: string) => void;
@@ -89,7 +92,7 @@ export class DeviceHost {
       this.loop = new PollLoop({
         intervalMs: parseDuration(device.interval ?? '1s'),
         clock,
-        run: () => this.queue.run(() => this.pollAndPublish()),
+        run: () => this.queue.run(() => this.pollAndRecord()),
         onTick: (skipped) => {
           if (skipped > 0) this.logger.debug({ skipped }, 'poll overran its interval; skipped ticks');
           this.options.onTick?.();
@@ -114,14 +117,14 @@ export class DeviceHost {
     });
   }
 
-  /** One poll without publishing (the `read` command). */
+  /** One poll whose readings are returned, not recorded (the `read` command). */
   async readOnce(): Promise<Reading[]> {
     const driver = this.driver;
     if (!driver?.poll || this.stopped) return [];
     return this.queue.run(() => driver.poll!());
   }
 
-  /** Writes a raw value, then reads the device back and publishes that point regardless of deadband. */
+  /** Writes a raw value, then reads the device back and records that point regardless of deadband. */
   async write(point: string, raw: Scalar): Promise<void> {
     const driver = this.driver;
     if (!driver?.write) throw new FieldgateError('not_writable', `device ${this.name} does not accept writes`);
@@ -132,14 +135,14 @@ export class DeviceHost {
       if (!driver.poll) return;
       try {
         const readings = await driver.poll();
-        this.publish(readings.filter((r) => r.point === point), true);
+        this.record(readings.filter((r) => r.point === point), true);
       } catch (err) {
         this.fault(kindOf(err), err);
       }
     });
   }
 
-  private async pollAndPublish(): Promise<void> {
+  private async pollAndRecord(): Promise<void> {
     this.pollFaults = 0;
     this.status.polled();
     let readings: Reading[];
@@ -150,17 +153,18 @@ export class DeviceHost {
       this.faults.pollFailed();
       const ts = this.options.clock.now();
       const error = errorText(err);
-      this.publish(this.options.device.points.map((p) => ({ point: p.name, value: null, quality: 'bad' as const, error, ts })), false);
+      this.record(this.options.device.points.map((p) => ({ point: p.name, value: null, quality: 'bad' as const, error, ts })), false);
       return;
     }
     // A poll that returned but during which the driver reported a fault (one request of several
     // refused, say) is not a recovery: it used to log "fault" and "answers again" at every poll.
     if (this.pollFaults > 0) this.faults.pollFailed();
     else this.recovered();
-    this.publish(readings, false);
+    this.record(readings, false);
   }
 
-  private publish(readings: readonly Reading[], force: boolean): void {
+  /** Maps readings to entries and hands them to the sink (the journal). */
+  private record(readings: readonly Reading[], force: boolean): void {
     if (readings.length === 0) return;
     this.status.readings(readings, this.options.clock.now());
     const { entries, unknown } = this.mapper.map(readings, this.options.clock.now(), force);
@@ -190,7 +194,7 @@ export class DeviceHost {
     return {
       logger: this.logger,
       clock: this.options.clock,
-      emit: (readings) => this.publish(readings, false),
+      emit: (readings) => this.record(readings, false),
       reportError: (kind, err) => this.fault(kind, err),
       reportRecovered: () => this.recovered(),
       resources: this.options.resources,

@@ -9,8 +9,9 @@
 //   fails every publish still waiting for its PUBACK/PUBCOMP. The old client is discarded, so
 //   mqtt.js can never resend those on a later connection: the forwarder resends them from the
 //   journal, which is the only durable store.
-// - Each publish's `done` is called exactly once. A per-connection map of pending callbacks is
-//   the single source of truth: whoever removes an entry (ack, error or connection loss) calls it.
+// - One connection attempt is a Link (link.ts): its client, its pending publishes (each `done`
+//   called exactly once) and its LinkState (link-state.ts: connecting → announcing → open →
+//   closing → closed, with the transitions spelled out there).
 // - Status: LWT `offline` retained; `online` retained (QoS 1) is acknowledged before 'connect' is
 //   emitted, so it precedes any data; stop() publishes `offline` and disconnects cleanly.
 // - Retry pace (retry-pace.ts): attempts that never got a TCP connection are retried every
@@ -18,27 +19,23 @@
 //   they proved stable, back off to 30 s.
 // - MQTT 5: topic aliases and the broker's Maximum Packet Size, per connection (mqtt5-publish.ts).
 import { EventEmitter } from 'node:events';
-import mqtt, { type IClientOptions, type IClientPublishOptions, type IConnackPacket, type MqttClient } from 'mqtt';
+import mqtt, { type IClientPublishOptions, type IConnackPacket, type MqttClient } from 'mqtt';
 import type { Qos } from '../journal/journal.js';
 import { RetryPace } from './retry-pace.js';
 import { STABLE_AFTER_MS, StabilityWatch } from './stability-watch.js';
 import { FieldgateError, errorText } from '../util/errors.js';
+import { Link, type Done } from './link.js';
+import {
+  accepting, announced, announcedAt, closed, connackReceived, sessionOf, stopAccepting, tcpConnected,
+} from './link-state.js';
 import { errorHint } from './error-hint.js';
 import { redactUrl } from './redact-url.js';
-import { filterProblem, topicMatches } from './topic-filter.js';
+import { Subscriptions } from './subscriptions.js';
 import type { MessageHandler, OutgoingMessage, Uplink, UplinkEvents } from './uplink.js';
 import { Mqtt5Publisher } from './mqtt5-publish.js';
-import type { MqttUplinkOptions } from './uplink-options.js';
+import { type MqttUplinkOptions, mqttClientOptions } from './uplink-options.js';
 
 export type { MqttUplinkOptions, UplinkStatusOptions, UplinkTlsOptions } from './uplink-options.js';
-
-type Done = (err?: Error) => void;
-
-interface Subscription {
-  filter: string;
-  qos: Qos;
-  handler: MessageHandler;
-}
 
 // mqtt.js copies the options object on every publish; sharing these avoids one more allocation.
 const PUBLISH_OPTIONS = [0, 1, 2].map((qos) => [
@@ -46,39 +43,16 @@ const PUBLISH_OPTIONS = [0, 1, 2].map((qos) => [
   Object.freeze({ qos: qos as Qos, retain: true }),
 ]);
 
-/** One network connection (attempt): its mqtt.js client and the publishes awaiting their ack. */
-class Link {
-  readonly pending = new Map<number, Done>();
-  nextToken = 0;
-  connackReceived = false;
-  /** publish() is allowed (online status acknowledged, not stopping). */
-  accepting = false;
-  /** 'connect' was emitted, so 'disconnect' must follow. */
-  announced = false;
-  closed = false;
-  lastError: Error | undefined;
-  /** A TCP connection was made: a failure after this point is the broker's, not the network's. */
-  reachedBroker = false;
-  /** MQTT 5 only, from CONNACK: topic aliases and the broker's packet size limit. */
-  v5: Mqtt5Publisher | undefined;
-  /** When 'connect' was emitted (clock ms). */
-  announcedAt = 0;
-
-  constructor(
-    readonly url: string,
-    readonly client: MqttClient,
-    readonly stability: StabilityWatch,
-  ) {}
-}
-
 export class MqttUplink extends EventEmitter<UplinkEvents> implements Uplink {
+  /** The uplink's own life; each connection attempt's state is in its Link. */
   private state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
+  /** The current connection attempt; undefined between a close and the next attempt. */
   private link: Link | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private urlIndex = 0;
   private readonly pace: RetryPace;
   private lastErrorText = '';
-  private readonly subscriptions: Subscription[] = [];
+  private readonly subscriptions: Subscriptions;
   private attempts = 0;
   private connects = 0;
   private lastDownAt: number | undefined;
@@ -87,14 +61,15 @@ export class MqttUplink extends EventEmitter<UplinkEvents> implements Uplink {
   constructor(private readonly options: MqttUplinkOptions) {
     super();
     this.pace = new RetryPace(options.backoff, options.refusedRetryMs ?? 1000);
+    this.subscriptions = new Subscriptions(options.logger);
   }
 
   get maxPacketSize(): number | undefined {
-    return this.link?.v5?.maxPacketSize;
+    return this.link && sessionOf(this.link.state)?.v5?.maxPacketSize;
   }
 
   get connected(): boolean {
-    return this.link?.accepting === true;
+    return this.link !== undefined && accepting(this.link.state);
   }
 
   /** Connection attempts made so far (each URL tried counts once). */
@@ -114,7 +89,7 @@ export class MqttUplink extends EventEmitter<UplinkEvents> implements Uplink {
 
   /** Publishes sent on the current connection and not yet acknowledged. */
   get inFlight(): number {
-    return this.link?.pending.size ?? 0;
+    return this.link?.inFlight ?? 0;
   }
 
   start(): void {
@@ -126,17 +101,18 @@ export class MqttUplink extends EventEmitter<UplinkEvents> implements Uplink {
 
   publish(message: OutgoingMessage, done: Done): void {
     const link = this.link;
-    if (link === undefined || !link.accepting) {
+    if (link === undefined || !accepting(link.state)) {
       // Asynchronous like every other outcome, so callers never see re-entrant callbacks.
       process.nextTick(done, new FieldgateError('uplink_not_connected', 'MQTT uplink is not connected', { kind: 'retryable' }));
       return;
     }
     let topic = message.topic;
     let options: IClientPublishOptions = PUBLISH_OPTIONS[message.qos]![message.retain ? 1 : 0]!;
-    if (link.v5) {
-      const plan = link.v5.plan(message);
+    const v5 = link.state.session.v5;
+    if (v5) {
+      const plan = v5.plan(message);
       if (plan.tooLarge) {
-        const limit = link.v5.maxPacketSize;
+        const limit = v5.maxPacketSize;
         process.nextTick(
           done,
           new FieldgateError('uplink_packet_too_large', `publish of ${plan.size} bytes exceeds the broker's maximum packet size ${limit}`),
@@ -147,8 +123,7 @@ export class MqttUplink extends EventEmitter<UplinkEvents> implements Uplink {
       topic = plan.topic;
       if (plan.properties) options = { ...options, properties: plan.properties };
     }
-    const token = link.nextToken++;
-    link.pending.set(token, done);
+    const token = link.track(done);
     link.client.publish(
       topic,
       message.payload,
@@ -157,19 +132,16 @@ export class MqttUplink extends EventEmitter<UplinkEvents> implements Uplink {
         // Only a broker refusal carries a numeric reason code; any other error means mqtt.js is
         // tearing the connection down (keepalive timeout flushes callbacks before 'close').
         if (err && typeof (err as { code?: unknown }).code !== 'number') this.connectionFailing(link, err);
-        else if (link.pending.delete(token)) this.callDone(done, err ?? undefined);
+        else link.settle(token, err ?? undefined);
       },
     );
   }
 
   subscribe(filter: string, qos: Qos, handler: MessageHandler): void {
-    const problem = filterProblem(filter);
-    if (problem !== undefined) {
-      throw new FieldgateError('uplink_filter', `invalid MQTT topic filter "${filter}": ${problem}`);
-    }
-    this.subscriptions.push({ filter, qos, handler });
+    const sub = this.subscriptions.add(filter, qos, handler);
+    // Sent now if a session is up; otherwise with the others after the next CONNACK.
     const link = this.link;
-    if (link !== undefined && link.connackReceived && !link.closed) this.sendSubscribe(link, [{ filter, qos, handler }]);
+    if (link !== undefined && sessionOf(link.state) !== undefined) this.subscriptions.send(link, [sub]);
   }
 
   stop(): Promise<void> {
@@ -194,7 +166,7 @@ export class MqttUplink extends EventEmitter<UplinkEvents> implements Uplink {
     if (this.attempts > 1) this.options.onReconnectAttempt?.();
     let client: MqttClient;
     try {
-      client = mqtt.connect(url, this.clientOptions());
+      client = mqtt.connect(url, mqttClientOptions(this.options));
     } catch (err) {
       this.options.logger.error({ url: redactUrl(url), err: errorText(err) }, 'uplink cannot connect to this URL');
       this.scheduleRetry(true);
@@ -204,11 +176,12 @@ export class MqttUplink extends EventEmitter<UplinkEvents> implements Uplink {
       url,
       client,
       new StabilityWatch(this.options.stableAfterMs ?? STABLE_AFTER_MS, () => this.onStable(link)),
+      this.options.logger,
     );
     this.link = link;
     // Plain TCP emits 'connect'; TLS emits it too, before 'secureConnect'.
     client.stream?.once('connect', () => {
-      link.reachedBroker = true;
+      link.state = tcpConnected(link.state);
     });
     this.options.logger.debug({ url: redactUrl(url), attempt: this.attempts }, 'uplink connecting');
     client.on('connect', (connack) => this.onConnack(link, connack));
@@ -216,7 +189,7 @@ export class MqttUplink extends EventEmitter<UplinkEvents> implements Uplink {
       if (packet.cmd !== 'connack' && !link.closed) link.stability.heard();
     });
     client.on('message', (topic, payload, packet) => {
-      if (!link.closed) this.dispatch(topic, payload, packet.retain);
+      if (!link.closed) this.subscriptions.dispatch(topic, payload, packet.retain);
     });
     client.on('error', (err) => this.onClientError(link, err));
     client.on('disconnect', (packet) => {
@@ -225,38 +198,13 @@ export class MqttUplink extends EventEmitter<UplinkEvents> implements Uplink {
     client.on('close', () => this.closeLink(link));
   }
 
-  private clientOptions(): IClientOptions {
-    const o = this.options;
-    const options: IClientOptions = {
-      clientId: o.clientId,
-      protocolVersion: o.protocolVersion,
-      clean: true,
-      keepalive: Math.ceil(o.keepaliveMs / 1000),
-      connectTimeout: o.connectTimeoutMs,
-      reconnectPeriod: 0,
-      resubscribe: false,
-      queueQoSZero: false,
-      rejectUnauthorized: true,
-    };
-    if (o.username !== undefined) options.username = o.username;
-    if (o.password !== undefined) options.password = o.password;
-    if (o.tls?.ca) options.ca = o.tls.ca;
-    if (o.tls?.cert) options.cert = o.tls.cert;
-    if (o.tls?.key) options.key = o.tls.key;
-    if (o.tls?.servername) options.servername = o.tls.servername;
-    if (o.status) {
-      options.will = { topic: o.status.topic, payload: Buffer.from(o.status.offline), qos: 1, retain: true };
-    }
-    return options;
-  }
-
   private onConnack(link: Link, connack: IConnackPacket): void {
-    if (link !== this.link || link.closed || this.state !== 'running') return;
-    link.connackReceived = true;
-    if (this.options.protocolVersion === 5) {
-      link.v5 = new Mqtt5Publisher(connack.properties?.topicAliasMaximum ?? 0, connack.properties?.maximumPacketSize);
-    }
-    if (this.subscriptions.length > 0) this.sendSubscribe(link, this.subscriptions);
+    if (link !== this.link || link.state.phase !== 'connecting' || this.state !== 'running') return;
+    const v5 = this.options.protocolVersion === 5
+      ? new Mqtt5Publisher(connack.properties?.topicAliasMaximum ?? 0, connack.properties?.maximumPacketSize)
+      : undefined;
+    link.state = connackReceived(link.state, { v5 });
+    this.subscriptions.send(link);
     const status = this.options.status;
     if (status === undefined) {
       this.announce(link, connack);
@@ -273,12 +221,10 @@ export class MqttUplink extends EventEmitter<UplinkEvents> implements Uplink {
   }
 
   private announce(link: Link, connack: IConnackPacket): void {
-    if (link.closed || this.state !== 'running') return;
-    link.accepting = true;
-    link.announced = true;
-    this.connects += 1;
+    if (link.state.phase !== 'announcing' || this.state !== 'running') return;
     const now = this.options.clock.now();
-    link.announcedAt = now;
+    link.state = announced(link.state, now);
+    this.connects += 1;
     link.stability.start();
     this.options.logger.info(
       {
@@ -298,7 +244,7 @@ export class MqttUplink extends EventEmitter<UplinkEvents> implements Uplink {
     this.pace.reset();
     this.lastErrorText = '';
     this.options.logger.debug(
-      { url: redactUrl(link.url), upMs: this.options.clock.now() - link.announcedAt },
+      { url: redactUrl(link.url), upMs: this.options.clock.now() - (announcedAt(link.state) ?? 0) },
       'uplink connection stable; reconnect backoff reset',
     );
   }
@@ -320,54 +266,37 @@ export class MqttUplink extends EventEmitter<UplinkEvents> implements Uplink {
   /** Ends a connection for good: fails its pending publishes, discards the client, plans a retry. */
   private closeLink(link: Link): void {
     if (link.closed) return;
-    link.closed = true;
-    link.accepting = false;
+    const end = closed(link.state);
+    link.state = end;
     link.stability.stop();
     const reason = this.state === 'running' ? (link.lastError?.message ?? 'connection closed') : 'stopped';
     if (this.link === link) this.link = undefined;
-    this.failPending(link, reason);
+    link.failAll(reason);
     // Our listeners stay attached (they all check link.closed): mqtt.js needs its own 'close'
     // handling to clear its timers, and an 'error' listener so a late error cannot crash us.
     link.client.end(true);
     // end() is a no-op while a graceful end is under way (stop() on a hung broker): cut it here.
     link.client.stream?.destroy();
-    if (link.announced) {
+    // 'connect' was emitted for this link, so 'disconnect' is owed.
+    const since = end.announcedAt;
+    if (since !== undefined) {
       this.lastDownAt = this.options.clock.now();
       // A stop we asked for is routine; anything else is an outage worth a warning.
       const level = reason === 'stopped' ? 'info' : 'warn';
-      const upMs = this.lastDownAt - link.announcedAt;
+      const upMs = this.lastDownAt - since;
       this.options.logger[level]({ url: redactUrl(link.url), reason, upMs, stable: link.stability.stable }, 'uplink disconnected');
     } else if (link.lastError === undefined && this.state === 'running') {
       this.options.logger.warn({ url: redactUrl(link.url), reason }, 'uplink connection attempt failed');
     }
     // Retry planned before listeners run, so a throwing listener cannot leave us disconnected.
-    if (this.state === 'running') this.scheduleRetry(link.reachedBroker);
-    if (link.announced) this.emit('disconnect', { reason });
+    if (this.state === 'running') this.scheduleRetry(end.reachedBroker);
+    if (since !== undefined) this.emit('disconnect', { reason });
   }
 
+  /** mqtt.js is tearing the connection down (its callbacks fail before 'close' arrives). */
   private connectionFailing(link: Link, err: Error): void {
-    link.accepting = false;
-    this.failPending(link, link.lastError?.message ?? err.message);
-  }
-
-  private failPending(link: Link, reason: string): void {
-    if (link.pending.size === 0) return;
-    const err = new FieldgateError('uplink_connection_lost', `MQTT connection lost before acknowledgement: ${reason}`, {
-      kind: 'retryable',
-      cause: link.lastError,
-    });
-    // Taken out of the map first: a callback that publishes again must not see these entries.
-    const callbacks = [...link.pending.values()];
-    link.pending.clear();
-    for (const done of callbacks) this.callDone(done, err);
-  }
-
-  private callDone(done: Done, err: Error | undefined): void {
-    try {
-      done(err);
-    } catch (thrown) {
-      this.options.logger.error({ err: errorText(thrown) }, 'uplink publish callback threw');
-    }
+    link.state = stopAccepting(link.state);
+    link.failAll(link.lastError?.message ?? err.message);
   }
 
   private scheduleRetry(reachedBroker: boolean): void {
@@ -382,40 +311,13 @@ export class MqttUplink extends EventEmitter<UplinkEvents> implements Uplink {
     }, delayMs);
   }
 
-  private sendSubscribe(link: Link, subs: readonly Subscription[]): void {
-    const request: Record<string, { qos: Qos }> = {};
-    for (const s of subs) request[s.filter] = { qos: Math.max(s.qos, request[s.filter]?.qos ?? 0) as Qos };
-    link.client.subscribe(request, (err, granted) => {
-      if (link.closed) return;
-      if (err) {
-        this.options.logger.warn({ err: err.message, filters: Object.keys(request) }, 'uplink subscribe failed');
-        return;
-      }
-      for (const g of granted ?? []) {
-        if (g.qos > 2) this.options.logger.warn({ filter: g.topic }, 'uplink subscription refused by broker');
-      }
-    });
-  }
-
-  private dispatch(topic: string, payload: Buffer, retain: boolean): void {
-    const meta = { retain };
-    for (const sub of this.subscriptions) {
-      if (!topicMatches(sub.filter, topic)) continue;
-      try {
-        sub.handler(topic, payload, meta);
-      } catch (err) {
-        this.options.logger.error({ topic, filter: sub.filter, err: errorText(err) }, 'uplink message handler threw');
-      }
-    }
-  }
-
   private async shutdown(link: Link | undefined): Promise<void> {
     if (link !== undefined && !link.closed) await this.closeGracefully(link);
     this.options.logger.info({}, 'uplink stopped');
   }
 
   private async closeGracefully(link: Link): Promise<void> {
-    link.accepting = false;
+    link.state = stopAccepting(link.state);
     const bound = this.options.stopTimeoutMs ?? 2000;
     const status = this.options.status;
     if (link.client.connected) {

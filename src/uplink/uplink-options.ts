@@ -1,4 +1,5 @@
 // Settings of MqttUplink, built by the gateway from the site file's `mqtt` section.
+import type { IClientOptions } from 'mqtt';
 import type { Logger } from 'pino';
 import type { Clock } from '../driver-api/index.js';
 import type { BackoffOptions } from '../util/backoff.js';
@@ -48,4 +49,32 @@ export interface MqttUplinkOptions {
   onReconnectAttempt?: () => void;
   /** Bound on stop()'s wait for the `offline` PUBACK and for the clean disconnect; default 2 s. */
   stopTimeoutMs?: number;
+}
+
+/**
+ * mqtt.js options for one connection attempt. Reconnecting, resubscribing and queueing are turned
+ * off: MqttUplink does each itself (a fresh client per attempt, nothing queued in memory).
+ */
+export function mqttClientOptions(o: MqttUplinkOptions): IClientOptions {
+  const options: IClientOptions = {
+    clientId: o.clientId,
+    protocolVersion: o.protocolVersion,
+    clean: true,
+    keepalive: Math.ceil(o.keepaliveMs / 1000),
+    connectTimeout: o.connectTimeoutMs,
+    reconnectPeriod: 0,
+    resubscribe: false,
+    queueQoSZero: false,
+    rejectUnauthorized: true,
+  };
+  if (o.username !== undefined) options.username = o.username;
+  if (o.password !== undefined) options.password = o.password;
+  if (o.tls?.ca) options.ca = o.tls.ca;
+  if (o.tls?.cert) options.cert = o.tls.cert;
+  if (o.tls?.key) options.key = o.tls.key;
+  if (o.tls?.servername) options.servername = o.tls.servername;
+  if (o.status) {
+    options.will = { topic: o.status.topic, payload: Buffer.from(o.status.offline), qos: 1, retain: true };
+  }
+  return options;
 }

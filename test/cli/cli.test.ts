@@ -118,7 +118,7 @@ devices:
     journal.open();
     const t0 = Date.parse('2026-11-26T06:00:00Z');
     journal.append([0, 1, 2].map((i) => ({
-      ts: t0 + i * 3_600_000, topic: `plant/boiler/n`, qos: 1 as const, retain: false,
+      ts: t0 + i * 3_600_000, topic: `plant/boiler/n`, qos: 1 as const, retain: false, encoding: 'json' as const,
       render: (seq: number) => Buffer.from(`{"value":${i},"seq":${seq}}`),
     })));
     journal.close();

@@ -35,7 +35,7 @@ devices:
   });
   journal.open();
   const payload = Buffer.from('{"value":1}');
-  journal.append(Array.from({ length: ROWS }, () => ({ topic: 's/d/n', qos: 1 as const, retain: false, ts: Date.now(), render: () => payload })));
+  journal.append(Array.from({ length: ROWS }, () => ({ topic: 's/d/n', qos: 1 as const, retain: false, encoding: 'json' as const, ts: Date.now(), render: () => payload })));
   journal.close();
 });
 

@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { CommandError, type DeviceConfigBase, type DriverFactory, type PointConfigBase, type Scalar } from '../../src/driver-api/index.js';
@@ -7,28 +6,15 @@ import { CommandHandler, parseCommandPayload, prepareWrite } from '../../src/com
 import type { NewEntry, Qos } from '../../src/journal/journal.js';
 import { DeviceMapper, type CompiledPoint, type MappingDefaults } from '../../src/mapping/reading-mapper.js';
 import { DeviceHost } from '../../src/scheduler/device-host.js';
-import type { MessageHandler, OutgoingMessage, Uplink, UplinkEvents } from '../../src/uplink/uplink.js';
+import { FakeUplink } from '../support/fake-uplink.js';
 import { SharedResourcePool } from '../../src/util/shared-resources.js';
 
 const DEFAULTS: MappingDefaults = { site: 'plant1', gateway: 'gw', topic: '{site}/{device}/{point}', payload: 'json', qos: 1 };
 const silent = pino({ level: 'silent' });
 
-class FakeUplink extends EventEmitter<UplinkEvents> implements Uplink {
-  connected = true;
-  readonly published: OutgoingMessage[] = [];
-  readonly subscriptions: Array<{ filter: string; qos: Qos; handler: MessageHandler }> = [];
-  start(): void {}
-  async stop(): Promise<void> {}
-  publish(message: OutgoingMessage, done: (err?: Error) => void): void {
-    this.published.push(message);
-    done();
-  }
-  subscribe(filter: string, qos: Qos, handler: MessageHandler): void {
-    this.subscriptions.push({ filter, qos, handler });
-  }
-  results(): Array<{ topic: string; body: unknown }> {
-    return this.published.map((m) => ({ topic: m.topic, body: JSON.parse(m.payload.toString()) }));
-  }
+/** Results the handler published, decoded. */
+function results(uplink: FakeUplink): Array<{ topic: string; body: unknown }> {
+  return uplink.sent.map((m) => ({ topic: m.topic, body: JSON.parse(m.payload.toString()) }));
 }
 
 function compiled(point: Partial<PointConfigBase>): CompiledPoint {
@@ -190,7 +176,7 @@ describe('CommandHandler', () => {
     });
     hosts.push(host);
     await host.start({ poll: false });
-    const uplink = new FakeUplink();
+    const uplink = new FakeUplink({ connected: true, autoAck: true });
     const outcomes: boolean[] = [];
     const handler = new CommandHandler({ uplink, logger: silent, onResult: (ok) => outcomes.push(ok) });
     handler.setDevices([host]);
@@ -223,8 +209,8 @@ describe('CommandHandler', () => {
     const { handler, uplink, journaled, outcomes, held } = await setup(POINTS);
     const result = await handler.handle(SET, Buffer.from('21.5'), false);
     expect(result).toEqual({ ok: true, value: 21.5 });
-    expect(uplink.published).toHaveLength(1);
-    const [msg] = uplink.published;
+    expect(uplink.sent).toHaveLength(1);
+    const [msg] = uplink.sent;
     expect({ topic: msg!.topic, qos: msg!.qos, retain: msg!.retain }).toEqual({ topic: `${SET}/result`, qos: 1, retain: false });
     expect(msg!.payload.toString()).toBe('{"ok":true,"value":21.5}');
     expect(await held('setpoint')).toBe(165);
@@ -241,7 +227,7 @@ describe('CommandHandler', () => {
   ])('payload %s is accepted', async (payload, value, raw) => {
     const { handler, uplink, held } = await setup(POINTS);
     expect(await handler.handle(SET, Buffer.from(payload), false)).toEqual({ ok: true, value });
-    expect(uplink.results()).toEqual([{ topic: `${SET}/result`, body: { ok: true, value } }]);
+    expect(results(uplink)).toEqual([{ topic: `${SET}/result`, body: { ok: true, value } }]);
     expect(await held('setpoint')).toBe(raw);
   });
 
@@ -256,7 +242,7 @@ describe('CommandHandler', () => {
   ])('rejects %s: ok:false with the error, nothing written or journaled', async (_name, payload, expected) => {
     const { handler, uplink, journaled, outcomes, held } = await setup(POINTS);
     expect(await handler.handle(SET, Buffer.from(payload), false)).toEqual(expected);
-    expect(uplink.results()).toEqual([{ topic: `${SET}/result`, body: expected }]);
+    expect(results(uplink)).toEqual([{ topic: `${SET}/result`, body: expected }]);
     expect(await held('setpoint')).toBe(150);
     expect(journaled).toEqual([]);
     expect(outcomes).toEqual([false]);
@@ -271,7 +257,7 @@ describe('CommandHandler', () => {
     const huge = Buffer.from(JSON.stringify({ value: 'x'.repeat(1024 * 1024) }));
     const result = await handler.handle(SET, huge, false);
     expect(result).toEqual({ ok: false, error: `command payload is ${huge.length} bytes; the limit is 4096` });
-    expect(uplink.published[0]!.payload.length).toBeLessThan(200);
+    expect(uplink.sent[0]!.payload.length).toBeLessThan(200);
     const logged = lines.filter((l) => l.msg === 'command rejected');
     expect(logged).toHaveLength(1);
     expect(JSON.stringify(logged[0]).length).toBeLessThan(400);
@@ -285,7 +271,7 @@ describe('CommandHandler', () => {
     expect(result.ok).toBe(false);
     expect(result.value).toBe(`${'w'.repeat(40)}… (3000 chars)`);
     expect(result.error).toMatch(/got "w{40}… \(3000 chars\)"$/);
-    expect(uplink.published[0]!.payload.length).toBeLessThan(300);
+    expect(uplink.sent[0]!.payload.length).toBeLessThan(300);
     expect(await held('setpoint')).toBe(150);
   });
 
@@ -306,14 +292,14 @@ describe('CommandHandler', () => {
     const result = await handler.handle('plant1/boiler/mode/set', Buffer.from('2'), false);
     expect(result.error!.length).toBeLessThan(320);
     expect(result.error).toMatch(/… \(100016 chars\)$/);
-    expect(uplink.published[0]!.payload.length).toBeLessThan(400);
+    expect(uplink.sent[0]!.payload.length).toBeLessThan(400);
   });
 
   it('a write the driver rejects is reported with the driver error', async () => {
     const { handler, uplink, held } = await setup(POINTS);
     const result = await handler.handle('plant1/boiler/mode/set', Buffer.from('eco'), false);
     expect(result).toEqual({ ok: false, value: 'eco', error: 'sim point mode takes numbers' });
-    expect(uplink.results()).toEqual([{ topic: 'plant1/boiler/mode/set/result', body: result }]);
+    expect(results(uplink)).toEqual([{ topic: 'plant1/boiler/mode/set/result', body: result }]);
     expect(await held('mode')).toBe(1);
   });
 
@@ -322,7 +308,7 @@ describe('CommandHandler', () => {
     const result = await handler.handle(SET, Buffer.from('20'), true);
     expect(result.ok).toBe(false);
     expect(result.error).toMatch(/retained/);
-    expect(uplink.results()).toEqual([{ topic: `${SET}/result`, body: result }]);
+    expect(results(uplink)).toEqual([{ topic: `${SET}/result`, body: result }]);
     expect(await held('setpoint')).toBe(150);
     expect(journaled).toEqual([]);
   });
@@ -334,7 +320,7 @@ describe('CommandHandler', () => {
     const { handler, uplink, held } = await setup(POINTS);
     const result = await handler.handle(topic, Buffer.from('1'), false);
     expect(result).toEqual({ ok: false, error: 'no writable point at this topic' });
-    expect(uplink.results()).toEqual([{ topic: `${topic}/result`, body: result }]);
+    expect(results(uplink)).toEqual([{ topic: `${topic}/result`, body: result }]);
     expect(await held('temp')).toBe(215);
   });
 
@@ -356,7 +342,7 @@ describe('CommandHandler', () => {
     const sub = uplink.subscriptions.find((s) => s.filter === SET)!;
     sub.handler(SET, Buffer.from('22'), { retain: false });
     await new Promise((r) => setImmediate(r));
-    expect(uplink.results()).toEqual([{ topic: `${SET}/result`, body: { ok: true, value: 22 } }]);
+    expect(results(uplink)).toEqual([{ topic: `${SET}/result`, body: { ok: true, value: 22 } }]);
     expect(await held('setpoint')).toBe(170);
   });
 
@@ -371,7 +357,7 @@ describe('CommandHandler', () => {
     const { handler, uplink, held } = await setup(POINTS);
     uplink.connected = false;
     expect(await handler.handle(SET, Buffer.from('25'), false)).toEqual({ ok: true, value: 25 });
-    expect(uplink.published).toEqual([]);
+    expect(uplink.sent).toEqual([]);
     expect(await held('setpoint')).toBe(200);
   });
 });

@@ -1,56 +1,17 @@
 // The forwarder with buffer.pack: packs only while a backlog drains, removes a pack's rows only
 // after its acknowledgement, resends them whole after a loss, respects the broker's packet size.
-import { EventEmitter } from 'node:events';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { pino } from 'pino';
 import { Forwarder, type PackOptions } from '../../src/forwarder/forwarder.js';
 import { MemoryJournal } from '../../src/journal/memory-journal.js';
 import type { NewEntry } from '../../src/journal/journal.js';
-import type { OutgoingMessage, Uplink, UplinkEvents } from '../../src/uplink/uplink.js';
 import { batchRenderer } from '../../src/mapping/batch-payload.js';
-import { unpackMessage } from '../../src/mapping/unpack.js';
+import { FakeUplink } from '../support/fake-uplink.js';
 
 const logger = pino({ level: 'silent' });
 const clock = { now: () => Date.now() };
 const T0 = Date.parse('2026-11-26T06:40:00.123Z');
-
-/** A broker whose acknowledgements and failures the test drives; it unpacks what it receives. */
-class UnpackingUplink extends EventEmitter<UplinkEvents> implements Uplink {
-  connected = false;
-  maxPacketSize: number | undefined;
-  pending: { seqs: number[]; done: (err?: Error) => void }[] = [];
-  /** Every publish: its topic and the seqs it carried. */
-  publishes: { topic: string; seqs: number[]; bytes: number }[] = [];
-  start(): void {}
-  async stop(): Promise<void> {}
-  subscribe(): void {}
-  publish(message: OutgoingMessage, done: (err?: Error) => void): void {
-    if (!this.connected) {
-      setImmediate(() => done(new Error('not connected')));
-      return;
-    }
-    const seqs = unpackMessage(message.payload).map((r) => r.seq);
-    this.publishes.push({ topic: message.topic, seqs, bytes: message.payload.length });
-    this.pending.push({ seqs, done });
-  }
-  get received(): number[] {
-    return this.publishes.flatMap((p) => p.seqs);
-  }
-  ack(n: number): void {
-    for (const p of this.pending.splice(0, n)) p.done();
-  }
-  up(): void {
-    this.connected = true;
-    this.emit('connect', { url: 'mqtt://test', sessionPresent: false });
-  }
-  down(): void {
-    this.connected = false;
-    const failed = this.pending.splice(0);
-    this.emit('disconnect', { reason: 'test' });
-    for (const p of failed) p.done(new Error('connection lost'));
-  }
-}
 
 /** n batch rows spread over `topics` devices, in poll order. */
 function polls(n: number, topics: number, from = 0): NewEntry[] {
@@ -58,7 +19,7 @@ function polls(n: number, topics: number, from = 0): NewEntry[] {
     const k = from + i;
     const ts = T0 + Math.floor(k / topics) * 1000;
     return {
-      ts, topic: `site/dev${k % topics}`, qos: 1 as const, retain: false,
+      ts, topic: `site/dev${k % topics}`, qos: 1 as const, retain: false, encoding: 'json' as const,
       render: batchRenderer('json', { ts, values: [['voltage', 230 + (k % 10) / 10], ['current', 3.2]], errors: [] }),
     };
   });
@@ -72,13 +33,13 @@ async function settle(rounds = 5) {
 function setup(inflight: number, pack: PackOptions = { maxRows: 100, maxBytes: 65536 }, replayRate = 0) {
   const journal = new MemoryJournal({ maxMessages: 1_000_000, maxBytes: 1e9, whenFull: 'drop_oldest', logger, clock });
   journal.open();
-  const uplink = new UnpackingUplink();
+  const uplink = new FakeUplink();
   const forwarder = new Forwarder({ journal, uplink, inflight, replayRate, logger, clock, removeDelayMs: 1, pack });
   forwarder.start();
   return { journal, uplink, forwarder };
 }
 
-async function drainAll(uplink: UnpackingUplink, journal: MemoryJournal) {
+async function drainAll(uplink: FakeUplink, journal: MemoryJournal) {
   for (let i = 0; i < 500 && (journal.stats().depth > 0 || uplink.pending.length > 0); i++) {
     await settle(2);
     uplink.ack(uplink.pending.length);
@@ -86,23 +47,27 @@ async function drainAll(uplink: UnpackingUplink, journal: MemoryJournal) {
   }
 }
 
+afterEach(() => {
+  vi.useRealTimers();
+});
+
 describe('Forwarder with packing', () => {
   it('packs a backlog per topic and sends live rows one by one', async () => {
     const { journal, uplink, forwarder } = setup(4);
     journal.append(polls(400, 4)); // 100 polls of 4 devices while offline
     uplink.up();
     await settle();
-    expect(uplink.publishes.slice(0, 4).map((p) => [p.topic, p.seqs.length])).toEqual([
+    expect(uplink.sent.slice(0, 4).map((p) => [p.topic, p.seqs.length])).toEqual([
       ['site/dev0', 100], ['site/dev1', 100], ['site/dev2', 100], ['site/dev3', 100],
     ]);
     await drainAll(uplink, journal);
     expect(journal.stats().depth).toBe(0);
     // Backlog gone: a few new rows (fewer than the window) keep their own messages.
-    const before = uplink.publishes.length;
+    const before = uplink.sent.length;
     journal.append(polls(3, 4, 400));
     forwarder.notify();
     await settle();
-    expect(uplink.publishes.slice(before).map((p) => p.seqs.length)).toEqual([1, 1, 1]);
+    expect(uplink.sent.slice(before).map((p) => p.seqs.length)).toEqual([1, 1, 1]);
     forwarder.stop();
   });
 
@@ -111,7 +76,7 @@ describe('Forwarder with packing', () => {
     journal.append(polls(40, 1));
     uplink.up();
     await settle();
-    expect(uplink.pending.map((p) => p.seqs)).toEqual([range(1, 10), range(11, 20)]);
+    expect(uplink.pending.map((p) => p.message.seqs)).toEqual([range(1, 10), range(11, 20)]);
     uplink.ack(1);
     await new Promise((r) => setTimeout(r, 10));
     expect(journal.stats().depth).toBe(30);
@@ -119,7 +84,7 @@ describe('Forwarder with packing', () => {
     await settle();
     uplink.up();
     await settle();
-    expect(uplink.pending[0]!.seqs[0]).toBe(11);
+    expect(uplink.pending[0]!.message.seqs[0]).toBe(11);
     forwarder.stop();
   });
 
@@ -130,24 +95,29 @@ describe('Forwarder with packing', () => {
     uplink.up();
     await drainAll(uplink, journal);
     expect(journal.stats().depth).toBe(0);
-    const packs = uplink.publishes.filter((p) => p.seqs.length > 1);
+    const packs = uplink.sent.filter((p) => p.seqs.length > 1);
     expect(packs.length).toBeGreaterThan(3);
-    for (const p of packs) expect(p.bytes + 'site/dev0'.length + 64).toBeLessThanOrEqual(600);
+    for (const p of packs) expect(p.payload.length + 'site/dev0'.length + 64).toBeLessThanOrEqual(600);
     forwarder.stop();
   });
 
   it('counts rows, not publishes, against replay_rate', async () => {
-    const { journal, uplink, forwarder } = setup(100, { maxRows: 50, maxBytes: 65536 }, 100);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const rate = 100;
+    const maxRows = 50;
+    const { journal, uplink, forwarder } = setup(100, { maxRows, maxBytes: 65536 }, rate);
     journal.append(polls(1000, 1));
     uplink.up();
-    const started = Date.now();
-    while (Date.now() - started < 500) {
-      uplink.ack(uplink.pending.length);
-      await new Promise((r) => setTimeout(r, 5));
+    await settle();
+    for (let ms = 0; ms < 5000; ms += 10) {
+      uplink.ack();
+      await vi.advanceTimersByTimeAsync(10);
+      await settle(2);
     }
-    // 100 rows/s with a bucket of 100: about 150 rows in half a second, give or take one pack.
-    expect(uplink.received.length).toBeGreaterThanOrEqual(50);
-    expect(uplink.received.length).toBeLessThanOrEqual(250);
+    // A burst of one second's worth, then the rate; a pack may overdraw the bucket by one pack.
+    expect(uplink.received.length).toBeGreaterThanOrEqual(5 * rate - maxRows);
+    expect(uplink.received.length).toBeLessThanOrEqual(rate + 5 * rate + maxRows);
+    expect(uplink.sent.some((p) => p.seqs.length > 1)).toBe(true);
     forwarder.stop();
   });
 
@@ -183,7 +153,7 @@ describe('Forwarder with packing', () => {
           expect(journal.stats().depth).toBe(0);
           const seen = new Set<number>();
           const perTopic = new Map<string, number[]>();
-          for (const p of uplink.publishes) {
+          for (const p of uplink.sent) {
             for (const s of p.seqs) {
               if (seen.has(s)) continue;
               seen.add(s);

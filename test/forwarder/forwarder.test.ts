@@ -1,49 +1,17 @@
-import { EventEmitter } from 'node:events';
-import { describe, expect, it, vi } from 'vitest';
+// The forwarder's window against a broker the test drives (test/support/fake-uplink.ts): order,
+// the window limit, removal only after a row's own acknowledgement, resending after a loss, and
+// the rules with time in them (replay_rate, batched removal, the pause after a refusal) on fake
+// timers. Pumping runs on real setImmediate, so `settle()` lets it run without moving time.
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { pino } from 'pino';
-import { Forwarder } from '../../src/forwarder/forwarder.js';
+import { Forwarder, type ForwarderOptions } from '../../src/forwarder/forwarder.js';
 import { MemoryJournal } from '../../src/journal/memory-journal.js';
 import type { NewEntry } from '../../src/journal/journal.js';
-import type { OutgoingMessage, Uplink, UplinkEvents } from '../../src/uplink/uplink.js';
+import { FakeUplink } from '../support/fake-uplink.js';
 
 const logger = pino({ level: 'silent' });
 const clock = { now: () => Date.now() };
-
-/** A broker connection whose acknowledgements and failures the test drives by hand. */
-class ScriptedUplink extends EventEmitter<UplinkEvents> implements Uplink {
-  connected = false;
-  pending: { seq: number; done: (err?: Error) => void }[] = [];
-  /** Every seq the broker received, in arrival order (duplicates included). */
-  received: number[] = [];
-  maxInflightSeen = 0;
-  start(): void {}
-  async stop(): Promise<void> {}
-  subscribe(): void {}
-  publish(message: OutgoingMessage, done: (err?: Error) => void): void {
-    if (!this.connected) {
-      setImmediate(() => done(new Error('not connected')));
-      return;
-    }
-    const seq = (JSON.parse(message.payload.toString()) as { seq: number }).seq;
-    this.received.push(seq);
-    this.pending.push({ seq, done });
-    this.maxInflightSeen = Math.max(this.maxInflightSeen, this.pending.length);
-  }
-  ack(n: number): void {
-    for (const p of this.pending.splice(0, n)) p.done();
-  }
-  up(): void {
-    this.connected = true;
-    this.emit('connect', { url: 'mqtt://test', sessionPresent: false });
-  }
-  down(): void {
-    this.connected = false;
-    const failed = this.pending.splice(0);
-    this.emit('disconnect', { reason: 'test' });
-    for (const p of failed) p.done(new Error('connection lost'));
-  }
-}
 
 function entries(n: number, from = 0): NewEntry[] {
   return Array.from({ length: n }, (_, i) => ({
@@ -51,7 +19,8 @@ function entries(n: number, from = 0): NewEntry[] {
     topic: 't/x',
     qos: 1 as const,
     retain: false,
-    render: (seq: number) => Buffer.from(JSON.stringify({ seq })),
+    encoding: 'json' as const,
+    render: (seq: number) => Buffer.from(JSON.stringify({ seq, ts: 0 })),
   }));
 }
 
@@ -59,77 +28,77 @@ const tick = () => new Promise((r) => setImmediate(r));
 async function settle(rounds = 5) {
   for (let i = 0; i < rounds; i++) await tick();
 }
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+/** Timers and Date under the test's control; setImmediate stays real so the pump still runs. */
+const fakeTime = () => vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
 
-function setup(inflight = 10) {
+function setup(options: Partial<ForwarderOptions> = {}, backlog = 0) {
   const journal = new MemoryJournal({ maxMessages: 1_000_000, maxBytes: 1e9, whenFull: 'drop_oldest', logger, clock });
   journal.open();
-  const uplink = new ScriptedUplink();
-  const forwarder = new Forwarder({ journal, uplink, inflight, replayRate: 0, logger, clock, removeDelayMs: 1 });
+  journal.append(entries(backlog));
+  const uplink = new FakeUplink();
+  const forwarder = new Forwarder({ journal, uplink, inflight: 10, replayRate: 0, logger, clock, removeDelayMs: 1, ...options });
   forwarder.start();
   return { journal, uplink, forwarder };
 }
 
+afterEach(() => {
+  vi.useRealTimers();
+});
+
 describe('Forwarder', () => {
-  it('sends nothing while disconnected and everything in order once connected', async () => {
-    const { journal, uplink, forwarder } = setup(5);
-    journal.append(entries(12));
+  it('sends nothing while disconnected', async () => {
+    const { uplink, forwarder } = setup({}, 3);
     forwarder.notify();
     await settle();
-    expect(uplink.received).toEqual([]);
+    expect(uplink.sent).toEqual([]);
+    forwarder.stop();
+  });
+
+  it('sends the backlog in seq order once connected, one window at a time', async () => {
+    const { uplink, forwarder } = setup({ inflight: 5 }, 12);
     uplink.up();
     await settle();
-    expect(uplink.received).toEqual([1, 2, 3, 4, 5]);
-    for (let i = 0; i < 10; i++) {
-      uplink.ack(uplink.pending.length);
+    expect(uplink.received).toEqual(range(1, 5));
+    for (let i = 0; i < 3; i++) {
+      uplink.ack();
       await settle();
     }
-    expect(uplink.received).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
-    await new Promise((r) => setTimeout(r, 10));
-    expect(journal.stats().depth).toBe(0);
+    expect(uplink.received).toEqual(range(1, 12));
     forwarder.stop();
   });
 
   it('never has more than `inflight` publishes unacknowledged', async () => {
-    const { journal, uplink, forwarder } = setup(7);
+    const { uplink, forwarder } = setup({ inflight: 7 }, 100);
     uplink.up();
-    journal.append(entries(100));
-    forwarder.notify();
     for (let i = 0; i < 40; i++) {
       await settle(2);
       uplink.ack(3);
     }
-    expect(uplink.maxInflightSeen).toBeLessThanOrEqual(7);
+    expect(uplink.maxPending).toBe(7);
     forwarder.stop();
   });
 
   it('keeps a row until its own acknowledgement arrives', async () => {
-    const { journal, uplink, forwarder } = setup(4);
+    const { journal, uplink, forwarder } = setup({ inflight: 4 }, 4);
     uplink.up();
-    journal.append(entries(4));
-    forwarder.notify();
     await settle();
-    expect(uplink.pending.map((p) => p.seq)).toEqual([1, 2, 3, 4]);
-    // Acknowledge only seq 3 (out of order, as after a QoS 2 flow); 1, 2 and 4 must stay.
-    const third = uplink.pending.splice(2, 1)[0]!;
-    third.done();
-    await new Promise((r) => setTimeout(r, 10));
-    expect([...journal.readAfter(0, 10)].map((e) => e.seq)).toEqual([1, 2, 4]);
-    forwarder.stop();
+    // Only seq 3 is acknowledged (out of order, as after a QoS 2 flow); 1, 2 and 4 must stay.
+    uplink.ackAt(2);
+    forwarder.stop(); // flushes the removal batch
+    expect(journal.readAfter(0, 10).map((e) => e.seq)).toEqual([1, 2, 4]);
   });
 
   it('resends from the oldest unacknowledged row after a connection loss', async () => {
-    const { journal, uplink, forwarder } = setup(5);
+    const { uplink, forwarder } = setup({ inflight: 5 }, 8);
     uplink.up();
-    journal.append(entries(8));
-    forwarder.notify();
     await settle();
     uplink.ack(2); // 1 and 2 delivered
     await settle();
     uplink.down(); // 3..7 in flight are lost
-    await settle();
     uplink.up();
     await settle();
-    expect(uplink.received.slice(-5)).toEqual([3, 4, 5, 6, 7]);
+    expect(uplink.pending.map((p) => p.message.seqs[0])).toEqual([3, 4, 5, 6, 7]);
     forwarder.stop();
   });
 
@@ -139,7 +108,8 @@ describe('Forwarder', () => {
         fc.integer({ min: 1, max: 12 }),
         fc.array(fc.oneof(fc.constant('down'), fc.integer({ min: 0, max: 6 }), fc.constant('append')), { maxLength: 60 }),
         async (window, script) => {
-          const { journal, uplink, forwarder } = setup(window);
+          // removeBatch 1: every acknowledgement is removed at once, so depth says what is delivered.
+          const { journal, uplink, forwarder } = setup({ inflight: window, removeBatch: 1 });
           let total = 0;
           const append = (n: number) => {
             journal.append(entries(n, total));
@@ -152,7 +122,6 @@ describe('Forwarder', () => {
             await settle(2);
             if (step === 'down') {
               uplink.down();
-              await settle(2);
               uplink.up();
             } else if (step === 'append') {
               append(5);
@@ -162,89 +131,123 @@ describe('Forwarder', () => {
           }
           for (let i = 0; i < 200 && (journal.stats().depth > 0 || uplink.pending.length > 0); i++) {
             await settle(2);
-            uplink.ack(uplink.pending.length);
-            await new Promise((r) => setTimeout(r, 2));
+            uplink.ack();
           }
-          expect(journal.stats().depth).toBe(0);
-          // First arrivals are exactly 1..total in order.
-          const firsts: number[] = [];
-          const seen = new Set<number>();
-          for (const s of uplink.received) {
-            if (!seen.has(s)) {
-              seen.add(s);
-              firsts.push(s);
-            }
-          }
-          expect(firsts).toEqual(Array.from({ length: total }, (_, i) => i + 1));
-          expect(uplink.received.length - total).toBeLessThanOrEqual(window * script.filter((s) => s === 'down').length);
           forwarder.stop();
+          expect(journal.stats().depth).toBe(0);
+          const firsts = [...new Set(uplink.received)];
+          expect(firsts).toEqual(range(1, total));
+          expect(uplink.received.length - total).toBeLessThanOrEqual(window * script.filter((s) => s === 'down').length);
         },
       ),
       { numRuns: 40 },
     );
   });
 
-  it('paces the drain with replay_rate', async () => {
+  it('drain() delivers what is left and reports success', async () => {
     const journal = new MemoryJournal({ maxMessages: 1000, maxBytes: 1e9, whenFull: 'drop_oldest', logger, clock });
     journal.open();
-    const uplink = new ScriptedUplink();
-    const forwarder = new Forwarder({ journal, uplink, inflight: 100, replayRate: 50, logger, clock, removeDelayMs: 1 });
+    journal.append(entries(25));
+    const uplink = new FakeUplink({ connected: true, autoAck: true });
+    const forwarder = new Forwarder({ journal, uplink, inflight: 10, replayRate: 0, logger, clock });
     forwarder.start();
-    journal.append(entries(200));
+    expect(await forwarder.drain(2000)).toBe(true);
+    expect(journal.stats().depth).toBe(0);
+    forwarder.stop();
+  });
+});
+
+describe('Forwarder: rules with time in them', () => {
+  it('replay_rate: a burst of one second\'s worth, then the rate', async () => {
+    fakeTime();
+    const { uplink, forwarder } = setup({ inflight: 1000, replayRate: 50 }, 200);
     uplink.up();
-    const started = Date.now();
-    while (uplink.received.length < 30) {
-      uplink.ack(uplink.pending.length);
-      await new Promise((r) => setTimeout(r, 5));
+    await settle();
+    expect(uplink.received).toHaveLength(50);
+    for (let t = 0; t < 100; t += 20) {
+      await vi.advanceTimersByTimeAsync(20);
+      await settle();
     }
-    const elapsed = Date.now() - started;
-    // 50/s with a bucket of 50: the first 30 may go at once, but not the whole backlog.
-    expect(elapsed).toBeLessThan(2000);
-    await new Promise((r) => setTimeout(r, 400));
-    uplink.ack(uplink.pending.length);
-    expect(uplink.received.length).toBeLessThan(50 + 0.4 * 50 + 10);
+    expect(uplink.received).toHaveLength(55);
     forwarder.stop();
   });
 
   it('a replay_rate so low the next token is months away waits instead of polling every millisecond', async () => {
-    const journal = new MemoryJournal({ maxMessages: 1000, maxBytes: 1e9, whenFull: 'drop_oldest', logger, clock });
-    journal.open();
-    const uplink = new ScriptedUplink();
-    // One message per 10^7 s (~116 days): the wait for a token is beyond a plain timer's 24.8 days.
-    const forwarder = new Forwarder({ journal, uplink, inflight: 100, replayRate: 1e-7, logger, clock, removeDelayMs: 1 });
-    // Each wake-up asks for a token: a timer that overflowed to 1 ms asks hundreds of times.
-    const asks = vi.spyOn(forwarder as unknown as { takeToken(rows: number): boolean }, 'takeToken');
-    forwarder.start();
-    journal.append(entries(5));
+    // One message per 10^7 s (~116 days): the wait for a token is beyond a plain timer's 24.8 days,
+    // which Node would have turned into 1 ms.
+    const { uplink, forwarder } = setup({ inflight: 100, replayRate: 1e-7 }, 5);
+    const asks = vi.spyOn((forwarder as unknown as { bucket: { take(rows: number): number } }).bucket, 'take');
     uplink.up();
     await new Promise((r) => setTimeout(r, 300));
-    expect(uplink.received.length).toBe(0);
+    expect(uplink.received.length).toBeLessThanOrEqual(1);
     expect(asks.mock.calls.length).toBeLessThan(10);
     forwarder.stop();
   });
 
-  it('drain() delivers what is left and reports success', async () => {
-    const { journal, uplink, forwarder } = setup(10);
+  it('removes acknowledged rows removeDelayMs after the first acknowledgement', async () => {
+    fakeTime();
+    const { journal, uplink, forwarder } = setup({ removeDelayMs: 20, removeBatch: 5 }, 10);
     uplink.up();
-    journal.append(entries(25));
-    forwarder.notify();
-    const acker = setInterval(() => uplink.ack(uplink.pending.length), 2);
-    const ok = await forwarder.drain(2000);
-    clearInterval(acker);
-    expect(ok).toBe(true);
-    expect(journal.stats().depth).toBe(0);
+    await settle();
+    uplink.ack(3);
+    vi.advanceTimersByTime(19);
+    expect(journal.stats().depth).toBe(10);
+    vi.advanceTimersByTime(1);
+    expect(journal.stats().depth).toBe(7);
+    forwarder.stop();
+  });
+
+  it('removes at once when removeBatch acknowledgements are waiting', async () => {
+    fakeTime();
+    const { journal, uplink, forwarder } = setup({ removeDelayMs: 20, removeBatch: 5 }, 10);
+    uplink.up();
+    await settle();
+    uplink.ack(5);
+    expect(journal.stats().depth).toBe(5);
+    forwarder.stop();
+  });
+
+  it('after a refused publish: keeps the row, holds off for 1 s on the same connection, then resends', async () => {
+    fakeTime();
+    const { journal, uplink, forwarder } = setup({ inflight: 2 }, 3);
+    uplink.up();
+    await settle();
+    uplink.refuse();
+    await settle();
+    expect(uplink.received).toEqual([1, 2]);
+    await vi.advanceTimersByTimeAsync(999);
+    await settle();
+    expect(uplink.received).toEqual([1, 2]);
+    await vi.advanceTimersByTimeAsync(1);
+    await settle();
+    expect(uplink.received.slice(2)).toEqual([1, 2]);
+    expect(journal.stats().depth).toBe(3);
+    forwarder.stop();
+  });
+
+  it('a late acknowledgement (sent before a reset) removes its row but does not free a slot', async () => {
+    fakeTime();
+    const { journal, uplink, forwarder } = setup({ inflight: 2 }, 4);
+    uplink.up();
+    await settle();
+    uplink.refuse(); // seq 1: reset, the window is empty, 1 s hold-off
+    expect(forwarder.inflight).toBe(0);
+    uplink.ack(1); // seq 2's PUBACK, from the generation before the reset
+    expect(forwarder.inflight).toBe(0);
+    vi.advanceTimersByTime(1);
+    expect(journal.readAfter(0, 10).map((e) => e.seq)).toEqual([1, 3, 4]);
+    await vi.advanceTimersByTimeAsync(1000);
+    await settle();
+    // Resent from the oldest row still journaled; 2 is not among them.
+    expect(uplink.received.slice(2)).toEqual([1, 3]);
     forwarder.stop();
   });
 });
 
 describe('Forwarder shutdown', () => {
   it('removes rows acknowledged while the uplink was stopping, before the journal closes', async () => {
-    const journal = new MemoryJournal({ maxMessages: 1000, maxBytes: 1e6, whenFull: 'drop_oldest', logger, clock });
-    journal.open();
-    journal.append(entries(10));
-    const uplink = new ScriptedUplink();
-    const forwarder = new Forwarder({ journal, uplink, inflight: 100, replayRate: 0, logger, clock, removeDelayMs: 1000 });
-    forwarder.start();
+    fakeTime();
+    const { journal, uplink, forwarder } = setup({ inflight: 100, removeDelayMs: 1000 }, 10);
     uplink.up();
     await settle();
     expect(uplink.pending).toHaveLength(10);
@@ -254,22 +257,18 @@ describe('Forwarder shutdown', () => {
     forwarder.close();
     expect(journal.stats().depth).toBe(0);
     journal.close();
-    // Nothing is left pending to touch the closed journal.
-    await new Promise((r) => setTimeout(r, 1100));
+    // No removal is left waiting to touch the closed journal.
+    expect(() => vi.advanceTimersByTime(2000)).not.toThrow();
   });
 
   it('ignores acknowledgements after close: the rows stay journaled, never an error', async () => {
-    const journal = new MemoryJournal({ maxMessages: 1000, maxBytes: 1e6, whenFull: 'drop_oldest', logger, clock });
-    journal.open();
-    journal.append(entries(3));
-    const uplink = new ScriptedUplink();
-    const forwarder = new Forwarder({ journal, uplink, inflight: 100, replayRate: 0, logger, clock });
-    forwarder.start();
+    fakeTime();
+    const { journal, uplink, forwarder } = setup({ inflight: 100 }, 3);
     uplink.up();
     await settle();
     forwarder.close();
     journal.close();
     expect(() => uplink.ack(3)).not.toThrow();
-    await new Promise((r) => setTimeout(r, 50));
+    expect(() => vi.advanceTimersByTime(1000)).not.toThrow();
   });
 });

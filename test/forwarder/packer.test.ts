@@ -3,10 +3,10 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { JournalEntry, Qos } from '../../src/journal/journal.js';
 import { planPublishes, type PlannedPublish } from '../../src/forwarder/packer.js';
-import { CborCodec } from '../../src/mapping/cbor-codec.js';
+import { CborCodec } from '../../src/wire/cbor-codec.js';
 import { batchRenderer } from '../../src/mapping/batch-payload.js';
 import { payloadRenderer } from '../../src/mapping/payload.js';
-import { unpackMessage } from '../../src/mapping/unpack.js';
+import { unpackMessage } from '../../src/wire/unpack.js';
 
 const cbor = new CborCodec();
 const T0 = Date.parse('2026-11-26T06:40:00.123Z');
@@ -28,7 +28,8 @@ function rows(...specs: string[]): JournalEntry[] {
       bad: () => payloadRenderer('json', { value: null, ts, error: 'timeout' })(seq),
       value: () => Buffer.from(String(seq)),
     }[kind]();
-    return { seq, ts, topic, qos, retain: kind === 'retained', payload };
+    const encoding = kind === 'value' ? 'text' : kind === 'cbor' ? 'cbor' : 'json';
+    return { seq, ts, topic, qos, retain: kind === 'retained', encoding, payload };
   });
 }
 
@@ -74,6 +75,16 @@ describe('planPublishes', () => {
   it('marks CBOR packs and CBOR singles with the content type, JSON with none', () => {
     const pubs = planPublishes(rows('c:cbor', 'c:cbor', 'd:cbor', 'j'), roomy, cbor);
     expect(pubs.map((p) => [p.topic, p.contentType])).toEqual([['c', 'application/cbor'], ['d', 'application/cbor'], ['j', undefined]]);
+  });
+
+  it('goes by the encoding the journal stored, not by what the bytes look like', () => {
+    // A `payload: value` row whose text is a canonical JSON map: text, so never packed.
+    const [a, b] = rows('a', 'a');
+    const asText = [{ ...a!, encoding: 'text' as const }, { ...b!, encoding: 'text' as const }];
+    expect(shape(planPublishes(asText, roomy, cbor))).toEqual(['a[1]', 'a[2]']);
+    // The content type comes from the encoding too.
+    expect(planPublishes([{ ...a!, encoding: 'cbor' }], roomy, cbor)[0]!.contentType).toBe('application/cbor');
+    expect(planPublishes(rows('c:cbor').map((r) => ({ ...r, encoding: 'text' as const })), roomy, cbor)[0]!.contentType).toBeUndefined();
   });
 
   it('keeps per-topic order, carries every row exactly once and unpacks to the same rows', () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { registerBrokerCleanup, startMosquitto, type Broker } from './harness/index.js';
 import { startTestGateway } from './harness/test-gateway.js';
-import { SeqWindow, unpackMessage, type UnpackedRow } from '../../src/mapping/unpack.js';
+import { SeqWindow, unpackMessage, type UnpackedRow } from '../../src/wire/unpack.js';
 
 registerBrokerCleanup();
 let broker: Broker;

@@ -7,7 +7,7 @@ import { MemoryJournal } from '../../src/journal/memory-journal.js';
 const turn = () => new Promise<void>((r) => setImmediate(r));
 
 function entry(body: string): NewEntry {
-  return { ts: 1000, topic: 'plant1/dev/p', qos: 1, retain: false, render: (seq) => Buffer.from(`${seq}|${body}`) };
+  return { ts: 1000, topic: 'plant1/dev/p', qos: 1, retain: false, encoding: 'text', render: (seq) => Buffer.from(`${seq}|${body}`) };
 }
 
 /** A MemoryJournal that records the size of every append call. */

@@ -52,15 +52,17 @@ export function describeJournalContract(name: string, factory: JournalFactory): 
       expect(j.readAfter(0, 100).map(text)).toEqual(['1|a', '2|a', '3|a', '4|b', '5|b']);
     });
 
-    it('keeps topic, qos, retain and ts exactly as given', () => {
+    it('keeps topic, qos, retain, encoding and ts exactly as given', () => {
       const j = make();
       j.append([
-        entry('p', { ts: 42, topic: 'a/b', qos: 0, retain: true }),
-        entry('q', { ts: 43, topic: 'ünï/cödé', qos: 2, retain: false }),
+        entry('p', { ts: 42, topic: 'a/b', qos: 0, retain: true, encoding: 'cbor' }),
+        entry('q', { ts: 43, topic: 'ünï/cödé', qos: 2, retain: false, encoding: 'json' }),
+        entry('r', { ts: 44, topic: 'v', qos: 1, retain: false, encoding: 'text' }),
       ]);
       expect(j.readAfter(0, 10)).toEqual([
-        { seq: 1, ts: 42, topic: 'a/b', qos: 0, retain: true, payload: Buffer.from('1|p') },
-        { seq: 2, ts: 43, topic: 'ünï/cödé', qos: 2, retain: false, payload: Buffer.from('2|q') },
+        { seq: 1, ts: 42, topic: 'a/b', qos: 0, retain: true, encoding: 'cbor', payload: Buffer.from('1|p') },
+        { seq: 2, ts: 43, topic: 'ünï/cödé', qos: 2, retain: false, encoding: 'json', payload: Buffer.from('2|q') },
+        { seq: 3, ts: 44, topic: 'v', qos: 1, retain: false, encoding: 'text', payload: Buffer.from('3|r') },
       ]);
     });
 

@@ -49,7 +49,7 @@ function fillUp(dir: string): void {
 
 function batch(n: number, bytes = 180): NewEntry[] {
   return Array.from({ length: n }, (_, i) => ({
-    ts: 1_000 + i, topic: 'site/meter/p', qos: 1 as const, retain: false,
+    ts: 1_000 + i, topic: 'site/meter/p', qos: 1 as const, retain: false, encoding: 'text' as const,
     render: (seq: number) => Buffer.from(`${seq}|`.padEnd(bytes, 'x')),
   }));
 }

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import type { Clock } from '../../src/driver-api/index.js';
-import type { NewEntry, Qos } from '../../src/journal/journal.js';
+import type { NewEntry, Qos, RowEncoding } from '../../src/journal/journal.js';
 
 export interface LogLine {
   level: number;
@@ -33,13 +33,14 @@ export class ManualClock implements Clock {
 /** An entry whose stored bytes are `<seq>|<body>`, so a test can check render saw the right seq. */
 export function entry(
   body: string,
-  options: { ts?: number; topic?: string; qos?: Qos; retain?: boolean } = {},
+  options: { ts?: number; topic?: string; qos?: Qos; retain?: boolean; encoding?: RowEncoding } = {},
 ): NewEntry {
   return {
     ts: options.ts ?? 1000,
     topic: options.topic ?? 'site/dev/point',
     qos: options.qos ?? 1,
     retain: options.retain ?? false,
+    encoding: options.encoding ?? 'text',
     render: (seq) => Buffer.from(`${seq}|${body}`),
   };
 }

@@ -12,7 +12,7 @@ import { captureLogger, ERROR } from '../service/capture-logger.js';
 
 function entries(n: number): NewEntry[] {
   return Array.from({ length: n }, (_, i) => ({
-    ts: 1_000 + i, topic: 't', qos: 1 as const, retain: false, render: (seq: number) => Buffer.from(`${seq}|x`),
+    ts: 1_000 + i, topic: 't', qos: 1 as const, retain: false, encoding: 'text' as const, render: (seq: number) => Buffer.from(`${seq}|x`),
   }));
 }
 

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Journal, JournalStats, NewEntry, Qos } from '../../src/journal/journal.js';
+import type { Journal, JournalStats, NewEntry, Qos, RowEncoding } from '../../src/journal/journal.js';
 import { MemoryJournal } from '../../src/journal/memory-journal.js';
 import { SqliteJournal } from '../../src/journal/sqlite-journal.js';
 import { makeTempDir, ManualClock, removeDir, silentLogger } from './journal-helpers.js';
@@ -13,6 +13,7 @@ interface EntrySpec {
   topic: string;
   qos: Qos;
   retain: boolean;
+  encoding: RowEncoding;
   body: string;
 }
 
@@ -30,6 +31,7 @@ const entrySpec = fc.record({
   topic: fc.constantFrom('a', 'b/c', 'ü/é', 'site/dev/long-point-name'),
   qos: fc.constantFrom<Qos>(0, 1, 2),
   retain: fc.boolean(),
+  encoding: fc.constantFrom<RowEncoding>('json', 'cbor', 'text'),
   body: fc.string({ maxLength: 40 }),
 });
 
@@ -51,7 +53,7 @@ const config = fc.record({
 });
 
 function toNew(spec: EntrySpec): NewEntry {
-  return { ts: spec.ts, topic: spec.topic, qos: spec.qos, retain: spec.retain, render: (seq) => Buffer.from(`${seq}:${spec.body}`) };
+  return { ts: spec.ts, topic: spec.topic, qos: spec.qos, retain: spec.retain, encoding: spec.encoding, render: (seq) => Buffer.from(`${seq}:${spec.body}`) };
 }
 
 // The journal id is random per journal; the file size is the SQLite journal's own business.

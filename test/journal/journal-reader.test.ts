@@ -20,7 +20,7 @@ afterEach(() => {
 
 function entries(from: number, n: number): NewEntry[] {
   return Array.from({ length: n }, (_, i) => ({
-    ts: 10_000 + from + i, topic: 'site/dev/p', qos: 1 as const, retain: false,
+    ts: 10_000 + from + i, topic: 'site/dev/p', qos: 1 as const, retain: false, encoding: 'json' as const,
     render: (seq: number) => Buffer.from(JSON.stringify({ value: from + i, seq, pad: 'x'.repeat(80) })),
   }));
 }

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DeviceConfigBase, PointConfigBase, Reading } from '../../src/driver-api/index.js';
 import { DeviceMapper, pointTopic, type MappingDefaults } from '../../src/mapping/reading-mapper.js';
-import { CborCodec } from '../../src/mapping/cbor-codec.js';
+import { CborCodec } from '../../src/wire/cbor-codec.js';
 import { batchRenderer, metaRenderer } from '../../src/mapping/batch-payload.js';
 
 const BATCH: MappingDefaults = { site: 'plant1', gateway: 'gw7', topic: '{site}/{device}/{point}', payload: 'batch', qos: 1 };
@@ -109,6 +109,24 @@ describe('payload_encoding: cbor', () => {
     expect(cbor.decode(good!.body)).toEqual({ value: 231.4, ts: NOW, seq: 3, unit: 'V' });
     const [bad] = render(mapper, [{ point: 'v', value: null, quality: 'bad', error: 'timeout', ts: NOW + 1 }], 4);
     expect(cbor.decode(bad!.body)).toEqual({ value: null, ts: NOW + 1, seq: 4, unit: 'V', quality: 'bad', error: 'timeout' });
+  });
+
+  it('tells the journal each row\'s encoding: every format and encoding a mapper can produce', () => {
+    const points = [{ name: 'v' }];
+    const readings = [{ point: 'v', value: 1, ts: NOW }];
+    const cases = [
+      [{ ...BATCH, payload: 'json' }, undefined, ['json']],
+      [{ ...BATCH, payload: 'json', encoding: 'cbor' }, undefined, ['cbor']],
+      [{ ...BATCH, payload: 'value' }, undefined, ['text']],
+      // `value` is text whatever payload_encoding says.
+      [{ ...BATCH, payload: 'value', encoding: 'cbor' }, undefined, ['text']],
+      [BATCH, undefined, ['json', 'json']],
+      [BATCH, 'cbor', ['cbor', 'cbor']],
+    ] as const;
+    for (const [defaults, deviceEncoding, expected] of cases) {
+      const mapper = new DeviceMapper(device(points, deviceEncoding ? { payload_encoding: deviceEncoding } : {}), defaults);
+      expect(mapper.map(readings, NOW).entries.map((e) => e.encoding)).toEqual(expected);
+    }
   });
 
   it('is smaller than JSON for the same batch', () => {

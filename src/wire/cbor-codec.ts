@@ -14,7 +14,7 @@ export class CborCodec {
   }
 }
 
-/** True when the payload starts like a CBOR map (major type 5): how the forwarder tells CBOR rows apart. */
+/** True when the payload starts like a CBOR map (major type 5); see inferEncoding in row-encoding.ts. */
 export function looksLikeCborMap(payload: Uint8Array): boolean {
   const first = payload[0];
   // UTF-8 text (JSON or a bare value) never starts with 0xa0–0xbf: those are continuation bytes.

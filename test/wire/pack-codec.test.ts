@@ -2,9 +2,10 @@
 // property that unpacking a pack gives back exactly the rows that went in.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { CborCodec } from '../../src/mapping/cbor-codec.js';
-import { decodeRow, encodePack, type PackRow, type RowEncoding } from '../../src/mapping/pack-codec.js';
-import { SeqWindow, UnpackError, unpackMessage } from '../../src/mapping/unpack.js';
+import { CborCodec } from '../../src/wire/cbor-codec.js';
+import { decodeRow, encodePack, type PackEncoding, type PackRow } from '../../src/wire/pack-codec.js';
+import type { RowEncoding } from '../../src/wire/row-encoding.js';
+import { SeqWindow, UnpackError, unpackMessage } from '../../src/wire/unpack.js';
 import { batchRenderer } from '../../src/mapping/batch-payload.js';
 import { payloadRenderer } from '../../src/mapping/payload.js';
 
@@ -13,10 +14,10 @@ const T0 = Date.parse('2026-11-26T06:40:00.123Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 const text = (s: string) => Buffer.from(s);
 
-function rowOf(payload: Buffer, seq: number): PackRow {
-  const decoded = decodeRow(payload, seq, cbor);
-  if (!decoded) throw new Error(`not packable: ${payload.toString()}`);
-  return decoded.row;
+function rowOf(payload: Buffer, seq: number, encoding: PackEncoding = 'json'): PackRow {
+  const row = decodeRow(payload, encoding, seq, cbor);
+  if (!row) throw new Error(`not packable: ${payload.toString()}`);
+  return row;
 }
 
 describe('decodeRow', () => {
@@ -24,25 +25,27 @@ describe('decodeRow', () => {
     ['a per-point JSON row', text(`{"value":231.4,"ts":"${iso(T0)}","seq":5,"unit":"V"}`), 'json'],
     ['a batch JSON row', text(`{"ts":"${iso(T0)}","seq":5,"values":{"a":1,"b":"on"},"errors":{"c":"timeout"}}`), 'json'],
     ['a CBOR batch row with a bigint', cbor.encode({ ts: T0, seq: 5, values: { n: 2n ** 62n } }), 'cbor'],
-  ])('packs %s', (_name, payload, encoding) => {
-    expect(decodeRow(payload, 5, cbor)?.encoding).toBe(encoding);
+  ] as const)('packs %s', (_name, payload, encoding) => {
+    expect(decodeRow(payload, encoding, 5, cbor)?.seq).toBe(5);
   });
 
   it.each([
-    ['a bare value', text('231.4')],
-    ['a bare string that looks like JSON', text('{"seq":5')],
-    ['a per-point row with quality bad (value null)', text(`{"value":null,"ts":"${iso(T0)}","seq":5,"quality":"bad","error":"x"}`)],
-    ['a row whose seq is not its journal seq', text(`{"value":1,"ts":"${iso(T0)}","seq":6}`)],
-    ['a ts that is not in toISOString form', text('{"value":1,"ts":"2026-11-26T06:40:00Z","seq":5}')],
-    ['a JSON integer beyond 2^53 (JSON.parse would round it)', text(`{"ts":"${iso(T0)}","seq":5,"values":{"n":12345678901234567890}}`)],
-    ['an empty group', text(`{"ts":"${iso(T0)}","seq":5,"values":{}}`)],
-    ['a group nested deeper', text(`{"ts":"${iso(T0)}","seq":5,"values":{"a":{"b":1}}}`)],
-    ['a list', text(`{"ts":"${iso(T0)}","seq":5,"values":[1,2]}`)],
-    ['a pack', text(`{"pack":1,"ts":"${iso(T0)}","seq":5}`)],
-    ['broken JSON', text('{"ts":')],
-    ['a CBOR row with ts as text', cbor.encode({ ts: iso(T0), seq: 5, value: 1 })],
-  ])('leaves %s alone', (_name, payload) => {
-    expect(decodeRow(payload, 5, cbor)).toBeUndefined();
+    ['a bare value', text('231.4'), 'text'],
+    ['a bare string that looks like JSON', text('{"seq":5'), 'text'],
+    // A `payload: value` row whose text happens to be a canonical map: its encoding says text.
+    ['a text row that reads as a canonical JSON map', text(`{"value":1,"ts":"${iso(T0)}","seq":5}`), 'text'],
+    ['a per-point row with quality bad (value null)', text(`{"value":null,"ts":"${iso(T0)}","seq":5,"quality":"bad","error":"x"}`), 'json'],
+    ['a row whose seq is not its journal seq', text(`{"value":1,"ts":"${iso(T0)}","seq":6}`), 'json'],
+    ['a ts that is not in toISOString form', text('{"value":1,"ts":"2026-11-26T06:40:00Z","seq":5}'), 'json'],
+    ['a JSON integer beyond 2^53 (JSON.parse would round it)', text(`{"ts":"${iso(T0)}","seq":5,"values":{"n":12345678901234567890}}`), 'json'],
+    ['an empty group', text(`{"ts":"${iso(T0)}","seq":5,"values":{}}`), 'json'],
+    ['a group nested deeper', text(`{"ts":"${iso(T0)}","seq":5,"values":{"a":{"b":1}}}`), 'json'],
+    ['a list', text(`{"ts":"${iso(T0)}","seq":5,"values":[1,2]}`), 'json'],
+    ['a pack', text(`{"pack":1,"ts":"${iso(T0)}","seq":5}`), 'json'],
+    ['broken JSON', text('{"ts":'), 'json'],
+    ['a CBOR row with ts as text', cbor.encode({ ts: iso(T0), seq: 5, value: 1 }), 'cbor'],
+  ] as const)('leaves %s alone', (_name, payload, encoding: RowEncoding) => {
+    expect(decodeRow(payload, encoding, 5, cbor)).toBeUndefined();
   });
 });
 
@@ -119,7 +122,7 @@ function rowsArbitrary(leaf: fc.Arbitrary<unknown>, shape: 'point' | 'batch') {
   );
 }
 
-function encodeRows(rows: Array<{ dseq: number; dts: number; rest: Record<string, unknown> }>, encoding: RowEncoding) {
+function encodeRows(rows: Array<{ dseq: number; dts: number; rest: Record<string, unknown> }>, encoding: PackEncoding) {
   let seq = 1000;
   let ts = T0;
   return rows.map((r) => {
@@ -137,7 +140,7 @@ describe('pack then unpack gives back the rows', () => {
         fc.assert(
           fc.property(rowsArbitrary(encoding === 'json' ? jsonLeaf : cborLeaf, shape), (generated) => {
             const encoded = encodeRows(generated, encoding);
-            const rows = encoded.map((e) => rowOf(e.payload, e.seq));
+            const rows = encoded.map((e) => rowOf(e.payload, e.seq, encoding));
             const expected = encoded.flatMap((e) => unpackMessage(e.payload));
             const unpacked = unpackMessage(encodePack(rows, encoding, cbor));
             expect(unpacked).toEqual(expected);

@@ -15,10 +15,11 @@
 // (bare-value payloads, readings with quality bad in per-point JSON, retained rows) travels
 // alone, so the format needs no escape for "absent" versus "null".
 import type { CborCodec } from './cbor-codec.js';
-import { looksLikeCborMap } from './cbor-codec.js';
-import { entriesObject } from './batch-payload.js';
+import { entriesObject } from './entries-object.js';
+import type { RowEncoding } from './row-encoding.js';
 
-export type RowEncoding = 'json' | 'cbor';
+/** The encodings a pack can be written in: those of canonical rows. */
+export type PackEncoding = Exclude<RowEncoding, 'text'>;
 export type Leaf = string | number | boolean | bigint;
 export type Field = Leaf | ReadonlyArray<readonly [string, Leaf]>;
 
@@ -33,15 +34,12 @@ export interface PackRow {
   fields: ReadonlyArray<readonly [string, Field]>;
 }
 
-export function rowEncoding(payload: Uint8Array): RowEncoding | undefined {
-  if (payload[0] === 0x7b) return 'json';
-  return looksLikeCborMap(payload) ? 'cbor' : undefined;
-}
-
-/** Decodes a journal row for packing; undefined when it must be sent as it is. */
-export function decodeRow(payload: Buffer, seq: number, cbor: CborCodec): { encoding: RowEncoding; row: PackRow } | undefined {
-  const encoding = rowEncoding(payload);
-  if (encoding === undefined) return undefined;
+/**
+ * Decodes a journal row of the given encoding for packing; undefined when it must be sent as it
+ * is (text rows, and maps that are not canonical).
+ */
+export function decodeRow(payload: Buffer, encoding: RowEncoding, seq: number, cbor: CborCodec): PackRow | undefined {
+  if (encoding === 'text') return undefined;
   let body: unknown;
   try {
     body = encoding === 'json' ? JSON.parse(payload.toString('utf8')) : cbor.decode(payload);
@@ -63,7 +61,7 @@ export function decodeRow(payload: Buffer, seq: number, cbor: CborCodec): { enco
     if (members.length === 0 || !members.every(([, v]) => isLeaf(v, encoding))) return undefined;
     fields.push([key, members as [string, Leaf][]]);
   }
-  return { encoding, row: { seq, ts, fields } };
+  return { seq, ts, fields };
 }
 
 /** Whether `row` can share a pack with rows whose field kinds are `kinds` (leaf or group per key). */
@@ -79,7 +77,7 @@ export function addShape(kinds: Map<string, 'leaf' | 'group'>, row: PackRow): vo
 }
 
 /** Encodes rows (same topic, ascending seq, compatible shapes) as one pack. */
-export function encodePack(rows: readonly PackRow[], encoding: RowEncoding, cbor?: CborCodec): Buffer {
+export function encodePack(rows: readonly PackRow[], encoding: PackEncoding, cbor?: CborCodec): Buffer {
   if (rows.length === 0) throw new RangeError('encodePack: no rows');
   const n = rows.length;
   const first = rows[0]!;
@@ -149,7 +147,7 @@ function kindOf(value: Field): 'leaf' | 'group' {
   return typeof value === 'object' ? 'group' : 'leaf';
 }
 
-function isLeaf(value: unknown, encoding: RowEncoding): value is Leaf {
+function isLeaf(value: unknown, encoding: PackEncoding): value is Leaf {
   switch (typeof value) {
     case 'string':
     case 'boolean':

@@ -2,8 +2,9 @@
 // a pack of rows — into rows, and drops the duplicates that at-least-once delivery brings.
 // docs/consumers.md describes the same format in prose; this file is the executable version.
 import { CborCodec } from './cbor-codec.js';
-import { entriesObject } from './batch-payload.js';
-import { PACK_VERSION, isPlainObject, rowEncoding } from './pack-codec.js';
+import { entriesObject } from './entries-object.js';
+import { PACK_VERSION, isPlainObject } from './pack-codec.js';
+import { inferEncoding } from './row-encoding.js';
 
 /**
  * One row as a single message would carry it: per-point `{value, ts, seq, unit?, …}` or batch
@@ -20,7 +21,8 @@ export class UnpackError extends Error {}
  * parser that keeps them (CBOR keeps them as bigint).
  */
 export function unpackMessage(payload: Uint8Array, cbor: CborCodec = new CborCodec()): UnpackedRow[] {
-  const encoding = rowEncoding(payload);
+  // A consumer has only the bytes (MQTT 3.1.1 carries no content type), so it reads them.
+  const encoding = inferEncoding(payload);
   let body: unknown;
   try {
     if (encoding === 'json') body = JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'));
