@@ -9,7 +9,6 @@ import { println, type CliIo } from './cli/io.js';
 import { runCommand } from './cli/run-command.js';
 import { validateCommand, planCommand, readCommand, schemaCommand, loadOrReport } from './cli/site-commands.js';
 import { bufferCommand, bufferPathOf } from './cli/buffer-commands.js';
-import { demoCommand } from './demo/demo-command.js';
 
 export const DEFAULT_CONFIG = '/etc/fieldgate/config.yaml';
 
@@ -90,8 +89,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return readCommand(configFile, { wait: values.wait, logLevel: values['log-level'] ? logLevel : 'warn' }, io);
     case 'schema':
       return schemaCommand(io);
-    case 'demo':
+    case 'demo': {
+      // The demo's in-process broker (aedes) and Modbus meter stay out of every other command's memory.
+      const { demoCommand } = await import('./demo/demo-command.js');
       return demoCommand({ duration: values.duration, port: values.port, logLevel: values['log-level'] ? logLevel : 'warn' }, io);
+    }
     case 'buffer': {
       if (values.path !== undefined) return bufferCommand(sub ?? 'stats', { path: values.path, since: values.since, until: values.until, yes: values.yes }, undefined, io);
       const site = loadOrReport(configFile, io);

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import fs from 'node:fs';
 import type { Logger } from 'pino';
-import type { Clock, DeviceConfigBase, DriverFactory } from './driver-api/index.js';
+import { loadDriver, type Clock, type DeviceConfigBase, type DriverDescriptor, type DriverEntry, type DriverFactory } from './driver-api/index.js';
 import type { LoadedSite, SiteConfig } from './config/site-config.js';
 import type { Journal } from './journal/journal.js';
 import type { Uplink } from './uplink/uplink.js';
@@ -22,7 +22,8 @@ import { errorText } from './util/errors.js';
 
 export interface GatewayOptions {
   site: LoadedSite;
-  drivers: readonly DriverFactory[];
+  /** Registrations are loaded on the first device of their type (start or reload). */
+  drivers: readonly DriverEntry[];
   logger: Logger;
   clock?: Clock;
   metrics?: Metrics;
@@ -47,6 +48,7 @@ export class Gateway {
   private commands: CommandHandler | undefined;
   private hosts = new Map<string, DeviceHost>();
   private readonly resources = new SharedResourcePool();
+  private readonly loadedDrivers = new Map<string, Promise<DriverFactory>>();
   private disconnectedSince: number;
   private lastTick: number;
   private lastJournalError = 0;
@@ -270,19 +272,29 @@ export class Gateway {
     this.metrics.connected.set(0);
   }
 
-  private factory(type: string): DriverFactory | undefined {
+  private factory(type: string): DriverDescriptor | undefined {
     return this.options.drivers.find((d) => d.type === type);
+  }
+
+  private async loadFactory(entry: DriverEntry): Promise<DriverFactory> {
+    let loaded = this.loadedDrivers.get(entry.type);
+    if (!loaded) {
+      loaded = loadDriver(entry);
+      this.loadedDrivers.set(entry.type, loaded);
+    }
+    return loaded;
   }
 
   private async startDevices(devices: readonly DeviceConfigBase[]): Promise<void> {
     const defaults = mappingDefaults(this.site.config);
     const started: DeviceHost[] = [];
     for (const device of devices) {
-      const factory = this.factory(device.driver);
-      if (!factory) {
+      const entry = this.options.drivers.find((d) => d.type === device.driver);
+      if (!entry) {
         this.logger.error({ device: device.name, driver: device.driver }, 'unknown driver; device not started');
         continue;
       }
+      const factory = await this.loadFactory(entry);
       const host = new DeviceHost({
         device,
         factory,

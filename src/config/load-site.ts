@@ -1,6 +1,6 @@
 // Reads a site file from disk and validates it; the only part of src/config that opens the file.
 import fs from 'node:fs';
-import type { DriverFactory } from '../driver-api/index.js';
+import type { DriverDescriptor } from '../driver-api/index.js';
 import { ConfigError } from './config-error.js';
 import type { LoadedSite } from './site-config.js';
 import { validateSiteText, type ValidateOptions } from './validate-site.js';
@@ -9,7 +9,7 @@ import { validateSiteText, type ValidateOptions } from './validate-site.js';
 export function loadSite(
   file: string,
   env: NodeJS.ProcessEnv,
-  drivers: readonly DriverFactory[],
+  drivers: readonly DriverDescriptor[],
   options: ValidateOptions = {},
 ): LoadedSite {
   let text: string;
