@@ -223,6 +223,9 @@ export class MqttUplink extends EventEmitter<UplinkEvents> implements Uplink {
       resubscribe: false,
       queueQoSZero: false,
       rejectUnauthorized: true,
+      // mqtt-packet would otherwise pre-build a Buffer for every packet id (65,536 of them, ~6 MB
+      // of heap held for the life of the process): a fifth of the gateway's heap on a Pi.
+      writeCache: false,
     };
     if (o.username !== undefined) options.username = o.username;
     if (o.password !== undefined) options.password = o.password;
