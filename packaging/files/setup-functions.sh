@@ -52,7 +52,9 @@ fg_service_installed() {
   if fg_systemd_running; then
     systemctl daemon-reload
     if [ "$1" = first ]; then
-      systemctl enable --now "$FG_NAME.service" || fg_say "could not start $FG_NAME; see: journalctl -u $FG_NAME"
+      # restart, not start: a service an earlier non-package install left running moves to the new files.
+      systemctl enable "$FG_NAME.service" && systemctl restart "$FG_NAME.service" \
+        || fg_say "could not start $FG_NAME; see: journalctl -u $FG_NAME"
     elif systemctl is-enabled --quiet "$FG_NAME.service"; then
       systemctl restart "$FG_NAME.service" || fg_say "restart failed; see: journalctl -u $FG_NAME"
     fi
@@ -70,6 +72,19 @@ fg_service_stop() {
 fg_service_disable() {
   systemctl disable "$FG_NAME.service" >/dev/null 2>&1 || true
   rm -f "/etc/systemd/system/multi-user.target.wants/$FG_NAME.service"
+}
+
+# The .deb taking over from a source checkout's systemd/install.sh or the tarball: their unit in
+# /etc would shadow the package's, and their /usr/local/bin link (earlier on PATH) would run the old
+# launcher. Both are set aside; configuration and journal are shared and stay.
+fg_adopt_earlier_install() {
+  if [ -f /etc/systemd/system/fieldgate.service ]; then
+    mv /etc/systemd/system/fieldgate.service /etc/systemd/system/fieldgate.service.pre-package
+    fg_say "moved the unit of an earlier install to /etc/systemd/system/fieldgate.service.pre-package"
+  fi
+  case "$(readlink /usr/local/bin/fieldgate 2>/dev/null)" in
+    /opt/fieldgate/*) rm -f /usr/local/bin/fieldgate ;;
+  esac
 }
 
 # Deletes the configuration, the journal (unsent readings!) and the account.

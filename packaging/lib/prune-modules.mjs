@@ -2,8 +2,9 @@
 // After the addons are built, keeps only what the program loads at run time: the packages reachable
 // from the root's dependencies, not following edges into build-only packages (node-gyp, the
 // prebuild downloader, addon headers, type declarations), and drops files no running program reads
-// (C/C++ sources, type declarations, source maps, tests, docs). Resolution follows Node's rule:
-// a dependency is found in the nearest node_modules walking up from the dependent package.
+// (C/C++ sources, TypeScript sources and declarations, which Node 20 cannot run, source maps,
+// tests, docs). Resolution follows Node's rule: a dependency is found in the nearest node_modules
+// walking up from the dependent package.
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 
@@ -76,7 +77,7 @@ rmSync(path.join(root, 'node_modules/.package-lock.json'), { force: true });
 rmSync(path.join(root, 'node_modules/.bin'), { recursive: true, force: true });
 
 // Files nobody loads at run time.
-const JUNK_FILE = /(\.d\.[cm]?ts|\.map|\.md|\.markdown|\.c|\.cc|\.cpp|\.h|\.hpp|\.gyp|\.gypi|\.o|\.a|\.tsbuildinfo|\.ya?ml|\.npmignore|\.editorconfig|\.eslintrc(\.json)?)$/i;
+const JUNK_FILE = /(\.[cm]?ts|\.map|\.md|\.markdown|\.c|\.cc|\.cpp|\.h|\.hpp|\.gyp|\.gypi|\.o|\.a|\.tsbuildinfo|\.npmignore|\.editorconfig|\.eslintrc(\.json)?)$/i;
 const JUNK_DIR = new Set(['test', 'tests', '__tests__', 'docs', 'doc', 'example', 'examples', 'benchmark', 'benchmarks', '.github', 'prebuilds']);
 let junk = 0;
 const hasJs = (dir) => readdirSync(dir, { recursive: true }).some((f) => /\.[cm]?js$/.test(String(f)));

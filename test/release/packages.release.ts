@@ -27,7 +27,9 @@ function debFiles(arch: (typeof ARCHES)[number]): string[] {
   const r = sh('dpkg-deb', ['--contents', debPath(arch)]);
   expect(r.status, r.stderr).toBe(0);
   // "-rwxr-xr-x root/root  1234 2026-11-30 08:00 ./opt/fieldgate/bin/fieldgate" (links: "… -> target")
-  return r.stdout.trim().split('\n').map((line) => line.split(/\s+/)[5]!.replace(/^\.\//, '')).filter((f) => !f.endsWith('/'));
+  return r.stdout.trim().split('\n')
+    .map((line) => /^\S+\s+\S+\s+\d+\s+\S+\s+\S+\s+\.\/(.*?)(?: -> .*)?$/.exec(line)![1]!)
+    .filter((f) => f !== '' && !f.endsWith('/'));
 }
 
 describe.each(ARCHES)('%s packages', (arch) => {
