@@ -9,7 +9,6 @@ import { println, type CliIo } from './cli/io.js';
 import { runCommand } from './cli/run-command.js';
 import { validateCommand, planCommand, readCommand, schemaCommand, loadOrReport } from './cli/site-commands.js';
 import { bufferCommand, bufferPathOf } from './cli/buffer-commands.js';
-import { demoCommand } from './demo/demo-command.js';
 import { FieldgateError } from './util/errors.js';
 import { isDurationText, parseDuration } from './util/duration.js';
 
@@ -128,8 +127,11 @@ async function dispatch(command: string, sub: string | undefined, values: Values
       return readCommand(configFile, { wait: values.wait, logLevel: values['log-level'] ? logLevel : 'warn' }, io);
     case 'schema':
       return schemaCommand(io);
-    case 'demo':
+    case 'demo': {
+      // The demo's in-process broker (aedes) and Modbus meter stay out of every other command's memory.
+      const { demoCommand } = await import('./demo/demo-command.js');
       return demoCommand({ duration: values.duration, port: values.port, logLevel: values['log-level'] ? logLevel : 'warn' }, io);
+    }
     case 'buffer': {
       if (values.path !== undefined) return bufferCommand(sub ?? 'stats', { path: values.path, since: values.since, until: values.until, yes: values.yes }, undefined, io);
       const site = loadOrReport(configFile, io);

@@ -2,7 +2,7 @@
 // reading is ever taken that has no journal to go to, and the journal closes last.
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { Clock, DeviceConfigBase, DriverFactory } from './driver-api/index.js';
+import { loadDriver, type Clock, type DeviceConfigBase, type DriverDescriptor, type DriverEntry, type DriverFactory } from './driver-api/index.js';
 import type { LoadedSite, SiteConfig } from './config/site-config.js';
 import type { Journal, NewEntry } from './journal/journal.js';
 import type { Uplink } from './uplink/uplink.js';
@@ -28,7 +28,8 @@ import { TLS_FILE_MAX_BYTES } from './config/file-limits.js';
 
 export interface GatewayOptions {
   site: LoadedSite;
-  drivers: readonly DriverFactory[];
+  /** Registrations are loaded on the first device of their type (start or reload). */
+  drivers: readonly DriverEntry[];
   logger: Logger;
   clock?: Clock;
   metrics?: Metrics;
@@ -53,6 +54,7 @@ export class Gateway {
   private commands: CommandHandler | undefined;
   private hosts = new Map<string, DeviceHost>();
   private readonly resources = new SharedResourcePool();
+  private readonly loadedDrivers = new Map<string, Promise<DriverFactory>>();
   private disconnectedSince: number;
   private lastTick: number;
   private lastJournalError = 0;
@@ -326,8 +328,17 @@ export class Gateway {
     this.metrics.connected.set(0);
   }
 
-  private factory(type: string): DriverFactory | undefined {
+  private factory(type: string): DriverDescriptor | undefined {
     return this.options.drivers.find((d) => d.type === type);
+  }
+
+  private async loadFactory(entry: DriverEntry): Promise<DriverFactory> {
+    let loaded = this.loadedDrivers.get(entry.type);
+    if (!loaded) {
+      loaded = loadDriver(entry);
+      this.loadedDrivers.set(entry.type, loaded);
+    }
+    return loaded;
   }
 
   private async startDevices(devices: readonly DeviceConfigBase[]): Promise<void> {
@@ -338,11 +349,12 @@ export class Gateway {
     const sink = (entries: NewEntry[]) => queue.push(entries);
     const started: DeviceHost[] = [];
     for (const device of devices) {
-      const factory = this.factory(device.driver);
-      if (!factory) {
+      const entry = this.options.drivers.find((d) => d.type === device.driver);
+      if (!entry) {
         this.logger.error({ device: device.name, driver: device.driver }, 'unknown driver; device not started');
         continue;
       }
+      const factory = await this.loadFactory(entry);
       const host = new DeviceHost({
         device,
         factory,

@@ -1,35 +1,12 @@
 // Modbus TCP and RTU: the factory the core knows the driver by. See README.md in this folder.
-import { formatDuration, type DriverFactory, type ResourceClaim } from '../../src/driver-api/index.js';
-import { checkDevice, compileDevice, describeLink, frameFormat, lineSettings, rtuLink } from './device-config.js';
+import type { DriverFactory } from '../../src/driver-api/index.js';
+import { modbusDescriptor, type ModbusDeviceConfig } from './descriptor.js';
 import { ModbusDriver } from './modbus-driver.js';
-import { formatPlan } from './request-plan.js';
-import { deviceSchema, pointSchema, type ModbusDeviceConfig } from './schema.js';
+import { compileDevice } from './device-config.js';
 
 export type { ModbusDeviceConfig, ModbusPointConfig } from './schema.js';
 
 export const modbusDriver: DriverFactory<ModbusDeviceConfig> = {
-  type: 'modbus',
-  description: 'Modbus TCP and RTU (holding/input registers, coils, discrete inputs)',
-  deviceSchema,
-  pointSchema,
-  polled: () => true,
-  check: checkDevice,
-  resources(device): ResourceClaim[] {
-    const link = rtuLink(device);
-    // TCP claims nothing: several devices may sit behind one gateway with different unit ids.
-    if (!link) return [];
-    // Devices on one port must agree on the line settings: they are in the share token.
-    return [{
-      id: `serial:${link.port}`,
-      share: `modbus-rtu:${link.baudRate}:${frameFormat(link)}`,
-      describe: `Modbus RTU ${lineSettings(link)}`,
-    }];
-  },
-  plan(device) {
-    const compiled = compileDevice(device);
-    // `fieldgate plan` prints the device name above this.
-    const header = `modbus ${describeLink(compiled.link, compiled.unitId)}, timeout ${formatDuration(compiled.timeoutMs)}`;
-    return formatPlan(header, compiled.plan, compiled.limits, compiled.points.length);
-  },
+  ...modbusDescriptor,
   create: (device, ctx) => new ModbusDriver(compileDevice(device), ctx),
 };

@@ -1,5 +1,5 @@
 import { CommandError, parseDuration, toFiniteNumber, type Driver, type DriverContext, type Reading, type Scalar } from '../../src/driver-api/index.js';
-import type { SimDeviceConfig, SimPointConfig } from './index.js';
+import type { SimDeviceConfig, SimPointConfig } from './descriptor.js';
 
 export class SimDriver implements Driver {
   private step = 0;

@@ -1,5 +1,6 @@
 // Commands that only read the site file and the devices: validate, plan, read, schema.
 import { drivers } from '../../drivers/index.js';
+import { loadDriver } from '../driver-api/index.js';
 import { loadSite } from '../config/load-site.js';
 import { ConfigError } from '../config/config-error.js';
 import { summarizeSite } from '../config/summarize-site.js';
@@ -77,8 +78,11 @@ export async function readCommand(file: string, options: { wait?: string; logLev
   const print = (entries: NewEntry[]) => {
     for (const e of entries) println(io.stdout, `${e.topic} ${printable(e.render(0))}`);
   };
+  // Only the drivers this site uses are imported (and with them their libraries).
+  const used = drivers.filter((d) => cfg.devices.some((device) => device.driver === d.type));
+  const factories = new Map(await Promise.all(used.map(async (d) => [d.type, await loadDriver(d)] as const)));
   const hosts = cfg.devices.map((device) => new DeviceHost({
-    device, factory: drivers.find((d) => d.type === device.driver)!, defaults, logger, clock, resources, sink: print,
+    device, factory: factories.get(device.driver)!, defaults, logger, clock, resources, sink: print,
   }));
   let failures = 0;
   await Promise.all(hosts.map((h) => h.start({ poll: false })));

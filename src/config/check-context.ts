@@ -1,7 +1,7 @@
 // What the semantic checks get to see. They run on a file that may be partly invalid, so they
 // work only on parts that passed the schema (isValid) and on devices that passed their driver's
 // schema (devices), and report by JSON pointer; the validator turns pointers into line:col.
-import type { DeviceConfigBase, DriverFactory } from '../driver-api/index.js';
+import type { DeviceConfigBase, DriverDescriptor } from '../driver-api/index.js';
 
 export interface CheckedDevice {
   /** Index in the `devices` list of the file. */
@@ -15,7 +15,7 @@ export interface CheckedDevice {
    * user set from a default (its create() gets the defaulted config at run time).
    */
   written: DeviceConfigBase;
-  driver: DriverFactory;
+  driver: DriverDescriptor;
 }
 
 export interface CheckContext {

@@ -1,5 +1,5 @@
 // Reads a site file from disk and validates it; the only part of src/config that opens the file.
-import type { DriverFactory } from '../driver-api/index.js';
+import type { DriverDescriptor } from '../driver-api/index.js';
 import { FileReadError, readBoundedFile } from '../util/read-bounded-file.js';
 import { ConfigError } from './config-error.js';
 import { SITE_FILE_MAX_BYTES } from './file-limits.js';
@@ -10,7 +10,7 @@ import { validateSiteText, type ValidateOptions } from './validate-site.js';
 export function loadSite(
   file: string,
   env: NodeJS.ProcessEnv,
-  drivers: readonly DriverFactory[],
+  drivers: readonly DriverDescriptor[],
   options: ValidateOptions = {},
 ): LoadedSite {
   let text: string;

@@ -2,7 +2,7 @@
 // pointSchema merged into the device/point objects. The same pieces serve two purposes:
 // validation (staged: top level, then each device against its own driver) and the schema file
 // editors use (one document, `if driver == x then …` per driver).
-import type { DriverFactory } from '../driver-api/index.js';
+import type { DriverDescriptor } from '../driver-api/index.js';
 import { DURATION_PATTERN, SIZE_PATTERN } from '../util/duration.js';
 import { SITE_DEFAULTS } from './defaults.js';
 import { durationSchema, sizeSchema, UNIT_KEYWORDS, type DurationRange, type JsonSchema } from './schema-units.js';
@@ -227,7 +227,7 @@ export function coreDeviceProperties(): Record<string, JsonSchema> {
 }
 
 /** The full schema of one device of the given driver; core keys win over driver keys of the same name. */
-export function deviceSchemaFor(driver: DriverFactory): JsonSchema {
+export function deviceSchemaFor(driver: DriverDescriptor): JsonSchema {
   const point = strictObject(
     { ...driver.pointSchema.properties, ...corePointProperties() } as Record<string, JsonSchema>,
     { required: unique(['name', ...(driver.pointSchema.required ?? [])]) },
@@ -268,7 +268,7 @@ function topLevelWith(deviceItems: JsonSchema): JsonSchema {
 }
 
 /** The one-document schema for editors (yaml-language-server and the like). */
-export function buildSiteSchema(drivers: readonly DriverFactory[]): JsonSchema {
+export function buildSiteSchema(drivers: readonly DriverDescriptor[]): JsonSchema {
   const items: JsonSchema = {
     type: 'object',
     required: ['name', 'driver', 'points'],
@@ -293,7 +293,7 @@ export function buildSiteSchema(drivers: readonly DriverFactory[]): JsonSchema {
 }
 
 /** The schema file as committed: 2-space JSON plus a final newline. */
-export function siteSchemaText(drivers: readonly DriverFactory[]): string {
+export function siteSchemaText(drivers: readonly DriverDescriptor[]): string {
   return JSON.stringify(buildSiteSchema(drivers), null, 2) + '\n';
 }
 

@@ -6,7 +6,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
-import type { DeviceConfigBase, DriverFactory } from '../driver-api/index.js';
+import type { DeviceConfigBase, DriverDescriptor } from '../driver-api/index.js';
+import { parseDuration, parseSize } from '../util/duration.js';
 import type { CheckContext, CheckedDevice } from './check-context.js';
 import { ConfigError, type SiteIssue } from './config-error.js';
 import { scrubSecrets, writtenSecrets } from './secret-scrub.js';
@@ -38,7 +39,7 @@ export function validateSiteText(
   text: string,
   file: string,
   env: NodeJS.ProcessEnv,
-  drivers: readonly DriverFactory[],
+  drivers: readonly DriverDescriptor[],
   options: ValidateOptions = {},
 ): LoadedSite {
   return new SiteValidator(drivers).validate(text, file, env, options);
@@ -53,7 +54,7 @@ export class SiteValidator {
   private topLevel: ValidateFunction | undefined;
   private readonly perDriver = new Map<string, ValidateFunction>();
 
-  constructor(private readonly drivers: readonly DriverFactory[]) {}
+  constructor(private readonly drivers: readonly DriverDescriptor[]) {}
 
   private get ajv(): Ajv {
     this.ajvInstance ??= createAjv();
@@ -159,7 +160,7 @@ export class SiteValidator {
     return out;
   }
 
-  private driverValidator(driver: DriverFactory): ValidateFunction {
+  private driverValidator(driver: DriverDescriptor): ValidateFunction {
     let validate = this.perDriver.get(driver.type);
     if (!validate) {
       try {

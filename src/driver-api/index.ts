@@ -153,7 +153,11 @@ export interface JsonSchemaFragment {
   required?: string[];
 }
 
-export interface DriverFactory<D extends DeviceConfigBase = DeviceConfigBase> {
+/**
+ * What the core knows about a driver without loading its implementation: enough to validate a site
+ * file, print its schema and plan, and claim resources. Must not import the driver's libraries.
+ */
+export interface DriverDescriptor<D extends DeviceConfigBase = DeviceConfigBase> {
   /** The `driver:` value in the site file. */
   type: string;
   /** One-line description for `fieldgate validate` summaries and docs. */
@@ -169,6 +173,26 @@ export interface DriverFactory<D extends DeviceConfigBase = DeviceConfigBase> {
   resources?(device: D): ResourceClaim[];
   /** Human-readable commissioning view (`fieldgate plan`). */
   plan?(device: D): string;
+}
+
+export interface DriverFactory<D extends DeviceConfigBase = DeviceConfigBase> extends DriverDescriptor<D> {
   /** No I/O here: store arguments, compile plans. */
   create(device: D, ctx: DriverContext): Driver;
+}
+
+/**
+ * A driver as drivers/index.ts lists it: the descriptor, and `load()` importing the implementation
+ * (and with it serialport, D-Bus/BLE or modbus-serial) only when a site has a device of that driver:
+ * a gateway on 512 MB should not carry a BLE stack for a Modbus-only site.
+ */
+export interface DriverRegistration<D extends DeviceConfigBase = DeviceConfigBase> extends DriverDescriptor<D> {
+  load(): Promise<DriverFactory<D>>;
+}
+
+/** Either form; tests and benchmarks pass factories directly. */
+export type DriverEntry = DriverFactory | DriverRegistration;
+
+/** The factory of an entry, importing the implementation if it is a registration. */
+export async function loadDriver(entry: DriverEntry): Promise<DriverFactory> {
+  return 'create' in entry ? entry : entry.load();
 }

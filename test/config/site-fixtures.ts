@@ -1,7 +1,7 @@
 // Shared helpers for the config tests: a small valid site, a fake driver with resources, and a
 // way to get the formatted problems of a text.
 import { expect } from 'vitest';
-import type { DeviceConfigBase, DriverFactory } from '../../src/driver-api/index.js';
+import type { DeviceConfigBase, DriverDescriptor, DriverFactory } from '../../src/driver-api/index.js';
 import { ConfigError } from '../../src/config/config-error.js';
 import { SiteValidator, type ValidateOptions } from '../../src/config/validate-site.js';
 import type { LoadedSite } from '../../src/config/site-config.js';
@@ -54,7 +54,7 @@ export const busDriver: DriverFactory<BusDevice> = {
   },
 };
 
-export const testDrivers: readonly DriverFactory[] = [...realDrivers, busDriver as unknown as DriverFactory];
+export const testDrivers: readonly DriverDescriptor[] = [...realDrivers, busDriver as unknown as DriverDescriptor];
 
 // One validator per test file: compiling the schemas is the slow part (validateSiteText is
 // `new SiteValidator(drivers).validate(…)`, tested on its own in validate-site.test.ts).

@@ -2,7 +2,6 @@
 // line:col: a value past a timer's reach or a size run would refuse never gets through `validate`.
 import { describe, expect, it } from 'vitest';
 import { deviceSchemaFor, topLevelSchema } from '../../src/config/site-schema.js';
-import type { DriverFactory } from '../../src/driver-api/index.js';
 import { drivers } from '../../drivers/index.js';
 import { lines, problems, validate } from './site-fixtures.js';
 
@@ -22,7 +21,7 @@ function unitKeys(schema: unknown, where: string, out: [string, Record<string, u
 
 describe('duration and size ranges', () => {
   it('every duration and size key of the core and of every driver declares a range', () => {
-    const schemas = [topLevelSchema(), ...drivers.map((d) => deviceSchemaFor(d as DriverFactory))];
+    const schemas = [topLevelSchema(), ...drivers.map((d) => deviceSchemaFor(d))];
     const keys = schemas.flatMap((s, i) => unitKeys(s, i === 0 ? '#' : `#${drivers[i - 1]!.type}`));
     expect(keys.length).toBeGreaterThan(15);
     const missing = keys.filter(([, s]) =>

@@ -9,7 +9,7 @@ import { collect, freePort, registerBrokerCleanup, startMosquitto } from './harn
 import { spawnFieldgate, startTestGateway, testLogger, writeSite } from './harness/test-gateway.js';
 import { assertContiguous, seqsOf, simSite } from './site-yaml.js';
 import { ServiceRuntime } from '../../src/cli/service-runtime.js';
-import { drivers } from '../../drivers/index.js';
+import { simDriver } from '../../drivers/sim/index.js';
 import type { DriverFactory } from '../../src/driver-api/index.js';
 
 registerBrokerCleanup();
@@ -115,7 +115,7 @@ describe('fieldgate run under a service manager', () => {
     const dir = tempDir();
     const notify = notifyReceiver(path.join(dir, 'notify.sock'));
     let stalled = false;
-    const sim = drivers.find((d) => d.type === 'sim')!;
+    const sim = simDriver as unknown as DriverFactory;
     // The sim driver, except that its poll never returns while `stalled` is set.
     const stalling: DriverFactory = {
       ...sim,

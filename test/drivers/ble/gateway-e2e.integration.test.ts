@@ -1,7 +1,7 @@
 // End to end: fake bluetoothd on a private bus → BLE driver inside a real Gateway → mosquitto,
 // with a /set command written to a GATT characteristic.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DeviceConfigBase, DriverFactory } from '../../../src/driver-api/index.js';
+import type { DeviceConfigBase, DriverEntry, DriverFactory } from '../../../src/driver-api/index.js';
 import { drivers } from '../../../drivers/index.js';
 import { bleDriver } from '../../../drivers/ble/index.js';
 import { collect, startMosquitto, type Broker } from '../../integration/harness/index.js';
@@ -9,7 +9,7 @@ import { startTestGateway } from '../../integration/harness/test-gateway.js';
 import { FakeBluez } from './fake-bluez/fake-bluez.js';
 import { startPrivateBus, type PrivateBus } from './fake-bluez/private-bus.js';
 
-const driverList: readonly DriverFactory<DeviceConfigBase>[] = drivers.some((d) => d.type === 'ble')
+const driverList: readonly DriverEntry[] = drivers.some((d) => d.type === 'ble')
   ? drivers
   : [...drivers, bleDriver as DriverFactory<DeviceConfigBase>];
 

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { DeviceConfigBase, DriverFactory } from '../../../src/driver-api/index.js';
+import type { DeviceConfigBase, DriverEntry, DriverFactory } from '../../../src/driver-api/index.js';
 import { validateSiteText } from '../../../src/config/validate-site.js';
 import { drivers } from '../../../drivers/index.js';
 import { serialDriver } from '../../../drivers/serial/index.js';
@@ -12,7 +12,7 @@ const samplePath = fileURLToPath(new URL('../../../drivers/serial/sample.yaml', 
 const sample = readFileSync(samplePath, 'utf8');
 
 // drivers/index.ts gets its serial line from the lead; until then the test adds the factory itself.
-const driverList: readonly DriverFactory<DeviceConfigBase>[] = drivers.some((d) => d.type === 'serial')
+const driverList: readonly DriverEntry[] = drivers.some((d) => d.type === 'serial')
   ? drivers
   : [...drivers, serialDriver as DriverFactory<DeviceConfigBase>];
 

@@ -5,14 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SerialPort } from 'serialport';
-import type { DeviceConfigBase, DriverFactory } from '../../../src/driver-api/index.js';
+import type { DeviceConfigBase, DriverEntry, DriverFactory } from '../../../src/driver-api/index.js';
 import { drivers } from '../../../drivers/index.js';
 import { serialDriver } from '../../../drivers/serial/index.js';
 import { collect, startMosquitto, type Broker } from '../../integration/harness/index.js';
 import { startTestGateway } from '../../integration/harness/test-gateway.js';
 import { SocatPair, closeQuietly, openDeviceEnd, writeAll } from './socat-pair.js';
 
-const driverList: readonly DriverFactory<DeviceConfigBase>[] = drivers.some((d) => d.type === 'serial')
+const driverList: readonly DriverEntry[] = drivers.some((d) => d.type === 'serial')
   ? drivers
   : [...drivers, serialDriver as DriverFactory<DeviceConfigBase>];
 

@@ -9,7 +9,7 @@ import { pino, type Logger } from 'pino';
 import { Gateway } from '../../../src/gateway.js';
 import { loadSite } from '../../../src/config/load-site.js';
 import { drivers } from '../../../drivers/index.js';
-import type { DriverFactory } from '../../../src/driver-api/index.js';
+import type { DriverEntry, DriverFactory } from '../../../src/driver-api/index.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -19,7 +19,7 @@ export interface TestGatewayOptions {
   /** Directory for the site file and buffer (a new temp dir when omitted; removed by stop()). */
   dir?: string;
   env?: NodeJS.ProcessEnv;
-  drivers?: readonly DriverFactory[];
+  drivers?: readonly DriverEntry[];
   logger?: Logger;
 }
 
