@@ -8,7 +8,8 @@ import { modbusDescriptor } from './modbus/descriptor.js';
 import { serialDescriptor } from './serial/descriptor.js';
 import { bleDescriptor } from './ble/descriptor.js';
 
-const generic = (factory: DriverFactory<never>): DriverFactory => factory as unknown as DriverFactory;
+// Each driver is typed by its own device config; the core handles them all as the base type.
+const generic = <D extends DeviceConfigBase>(factory: DriverFactory<D>): DriverFactory => factory as unknown as DriverFactory;
 
 export const drivers: readonly DriverRegistration<DeviceConfigBase>[] = [
   { ...(simDescriptor as DriverRegistration), load: async () => generic((await import('./sim/index.js')).simDriver) },

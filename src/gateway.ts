@@ -3,7 +3,8 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { loadDriver, type Clock, type DeviceConfigBase, type DriverDescriptor, type DriverEntry, type DriverFactory } from './driver-api/index.js';
-import type { LoadedSite, SiteConfig } from './config/site-config.js';
+import type { SiteConfig } from './config/site-config.js';
+import type { ResolvedSite } from './config/resolved-site.js';
 import type { Journal, NewEntry } from './journal/journal.js';
 import type { Uplink } from './uplink/uplink.js';
 import { SqliteJournal } from './journal/sqlite-journal.js';
@@ -16,6 +17,7 @@ import { Metrics } from './service/metrics.js';
 import { SharedResourcePool } from './util/shared-resources.js';
 import { compileTemplate } from './mapping/template.js';
 import { planReload, runningConfig, type ReloadPlan } from './config/reload-plan.js';
+import { resolveSite, type ResolvedDevice } from './config/resolved-site.js';
 import { buildStatus } from './service/status-builder.js';
 import { RateMeter } from './service/rate-meter.js';
 import type { StatusSnapshot } from './service/status-snapshot.js';
@@ -27,7 +29,7 @@ import { readBoundedFile } from './util/read-bounded-file.js';
 import { TLS_FILE_MAX_BYTES } from './config/file-limits.js';
 
 export interface GatewayOptions {
-  site: LoadedSite;
+  site: ResolvedSite;
   /** Registrations are loaded on the first device of their type (start or reload). */
   drivers: readonly DriverEntry[];
   logger: Logger;
@@ -46,7 +48,7 @@ export class Gateway {
   readonly metrics: Metrics;
   private readonly clock: Clock;
   private readonly logger: Logger;
-  private site: LoadedSite;
+  private site: ResolvedSite;
   private journal: Journal | undefined;
   private queue: AppendQueue | undefined;
   private uplink: Uplink | undefined;
@@ -88,7 +90,7 @@ export class Gateway {
       now,
       startedAt: this.startedAt,
       loadedAt: this.loadedAt,
-      defaults: mappingDefaults(this.site.config),
+      defaults: this.site.mapping,
       uplink: { connected, url: this.brokerUrl, since: connected ? this.connectedAt : this.disconnectedSince, reconnects: this.reconnects },
       journal: this.journal?.stats(),
       deliveredPerSecond: this.delivered.perSecond(now),
@@ -102,6 +104,11 @@ export class Gateway {
     return this.site.config;
   }
 
+  /** The site in force (after reloads, with the keys that wait for a restart at their running values). */
+  get resolvedSite(): ResolvedSite {
+    return this.site;
+  }
+
   get isConnected(): boolean {
     return this.uplink?.connected ?? false;
   }
@@ -111,14 +118,13 @@ export class Gateway {
   }
 
   async start(): Promise<void> {
-    const cfg = this.site.config;
-    const buffer = cfg.buffer ?? {};
+    const buffer = this.site.buffer;
     const journal = new SqliteJournal({
-      path: resolveBufferPath(this.site),
-      maxMessages: buffer.max_messages ?? 1_000_000,
-      maxBytes: parseSize(buffer.max_bytes ?? '256MiB'),
-      whenFull: buffer.when_full ?? 'drop_oldest',
-      synchronous: buffer.synchronous ?? 'normal',
+      path: buffer.path,
+      maxMessages: buffer.maxMessages,
+      maxBytes: buffer.maxBytes,
+      whenFull: buffer.whenFull,
+      synchronous: buffer.synchronous,
       logger: this.logger.child({ component: 'journal' }),
       clock: this.clock,
       // A journal that cannot be opened (full disk, permissions) must not stop acquisition: readings
@@ -155,11 +161,11 @@ export class Gateway {
     });
     journal.open();
     const stats = journal.stats();
-    if (stats.available) this.logger.info({ path: resolveBufferPath(this.site), backlog: stats.depth, lastSeq: stats.lastSeq }, 'journal open');
+    if (stats.available) this.logger.info({ path: this.site.buffer.path, backlog: stats.depth, lastSeq: stats.lastSeq }, 'journal open');
 
     this.startUplink();
-    await this.startDevices(cfg.devices);
-    this.logger.info({ devices: cfg.devices.length }, 'gateway started');
+    await this.startDevices(this.site.devices);
+    this.logger.info({ devices: this.site.devices.length }, 'gateway started');
   }
 
   async stop(options: { drainMs?: number } = {}): Promise<void> {
@@ -182,18 +188,19 @@ export class Gateway {
    * others keep polling; a changed mqtt section reconnects; the journal is never touched, so its
    * own settings wait for the next start (the running values are kept meanwhile).
    */
-  async reload(next: LoadedSite): Promise<ReloadPlan> {
+  async reload(next: ResolvedSite): Promise<ReloadPlan> {
     const before = this.site.config;
     const plan = planReload(before, next.config);
     if (plan.nextStart.length > 0) this.logger.warn({ keys: plan.nextStart }, 'these settings take effect at the next restart');
-    this.site = { ...next, config: runningConfig(before, next.config, plan) };
+    // Keys that wait for the next start keep their running values, in the resolved form too.
+    this.site = plan.nextStart.length === 0 ? next : resolveSite(runningConfig(before, next.config, plan), next.file, next.secrets);
     this.loadedAt = this.clock.now();
     if (plan.reconnect) {
       this.logger.info('mqtt settings changed; reconnecting');
       await this.stopUplink();
       this.startUplink();
     }
-    const byName = new Map(this.site.config.devices.map((d) => [d.name, d]));
+    const byName = new Map(this.site.devices.map((d) => [d.name, d]));
     await this.stopDevices(plan.stop);
     await this.startDevices(plan.start.map((n) => byName.get(n)!));
     this.logger.info({ restarted: plan.start, stopped: plan.stop, reconnected: plan.reconnect, changed: plan.changed }, 'configuration reloaded');
@@ -236,24 +243,18 @@ export class Gateway {
   private connectedAt = 0;
 
   private startUplink(): void {
-    const cfg = this.site.config;
-    const mqtt = cfg.mqtt;
-    const vars = { site: cfg.site, gateway: cfg.gateway ?? '' };
-    const dir = path.dirname(this.site.file);
-    // Validation read these files already; they may have changed since (a FIFO, a huge file).
-    const read = (p: string | undefined) => (p === undefined ? undefined : readBoundedFile(path.resolve(dir, p), TLS_FILE_MAX_BYTES));
-    const statusTopic = compileTemplate(mqtt.status_topic ?? '{site}/{gateway}/status').render(vars);
+    const mqtt = this.site.mqtt;
     const uplink = new MqttUplink({
-      urls: mqtt.urls ?? [mqtt.url!],
-      clientId: compileTemplate(mqtt.client_id ?? 'fieldgate-{site}-{gateway}').render(vars),
+      urls: mqtt.urls,
+      clientId: mqtt.clientId,
       username: mqtt.username,
       password: mqtt.password,
-      protocolVersion: mqtt.protocol_version ?? 4,
-      keepaliveMs: parseDuration(mqtt.keepalive ?? '30s'),
-      connectTimeoutMs: parseDuration(mqtt.connect_timeout ?? '10s'),
-      refusedRetryMs: parseDuration(mqtt.refused_retry ?? '1s'),
-      tls: mqtt.tls ? { ca: read(mqtt.tls.ca), cert: read(mqtt.tls.cert), key: read(mqtt.tls.key), servername: mqtt.tls.servername } : undefined,
-      status: { topic: statusTopic, online: 'online', offline: 'offline', qos: 1, retain: true },
+      protocolVersion: mqtt.protocolVersion,
+      keepaliveMs: mqtt.keepaliveMs,
+      connectTimeoutMs: mqtt.connectTimeoutMs,
+      refusedRetryMs: mqtt.refusedRetryMs,
+      tls: mqtt.tls,
+      status: { topic: mqtt.statusTopic, online: 'online', offline: 'offline', qos: 1, retain: true },
       logger: this.logger.child({ component: 'uplink' }),
       clock: this.clock,
       onReconnectAttempt: () => {
@@ -274,13 +275,13 @@ export class Gateway {
     });
     const ok = this.metrics.published.labels('ok');
     const failed = this.metrics.published.labels('error');
-    const buffer = cfg.buffer ?? {};
+    const buffer = this.site.buffer;
     this.forwarder = new Forwarder({
       journal: this.journal!,
       uplink,
-      inflight: buffer.inflight ?? 100,
-      replayRate: buffer.replay_rate ?? 0,
-      pack: buffer.pack === true ? { maxRows: buffer.max_pack ?? 100, maxBytes: parseSize(buffer.max_pack_bytes ?? '64KiB') } : undefined,
+      inflight: buffer.inflight,
+      replayRate: buffer.replayRate,
+      pack: buffer.pack,
       logger: this.logger.child({ component: 'forwarder' }),
       clock: this.clock,
       onPublished: (success, rows) => {
@@ -307,9 +308,7 @@ export class Gateway {
     const uplink = this.uplink;
     const payload = this.journalInfo;
     if (!uplink?.connected || !payload) return;
-    const cfg = this.site.config;
-    const status = compileTemplate(cfg.mqtt.status_topic ?? '{site}/{gateway}/status').render({ site: cfg.site, gateway: cfg.gateway ?? '' });
-    uplink.publish({ topic: journalInfoTopic(status), payload, qos: 1, retain: true }, (err) => {
+    uplink.publish({ topic: journalInfoTopic(this.site.mqtt.statusTopic), payload, qos: 1, retain: true }, (err) => {
       if (err) this.logger.warn({ err: errorText(err) }, 'journal announcement not acknowledged; sent again on the next connection');
     });
   }
@@ -341,8 +340,8 @@ export class Gateway {
     return loaded;
   }
 
-  private async startDevices(devices: readonly DeviceConfigBase[]): Promise<void> {
-    const defaults = mappingDefaults(this.site.config);
+  private async startDevices(devices: readonly ResolvedDevice[]): Promise<void> {
+    const defaults = this.site.mapping;
     // Devices hand their entries straight to the append queue; nothing on that path goes
     // through the gateway.
     const queue = this.queue!;
@@ -383,21 +382,4 @@ export class Gateway {
     await Promise.all(hosts.map((h) => h.stop()));
     this.commands?.setDevices([...this.hosts.values()]);
   }
-}
-
-/** What every device's mapping inherits from the top of the site file (gateway and `read` alike). */
-export function mappingDefaults(cfg: SiteConfig): MappingDefaults {
-  return {
-    site: cfg.site,
-    gateway: cfg.gateway ?? '',
-    topic: cfg.topic ?? '{site}/{device}/{point}',
-    payload: cfg.payload ?? 'json',
-    encoding: cfg.payload_encoding ?? 'json',
-    qos: cfg.mqtt.qos ?? 1,
-  };
-}
-
-/** The loader fills in the default path; relative paths are relative to the site file. */
-export function resolveBufferPath(site: LoadedSite): string {
-  return path.resolve(path.dirname(site.file), site.config.buffer?.path ?? 'data/buffer.db');
 }

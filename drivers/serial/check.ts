@@ -93,11 +93,11 @@ function checkRequestKeys(device: SerialDeviceConfig, add: Add): void {
   }
   if (decodeEscapes(device.request) === '') add(['request'], 'the request is empty');
   if (device.first_line !== undefined) add(['first_line'], 'first_line applies only in listen mode (without request)');
-  const timeout = durationOrUndefined(device.timeout ?? '1s');
+  const timeout = device.timeout === undefined ? undefined : durationOrUndefined(device.timeout);
   const interval = device.interval === undefined ? undefined : durationOrUndefined(device.interval);
   if (timeout === 0) add(['timeout'], 'timeout must be greater than 0');
   if (timeout !== undefined && interval !== undefined && timeout >= interval) {
-    add(['timeout'], `timeout (${device.timeout ?? '1s'}) must be shorter than interval (${device.interval})`);
+    add(['timeout'], `timeout (${device.timeout}) must be shorter than interval (${device.interval})`);
   }
 }
 

@@ -20,6 +20,25 @@ export const serialDescriptor: DriverDescriptor<SerialDeviceConfig> = {
   // No share token: a serial-line device owns its port outright, so a second device of any kind on
   // the same port (another serial device, a Modbus RTU bus) is a configuration error.
   resources: (device) => [{ id: `serial:${device.port}`, describe: 'serial-line device' }],
+  // Mode-dependent: a timeout and reply_lines exist only in request mode, first_line only in
+  // listen mode, so "this key does not apply" checks still see what the user wrote.
+  withDefaults(device) {
+    const d = SERIAL_DEFAULTS;
+    const request = device.request !== undefined;
+    return {
+      ...device,
+      baud_rate: device.baud_rate ?? d.baud_rate,
+      data_bits: device.data_bits ?? d.data_bits,
+      parity: device.parity ?? d.parity,
+      stop_bits: device.stop_bits ?? d.stop_bits,
+      delimiter: device.delimiter ?? d.delimiter,
+      max_line: device.max_line ?? d.max_line,
+      reconnect: { initial: device.reconnect?.initial ?? d.reconnect_initial, max: device.reconnect?.max ?? d.reconnect_max },
+      ...(request
+        ? { timeout: device.timeout ?? d.timeout, reply_lines: device.reply_lines ?? d.reply_lines }
+        : { first_line: device.first_line ?? d.first_line }),
+    };
+  },
   plan(device) {
     const s = resolveSettings(device);
     const mode =

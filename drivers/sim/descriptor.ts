@@ -17,6 +17,9 @@ export interface SimDeviceConfig extends DeviceConfigBase {
   points: SimPointConfig[];
 }
 
+/** The sim driver's defaults, in one place. */
+export const SIM_DEFAULTS = { value: 0, amplitude: 10, period: '60s' } as const;
+
 export const simDescriptor: DriverDescriptor<SimDeviceConfig> = {
   type: 'sim',
   description: 'simulated device (counter, sine, random and constant signals)',
@@ -31,6 +34,13 @@ export const simDescriptor: DriverDescriptor<SimDeviceConfig> = {
     required: ['signal'],
   },
   polled: () => true,
+  withDefaults: (device) => ({
+    ...device,
+    points: device.points.map((p) => ({
+      // A constant has no default value: the check asks for one.
+      ...p, ...(p.signal === 'constant' ? {} : { value: p.value ?? SIM_DEFAULTS.value }), amplitude: p.amplitude ?? SIM_DEFAULTS.amplitude, period: p.period ?? SIM_DEFAULTS.period,
+    })),
+  }),
   check(device) {
     const issues: ConfigIssue[] = [];
     device.points.forEach((p, i) => {

@@ -6,5 +6,6 @@ export type { SimSignal, SimPointConfig, SimDeviceConfig } from './descriptor.js
 
 export const simDriver: DriverFactory<SimDeviceConfig> = {
   ...simDescriptor,
-  create: (device, ctx) => new SimDriver(device, ctx),
+  // withDefaults is idempotent: the core applied it already; a direct caller (a test) gets it here.
+  create: (device, ctx) => new SimDriver(simDescriptor.withDefaults!(device), ctx),
 };

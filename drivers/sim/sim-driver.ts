@@ -1,5 +1,5 @@
 import { CommandError, parseDuration, toFiniteNumber, type Driver, type DriverContext, type Reading, type Scalar } from '../../src/driver-api/index.js';
-import type { SimDeviceConfig, SimPointConfig } from './descriptor.js';
+import { SIM_DEFAULTS, type SimDeviceConfig, type SimPointConfig } from './descriptor.js';
 
 export class SimDriver implements Driver {
   private step = 0;
@@ -11,7 +11,7 @@ export class SimDriver implements Driver {
     private readonly device: SimDeviceConfig,
     private readonly ctx: DriverContext,
   ) {
-    this.periods = device.points.map((p) => parseDuration(p.period ?? '60s'));
+    this.periods = device.points.map((p) => parseDuration(p.period!));
   }
 
   async start(): Promise<void> {}
@@ -40,8 +40,8 @@ export class SimDriver implements Driver {
 }
 
 export function signalValue(p: SimPointConfig, step: number, ts: number, periodMs: number): number {
-  const base = p.value ?? 0;
-  const amplitude = p.amplitude ?? 10;
+  const base = p.value ?? SIM_DEFAULTS.value;
+  const amplitude = p.amplitude ?? SIM_DEFAULTS.amplitude;
   switch (p.signal) {
     case 'counter':
       return step;

@@ -5,10 +5,10 @@
 import fs from 'node:fs';
 import { SqliteJournal } from '../journal/sqlite-journal.js';
 import { JournalReader } from '../journal/journal-reader.js';
-import type { LoadedSite } from '../config/site-config.js';
-import { resolveBufferPath } from '../gateway.js';
+import type { ResolvedSite } from '../config/resolved-site.js';
+import { bufferForPath } from '../config/resolved-site.js';
 import { createLogger } from '../util/logger.js';
-import { parseDuration, parseSize } from '../util/duration.js';
+import { parseDuration } from '../util/duration.js';
 import { outputClosed, println, type CliIo } from './io.js';
 
 export interface BufferOptions {
@@ -18,8 +18,8 @@ export interface BufferOptions {
   yes?: boolean;
 }
 
-export function bufferPathOf(site: LoadedSite): string {
-  return resolveBufferPath(site);
+export function bufferPathOf(site: ResolvedSite): string {
+  return site.buffer.path;
 }
 
 /** Accepts an ISO 8601 time, epoch milliseconds, or a duration meaning "that long ago" (2h). */
@@ -34,14 +34,14 @@ export function parseTimeArg(text: string, now: number): number {
   }
 }
 
-function openJournal(file: string, site: LoadedSite | undefined): SqliteJournal {
-  const buffer = site?.config.buffer ?? {};
+function openJournal(file: string, site: ResolvedSite | undefined): SqliteJournal {
+  const buffer = site?.buffer ?? bufferForPath(file);
   const journal = new SqliteJournal({
     path: file,
-    maxMessages: buffer.max_messages ?? 1_000_000,
-    maxBytes: parseSize(buffer.max_bytes ?? '256MiB'),
-    whenFull: buffer.when_full ?? 'drop_oldest',
-    synchronous: buffer.synchronous ?? 'normal',
+    maxMessages: buffer.maxMessages,
+    maxBytes: buffer.maxBytes,
+    whenFull: buffer.whenFull,
+    synchronous: buffer.synchronous,
     logger: createLogger({ level: 'warn', destination: process.stderr }),
     clock: { now: () => Date.now() },
   });
@@ -49,7 +49,7 @@ function openJournal(file: string, site: LoadedSite | undefined): SqliteJournal 
   return journal;
 }
 
-export function bufferCommand(action: string, options: BufferOptions, site: LoadedSite | undefined, io: CliIo): number {
+export function bufferCommand(action: string, options: BufferOptions, site: ResolvedSite | undefined, io: CliIo): number {
   if (!['stats', 'export', 'purge'].includes(action)) {
     println(io.stderr, `unknown buffer action "${action}" (stats | export | purge)`);
     return 1;
@@ -116,7 +116,7 @@ function exportRows(reader: JournalReader, options: BufferOptions, io: CliIo): n
   return gaps > 0 ? 2 : 0;
 }
 
-function purge(options: BufferOptions, site: LoadedSite | undefined, io: CliIo): number {
+function purge(options: BufferOptions, site: ResolvedSite | undefined, io: CliIo): number {
   const journal = openJournal(options.path, site);
   try {
     if (!options.yes) {

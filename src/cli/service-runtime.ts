@@ -2,19 +2,17 @@
 // the watchdog fed only on real progress, and the optional metrics/health HTTP endpoint.
 import type { Logger } from 'pino';
 import type { Gateway } from '../gateway.js';
-import type { LoadedSite } from '../config/site-config.js';
+import type { ResolvedSite } from '../config/resolved-site.js';
 import { SdNotify } from '../service/sd-notify.js';
 import { Watchdog } from '../service/watchdog.js';
 import path from 'node:path';
 import { HttpServer } from '../service/http-server.js';
 import { StatusPage, isLoopbackHost } from '../service/status-page.js';
-import { parseListenAddress } from '../util/listen-address.js';
 import { packageRoot, packageVersion } from '../util/package-root.js';
-import { parseDuration } from '../util/duration.js';
 
 export interface ServiceRuntimeOptions {
   gateway: Gateway;
-  site: LoadedSite;
+  site: ResolvedSite;
   logger: Logger;
   env: NodeJS.ProcessEnv;
   /** How often STATUS= is refreshed; default 10 s. */
@@ -28,7 +26,7 @@ export class ServiceRuntime {
   private watchdog: Watchdog | undefined;
   private http: HttpServer | undefined;
   private statusTimer: NodeJS.Timeout | undefined;
-  private site: LoadedSite;
+  private site: ResolvedSite;
 
   constructor(private readonly options: ServiceRuntimeOptions) {
     this.site = options.site;
@@ -64,7 +62,7 @@ export class ServiceRuntime {
   }
 
   /** After the gateway applied `next`: restarts the HTTP server when the plan says its settings changed. */
-  async reload(next: LoadedSite, restartHttp: boolean): Promise<void> {
+  async reload(next: ResolvedSite, restartHttp: boolean): Promise<void> {
     this.site = next;
     if (restartHttp) {
       await this.http?.stop();
@@ -84,10 +82,10 @@ export class ServiceRuntime {
   }
 
   private async startHttp(): Promise<void> {
-    const http = this.site.config.http;
-    if (!http?.listen) return;
-    const grace = parseDuration(http.unhealthy_after ?? '60s');
-    const address = parseListenAddress(http.listen);
+    const http = this.site.http;
+    if (!http) return;
+    const grace = http.unhealthyAfterMs;
+    const address = http.address;
     this.http = new HttpServer({
       listen: http.listen,
       status: new StatusPage({
@@ -104,7 +102,7 @@ export class ServiceRuntime {
   }
 
   private longestIntervalMs(): number {
-    return this.site.config.devices.reduce((max, d) => Math.max(max, parseDuration(d.interval ?? '1s')), 1000);
+    return this.site.devices.reduce((max, d) => Math.max(max, d.intervalMs), 1000);
   }
 
   private statusLine(): string {

@@ -5,9 +5,8 @@ import { loadSite } from '../config/load-site.js';
 import { ConfigError } from '../config/config-error.js';
 import { summarizeSite } from '../config/summarize-site.js';
 import { siteSchemaText } from '../config/site-schema.js';
-import type { LoadedSite } from '../config/site-config.js';
+import type { ResolvedSite } from '../config/resolved-site.js';
 import { DeviceHost } from '../scheduler/device-host.js';
-import { mappingDefaults } from '../gateway.js';
 import { CborCodec, looksLikeCborMap } from '../wire/cbor-codec.js';
 import { SharedResourcePool } from '../util/shared-resources.js';
 import { createLogger } from '../util/logger.js';
@@ -18,7 +17,7 @@ import type { LevelWithSilent } from 'pino';
 import { println, type CliIo } from './io.js';
 
 /** Loads the site file, printing every error as file:line:col; undefined when invalid. */
-export function loadOrReport(file: string, io: CliIo): LoadedSite | undefined {
+export function loadOrReport(file: string, io: CliIo): ResolvedSite | undefined {
   try {
     return loadSite(file, io.env, drivers);
   } catch (err) {
@@ -42,9 +41,9 @@ export function validateCommand(file: string, io: CliIo): number {
 export function planCommand(file: string, io: CliIo): number {
   const site = loadOrReport(file, io);
   if (!site) return 1;
-  for (const device of site.config.devices) {
+  for (const device of site.devices) {
     const factory = drivers.find((d) => d.type === device.driver)!;
-    println(io.stdout, `device ${device.name} (${device.driver}, every ${device.interval ?? '1s'})`);
+    println(io.stdout, `device ${device.name} (${device.driver}, every ${device.interval})`);
     const plan = factory.plan ? factory.plan(device) : device.points.map((p) => `  ${p.name}`).join('\n');
     println(io.stdout, plan.replace(/^(?!  )/gm, '  '));
   }
@@ -74,14 +73,14 @@ export async function readCommand(file: string, options: { wait?: string; logLev
   const clock = { now: () => Date.now() };
   const resources = new SharedResourcePool();
   const cfg = site.config;
-  const defaults = mappingDefaults(cfg);
+  const defaults = site.mapping;
   const print = (entries: NewEntry[]) => {
     for (const e of entries) println(io.stdout, `${e.topic} ${printable(e.render(0))}`);
   };
   // Only the drivers this site uses are imported (and with them their libraries).
   const used = drivers.filter((d) => cfg.devices.some((device) => device.driver === d.type));
   const factories = new Map(await Promise.all(used.map(async (d) => [d.type, await loadDriver(d)] as const)));
-  const hosts = cfg.devices.map((device) => new DeviceHost({
+  const hosts = site.devices.map((device) => new DeviceHost({
     device, factory: factories.get(device.driver)!, defaults, logger, clock, resources, sink: print,
   }));
   let failures = 0;

@@ -8,12 +8,13 @@ export interface CheckedDevice {
   index: number;
   /** '/devices/<index>' */
   pointer: string;
-  /** As written, plus core defaults and what it inherits from the top level. */
-  config: DeviceConfigBase;
   /**
-   * As written: what the driver's check() and resources() see, so a driver can tell a key the
-   * user set from a default (its create() gets the defaulted config at run time).
+   * As written, plus the core's defaults, what it inherits from the top level and its driver's
+   * own defaults (withDefaults): what the driver's check(), resources(), plan() and create() see,
+   * so a file behaves the same whether a default is written out or not.
    */
+  config: DeviceConfigBase;
+  /** As written (positions and messages refer to it). */
   written: DeviceConfigBase;
   driver: DriverDescriptor;
 }

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { compileTemplate } from '../mapping/template.js';
-import type { DeviceConfigBase, PointConfigBase } from '../driver-api/index.js';
+import type { DeviceConfigBase, DriverDescriptor, PointConfigBase } from '../driver-api/index.js';
 import type { BufferConfig, MqttConfig, PayloadEncoding, PayloadFormat, SiteConfig } from './site-config.js';
 
 export const SITE_DEFAULTS = {
@@ -49,6 +49,8 @@ export interface DefaultsContext {
   passwordFromFile?: string;
   /** Contents of http.token_file, already read and trimmed. */
   tokenFromFile?: string;
+  /** The drivers, whose own defaults are applied to their devices. */
+  drivers?: readonly DriverDescriptor[];
 }
 
 /** Where the buffer lives when `buffer.path` is not given. */
@@ -120,7 +122,7 @@ export function applyDefaults(input: SiteConfig, ctx: DefaultsContext): SiteConf
     payload_encoding: raw.payload_encoding ?? SITE_DEFAULTS.payload_encoding,
     qos: mqtt.qos!,
   };
-  const devices = raw.devices.map((device) => withDeviceDefaults(device, inherited));
+  const devices = raw.devices.map((device) => withDeviceDefaults(device, inherited, ctx.drivers?.find((d) => d.type === device.driver)));
   const { topic, payload, payload_encoding } = inherited;
 
   const config: SiteConfig = { ...raw, gateway, mqtt, buffer, topic, payload, payload_encoding, devices };
@@ -143,14 +145,14 @@ export interface DeviceInheritance {
 }
 
 /** A device with its own defaults and what it inherits filled in (drivers see this shape). */
-export function withDeviceDefaults(device: DeviceConfigBase, inherited: DeviceInheritance): DeviceConfigBase {
+export function withDeviceDefaults(device: DeviceConfigBase, inherited: DeviceInheritance, driver?: Pick<DriverDescriptor, 'withDefaults'>): DeviceConfigBase {
   const payload = device.payload ?? inherited.payload;
   // A batch device's `topic` names its one message per poll; its points keep the site template
   // (their topics carry commands: <point topic>/set).
   const batch = payload === 'batch';
   const topic = device.topic ?? (batch ? SITE_DEFAULTS.batch_topic : inherited.topic);
   const pointTopic = batch ? inherited.topic : topic;
-  return {
+  const resolved: DeviceConfigBase = {
     ...device,
     interval: device.interval ?? SITE_DEFAULTS.device.interval,
     payload,
@@ -166,4 +168,5 @@ export function withDeviceDefaults(device: DeviceConfigBase, inherited: DeviceIn
       }),
     ),
   };
+  return driver?.withDefaults ? driver.withDefaults(resolved) : resolved;
 }

@@ -26,7 +26,7 @@ export function checkDrivers(ctx: CheckContext): void {
 function runDriverCheck(ctx: CheckContext, device: CheckedDevice): void {
   if (!device.driver.check) return;
   try {
-    for (const issue of device.driver.check(device.written)) {
+    for (const issue of device.driver.check(device.config)) {
       const pointer = device.pointer + pointerOf(issue.path);
       ctx.report(pointer, 'value', at(pointer, issue.message));
     }
@@ -38,7 +38,7 @@ function runDriverCheck(ctx: CheckContext, device: CheckedDevice): void {
 function claimsOf(ctx: CheckContext, device: CheckedDevice): ResourceClaim[] {
   if (!device.driver.resources) return [];
   try {
-    return device.driver.resources(device.written);
+    return device.driver.resources(device.config);
   } catch (err) {
     ctx.report(device.pointer, 'value', at(device.pointer, `driver '${device.driver.type}' failed to list this device's resources: ${(err as Error).message}`));
     return [];

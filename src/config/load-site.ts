@@ -3,7 +3,7 @@ import type { DriverDescriptor } from '../driver-api/index.js';
 import { FileReadError, readBoundedFile } from '../util/read-bounded-file.js';
 import { ConfigError } from './config-error.js';
 import { SITE_FILE_MAX_BYTES } from './file-limits.js';
-import type { LoadedSite } from './site-config.js';
+import type { ResolvedSite } from './resolved-site.js';
 import { validateSiteText, type ValidateOptions } from './validate-site.js';
 
 /** Throws ConfigError (code config_invalid) listing every problem, including a missing file. */
@@ -12,7 +12,7 @@ export function loadSite(
   env: NodeJS.ProcessEnv,
   drivers: readonly DriverDescriptor[],
   options: ValidateOptions = {},
-): LoadedSite {
+): ResolvedSite {
   let text: string;
   try {
     text = readBoundedFile(file, SITE_FILE_MAX_BYTES).toString('utf8');

@@ -63,12 +63,3 @@ export interface SiteConfig {
   http?: HttpConfig;
   devices: DeviceConfigBase[];
 }
-
-/** A site file after loading: the config plus where it came from (for relative paths, errors). */
-export interface LoadedSite {
-  config: SiteConfig;
-  /** Absolute path of the site file; relative paths in it resolve against its directory. */
-  file: string;
-  /** Secrets found in the file (after ${VAR} expansion and password_file), for log redaction. */
-  secrets: string[];
-}

@@ -1,9 +1,9 @@
 // The few lines `fieldgate validate` prints for a good site file: enough to spot a wrong broker
 // or a forgotten device at a glance. Never shows credentials.
-import type { LoadedSite } from './site-config.js';
+import type { ResolvedSite } from './resolved-site.js';
 import { redactUrl } from '../uplink/redact-url.js';
 
-export function summarizeSite(loaded: LoadedSite): string {
+export function summarizeSite(loaded: ResolvedSite): string {
   const cfg = loaded.config;
   const mqtt = cfg.mqtt;
   const urls = (mqtt.urls ?? (mqtt.url === undefined ? [] : [mqtt.url])).map(redactUrl);

@@ -16,7 +16,8 @@ import { checkDrivers } from './driver-checks.js';
 import { at, describeSchemaErrors, type PathIssue } from './schema-errors.js';
 import { checkSite } from './site-checks.js';
 import { checkBufferPath } from './buffer-checks.js';
-import type { LoadedSite, SiteConfig } from './site-config.js';
+import type { SiteConfig } from './site-config.js';
+import { resolveSite, type ResolvedSite } from './resolved-site.js';
 import { deviceSchemaFor, topLevelSchema } from './site-schema.js';
 import { addUnitKeywords } from './schema-units.js';
 import { RELOAD_KEYWORD } from './reload-plan.js';
@@ -41,7 +42,7 @@ export function validateSiteText(
   env: NodeJS.ProcessEnv,
   drivers: readonly DriverDescriptor[],
   options: ValidateOptions = {},
-): LoadedSite {
+): ResolvedSite {
   return new SiteValidator(drivers).validate(text, file, env, options);
 }
 
@@ -61,7 +62,7 @@ export class SiteValidator {
     return this.ajvInstance;
   }
 
-  validate(text: string, file: string, env: NodeJS.ProcessEnv, options: ValidateOptions = {}): LoadedSite {
+  validate(text: string, file: string, env: NodeJS.ProcessEnv, options: ValidateOptions = {}): ResolvedSite {
     const source = parseSource(text, env);
     const issues: SiteIssue[] = source.issues.map((i) => issueAt(file, source, i.offset, i.message));
     // Every secret the file reveals, known before any message is made: no message may quote one.
@@ -106,7 +107,7 @@ export class SiteValidator {
         gateway,
         devices: candidates
           .filter((d) => isValid(d.pointer))
-          .map((d) => ({ ...d, config: withDeviceDefaults(d.written, inherited) })),
+          .map((d) => ({ ...d, config: withDeviceDefaults(d.written, inherited, d.driver) })),
         isValid,
         lineOf: (pointer) => source.lineCounter.linePos(spotOffset(source, pointer, 'value')).line,
         report: (pointer, where, message) => pathIssues.push({ pointer, at: where, message }),
@@ -132,10 +133,11 @@ export class SiteValidator {
       hostname,
       passwordFromFile: ctx.passwordFromFile,
       tokenFromFile: ctx.tokenFromFile,
+      drivers: this.drivers,
     });
     if (config.mqtt.password !== undefined) secrets.push(config.mqtt.password);
     if (config.http?.token !== undefined) secrets.push(config.http.token);
-    return { config, file: path.resolve(file), secrets: [...new Set(secrets.filter((s) => s !== ''))] };
+    return resolveSite(config, path.resolve(file), [...new Set(secrets.filter((s) => s !== ''))]);
   }
 
   /** Checks each device against its driver's schema; returns those with a known driver (config as written). */

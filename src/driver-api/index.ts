@@ -173,6 +173,13 @@ export interface DriverDescriptor<D extends DeviceConfigBase = DeviceConfigBase>
   resources?(device: D): ResourceClaim[];
   /** Human-readable commissioning view (`fieldgate plan`). */
   plan?(device: D): string;
+  /**
+   * The driver's own defaults, in one place: returns the device with every key the driver defaults
+   * filled in (may depend on the device, e.g. a timeout only in request mode). The core applies it
+   * after its own defaults and before check, resources, plan and create, so they all see the same
+   * device; drivers then need no `?? default` of their own.
+   */
+  withDefaults?(device: D): D;
 }
 
 export interface DriverFactory<D extends DeviceConfigBase = DeviceConfigBase> extends DriverDescriptor<D> {

@@ -11,16 +11,9 @@ import { payloadRenderer, type PayloadEncoding, type PayloadFormat } from './pay
 import { batchRenderer, metaRenderer } from './batch-payload.js';
 import { CborCodec } from '../wire/cbor-codec.js';
 
-export interface MappingDefaults {
-  site: string;
-  gateway: string;
-  /** Per-point topic template. */
-  topic: string;
-  payload: PayloadFormat;
-  /** Default 'json'. */
-  encoding?: PayloadEncoding;
-  qos: Qos;
-}
+import type { MappingDefaults } from '../config/resolved-site.js';
+
+export type { MappingDefaults } from '../config/resolved-site.js';
 
 /** Topic of a batch device when it sets no `topic` of its own. */
 export const DEFAULT_BATCH_TOPIC = '{site}/{device}';
@@ -59,7 +52,7 @@ export function formatOf(defaults: MappingDefaults, device: DeviceConfigBase): P
 }
 
 export function encodingOf(defaults: MappingDefaults, device: DeviceConfigBase): PayloadEncoding {
-  return (device.payload_encoding as PayloadEncoding | undefined) ?? defaults.encoding ?? 'json';
+  return (device.payload_encoding as PayloadEncoding | undefined) ?? defaults.encoding;
 }
 
 /** Applies value = raw × scale + offset to numbers; other types pass through unchanged. */

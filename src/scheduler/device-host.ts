@@ -13,10 +13,11 @@ import { DeviceMapper, type MappingDefaults } from '../mapping/reading-mapper.js
 import { FaultState } from './fault-state.js';
 import { PollLoop } from './poll-loop.js';
 import { SerialQueue } from './serial-queue.js';
+import type { ResolvedDevice } from '../config/resolved-site.js';
 import { DeviceStatusRecorder } from './device-status.js';
 
 export interface DeviceHostOptions {
-  device: DeviceConfigBase;
+  device: ResolvedDevice;
   factory: DriverFactory;
   defaults: MappingDefaults;
   logger: Logger;
@@ -90,7 +91,7 @@ export class DeviceHost {
     }
     if (options.poll !== false && this.polled && typeof driver.poll === 'function' && !this.stopped) {
       this.loop = new PollLoop({
-        intervalMs: parseDuration(device.interval ?? '1s'),
+        intervalMs: device.intervalMs,
         clock,
         run: () => this.queue.run(() => this.pollAndRecord()),
         onTick: (skipped) => {

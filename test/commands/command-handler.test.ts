@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { ResolvedDevice } from '../../src/config/resolved-site.js';
 import { pino } from 'pino';
 import { CommandError, type DeviceConfigBase, type DriverFactory, type PointConfigBase, type Scalar } from '../../src/driver-api/index.js';
 import { simDriver, type SimDeviceConfig, type SimPointConfig } from '../../drivers/sim/index.js';
@@ -9,7 +10,7 @@ import { DeviceHost } from '../../src/scheduler/device-host.js';
 import { FakeUplink } from '../support/fake-uplink.js';
 import { SharedResourcePool } from '../../src/util/shared-resources.js';
 
-const DEFAULTS: MappingDefaults = { site: 'plant1', gateway: 'gw', topic: '{site}/{device}/{point}', payload: 'json', qos: 1 };
+const DEFAULTS: MappingDefaults = { site: 'plant1', gateway: 'gw', topic: '{site}/{device}/{point}', payload: 'json', encoding: 'json', qos: 1 };
 const silent = pino({ level: 'silent' });
 
 /** Results the handler published, decoded. */
@@ -161,7 +162,7 @@ describe('CommandHandler', () => {
   });
 
   async function setup(points: SimPointConfig[], factory: DriverFactory = simDriver as unknown as DriverFactory) {
-    const device: SimDeviceConfig = { name: 'boiler', driver: 'sim', points };
+    const device: SimDeviceConfig & ResolvedDevice = { name: 'boiler', driver: 'sim', interval: '1s', intervalMs: 1000, points };
     const journaled: Array<{ topic: string; body: Record<string, unknown> }> = [];
     const host = new DeviceHost({
       device,

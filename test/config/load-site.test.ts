@@ -137,7 +137,8 @@ describe('defaults', () => {
       payload_encoding: 'json',
       topic: '{site}/{device}/{point}',
       tags: {},
-      points: [{ name: 't', signal: 'sine', topic: '{site}/{device}/{point}', qos: 1, retain: false }],
+      // The sim driver's own defaults (value, amplitude, period) come with the core's.
+      points: [{ name: 't', signal: 'sine', topic: '{site}/{device}/{point}', qos: 1, retain: false, value: 0, amplitude: 10, period: '60s' }],
     });
   });
 

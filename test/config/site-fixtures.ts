@@ -4,7 +4,7 @@ import { expect } from 'vitest';
 import type { DeviceConfigBase, DriverDescriptor, DriverFactory } from '../../src/driver-api/index.js';
 import { ConfigError } from '../../src/config/config-error.js';
 import { SiteValidator, type ValidateOptions } from '../../src/config/validate-site.js';
-import type { LoadedSite } from '../../src/config/site-config.js';
+import type { ResolvedSite } from '../../src/config/resolved-site.js';
 import { drivers as realDrivers } from '../../drivers/index.js';
 
 export const lines = (...rows: string[]): string => rows.join('\n') + '\n';
@@ -65,7 +65,7 @@ export function validate(
   env: NodeJS.ProcessEnv = {},
   options: ValidateOptions = { hostname: 'test-host' },
   file = 'site.yaml',
-): LoadedSite {
+): ResolvedSite {
   return validator.validate(text, file, env, options);
 }
 

@@ -134,7 +134,7 @@ describe('fieldgate run under a service manager', () => {
     const gw = await startTestGateway({ siteYaml: simSite({ url: broker.url, interval: '50ms' }), dir, drivers: [stalling] });
     const logger = testLogger();
     const env = { NOTIFY_SOCKET: path.join(dir, 'notify.sock'), WATCHDOG_USEC: '300000' };
-    const service = new ServiceRuntime({ gateway: gw.gateway, site: { config: gw.gateway.config, file: gw.file, secrets: [] }, logger, env, maxIdleMs: 400 });
+    const service = new ServiceRuntime({ gateway: gw.gateway, site: gw.gateway.resolvedSite, logger, env, maxIdleMs: 400 });
     try {
       await service.start();
       await sleep(600);
@@ -165,7 +165,7 @@ describe('fieldgate run under a service manager', () => {
       siteYaml: simSite({ url: broker.url, interval: '20ms', extraTop: `http: { listen: "127.0.0.1:${port}", unhealthy_after: 1s }` }),
       dir,
     });
-    const service = new ServiceRuntime({ gateway: gw.gateway, site: { config: gw.gateway.config, file: gw.file, secrets: [] }, logger: testLogger(), env: {} });
+    const service = new ServiceRuntime({ gateway: gw.gateway, site: gw.gateway.resolvedSite, logger: testLogger(), env: {} });
     try {
       await service.start();
       await sleep(500);

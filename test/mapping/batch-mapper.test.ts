@@ -5,7 +5,7 @@ import { DeviceMapper, pointTopic, type MappingDefaults } from '../../src/mappin
 import { CborCodec } from '../../src/wire/cbor-codec.js';
 import { batchRenderer, metaRenderer } from '../../src/mapping/batch-payload.js';
 
-const BATCH: MappingDefaults = { site: 'plant1', gateway: 'gw7', topic: '{site}/{device}/{point}', payload: 'batch', qos: 1 };
+const BATCH: MappingDefaults = { site: 'plant1', gateway: 'gw7', topic: '{site}/{device}/{point}', payload: 'batch', encoding: 'json', qos: 1 };
 const NOW = Date.parse('2026-11-26T06:40:00.123Z');
 const ISO = '2026-11-26T06:40:00.123Z';
 const cbor = new CborCodec();

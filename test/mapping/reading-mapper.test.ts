@@ -4,7 +4,7 @@ import {
   DeviceMapper, pointTopic, scaleValue, unscaleValue, type MappingDefaults,
 } from '../../src/mapping/reading-mapper.js';
 
-const DEFAULTS: MappingDefaults = { site: 'plant1', gateway: 'gw7', topic: '{site}/{device}/{point}', payload: 'json', qos: 1 };
+const DEFAULTS: MappingDefaults = { site: 'plant1', gateway: 'gw7', topic: '{site}/{device}/{point}', payload: 'json', encoding: 'json', qos: 1 };
 const NOW = Date.parse('2026-11-26T06:40:00.123Z');
 
 function device(points: PointConfigBase[], extra: Partial<DeviceConfigBase> = {}): DeviceConfigBase {

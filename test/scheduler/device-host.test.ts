@@ -7,10 +7,12 @@ import { simDriver, type SimDeviceConfig, type SimPointConfig } from '../../driv
 import type { NewEntry } from '../../src/journal/journal.js';
 import type { MappingDefaults } from '../../src/mapping/reading-mapper.js';
 import { DeviceHost, type DeviceHostOptions } from '../../src/scheduler/device-host.js';
+import type { ResolvedDevice } from '../../src/config/resolved-site.js';
+import { parseDuration } from '../../src/util/duration.js';
 import { SharedResourcePool } from '../../src/util/shared-resources.js';
 
 const T0 = Date.parse('2026-11-26T06:40:00.000Z');
-const DEFAULTS: MappingDefaults = { site: 'plant1', gateway: 'gw', topic: '{site}/{device}/{point}', payload: 'json', qos: 1 };
+const DEFAULTS: MappingDefaults = { site: 'plant1', gateway: 'gw', topic: '{site}/{device}/{point}', payload: 'json', encoding: 'json', qos: 1 };
 const clock = { now: () => Date.now() };
 
 interface Published {
@@ -21,8 +23,9 @@ interface Published {
   ts: string;
 }
 
-function simDevice(points: SimPointConfig[], extra: Partial<SimDeviceConfig> = {}): SimDeviceConfig {
-  return { name: 'dev1', driver: 'sim', interval: '1s', points, ...extra };
+function simDevice(points: SimPointConfig[], extra: Partial<SimDeviceConfig> = {}): SimDeviceConfig & ResolvedDevice {
+  const interval = extra.interval ?? '1s';
+  return { name: 'dev1', driver: 'sim', points, ...extra, interval, intervalMs: parseDuration(interval) };
 }
 
 /** The sim factory with some driver methods replaced; `hooks.ctx` exposes the driver's context. */
@@ -46,7 +49,7 @@ function wrappedSim(override: (inner: Driver, ctx: DriverContext) => Partial<Dri
   };
 }
 
-function setup(device: SimDeviceConfig, factory: DriverFactory = simDriver as unknown as DriverFactory, extra: Partial<DeviceHostOptions> = {}) {
+function setup(device: SimDeviceConfig & ResolvedDevice, factory: DriverFactory = simDriver as unknown as DriverFactory, extra: Partial<DeviceHostOptions> = {}) {
   const published: Published[] = [];
   const batches: number[] = [];
   const errors: string[] = [];

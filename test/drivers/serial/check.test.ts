@@ -18,7 +18,8 @@ function device(extra: Partial<SerialDeviceConfig> = {}): SerialDeviceConfig {
   };
 }
 
-const messages = (d: SerialDeviceConfig): string[] => serialDriver.check!(d).map((i) => `${i.path.join('.')}: ${i.message}`);
+// As the core does: the driver's defaults first, then its check.
+const messages = (d: SerialDeviceConfig): string[] => serialDriver.check!(serialDriver.withDefaults!(d)).map((i) => `${i.path.join('.')}: ${i.message}`);
 
 describe('serialDriver.check', () => {
   it('accepts the example from the issue', () => {

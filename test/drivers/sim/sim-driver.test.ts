@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { CommandError, type DriverContext } from '../../../src/driver-api/index.js';
 import { simDriver, type SimDeviceConfig, type SimPointConfig } from '../../../drivers/sim/index.js';
 import { SimDriver, signalValue } from '../../../drivers/sim/sim-driver.js';
+import { simDescriptor } from '../../../drivers/sim/descriptor.js';
 import { SharedResourcePool } from '../../../src/util/shared-resources.js';
 
 function context(clock: { now(): number }): DriverContext {
@@ -17,7 +18,7 @@ function context(clock: { now(): number }): DriverContext {
 }
 
 function device(points: SimPointConfig[]): SimDeviceConfig {
-  return { name: 'sim1', driver: 'sim', points };
+  return simDescriptor.withDefaults!({ name: 'sim1', driver: 'sim', points });
 }
 
 describe('signalValue', () => {

@@ -1,0 +1,163 @@
+// The resolved site: what loading a site file produces and everything after loading consumes.
+// Every defaulted key is present and converted — milliseconds, bytes, absolute paths, TLS
+// material read, client id and status topic rendered — so no code outside src/config supplies a
+// default or parses a duration of the site file's top level again.
+import path from 'node:path';
+import type { DeviceConfigBase } from '../driver-api/index.js';
+import type { Qos } from '../journal/journal.js';
+import type { PayloadEncoding, PayloadFormat } from '../mapping/payload.js';
+import { compileTemplate } from '../mapping/template.js';
+import { parseDuration, parseSize } from '../util/duration.js';
+import { parseListenAddress, type ListenAddress } from '../util/listen-address.js';
+import { readBoundedFile } from '../util/read-bounded-file.js';
+import { TLS_FILE_MAX_BYTES } from './file-limits.js';
+import type { SiteConfig, SyncMode, WhenFull } from './site-config.js';
+import { SITE_DEFAULTS } from './defaults.js';
+
+export interface ResolvedMqtt {
+  urls: string[];
+  clientId: string;
+  username?: string;
+  password?: string;
+  protocolVersion: 4 | 5;
+  /** Default QoS of readings (points inherit it). */
+  qos: Qos;
+  keepaliveMs: number;
+  connectTimeoutMs: number;
+  refusedRetryMs: number;
+  tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer; servername?: string };
+  /** Rendered `status_topic`: online/offline, and `<statusTopic>/journal`. */
+  statusTopic: string;
+}
+
+export interface ResolvedBuffer {
+  /** Absolute path of the journal file. */
+  path: string;
+  maxMessages: number;
+  maxBytes: number;
+  whenFull: WhenFull;
+  synchronous: SyncMode;
+  inflight: number;
+  /** Rows per second while a backlog drains; 0 = unlimited. */
+  replayRate: number;
+  /** Packing of a draining backlog; undefined = off. */
+  pack: { maxRows: number; maxBytes: number } | undefined;
+}
+
+export interface ResolvedHttp {
+  /** `http.listen` as written (for messages) and parsed. */
+  listen: string;
+  address: ListenAddress;
+  unhealthyAfterMs: number;
+  token: string | undefined;
+}
+
+/** What every device's mapping inherits from the top of the site file. */
+export interface MappingDefaults {
+  site: string;
+  gateway: string;
+  /** Per-point topic template. */
+  topic: string;
+  payload: PayloadFormat;
+  encoding: PayloadEncoding;
+  qos: Qos;
+}
+
+/** A device with its own defaults, its driver's defaults and what it inherits filled in. */
+export interface ResolvedDevice extends DeviceConfigBase {
+  interval: string;
+  /** `interval` in milliseconds. */
+  intervalMs: number;
+}
+
+export interface ResolvedSite {
+  /** Absolute path of the site file; relative paths in it resolved against its directory. */
+  file: string;
+  /** Secrets found in the file (after ${VAR} expansion and password/token files), for log redaction. */
+  secrets: string[];
+  /** The file as validated with every default filled in: what reload plans compare. */
+  config: SiteConfig;
+  site: string;
+  gateway: string;
+  mqtt: ResolvedMqtt;
+  buffer: ResolvedBuffer;
+  http: ResolvedHttp | undefined;
+  mapping: MappingDefaults;
+  devices: ResolvedDevice[];
+}
+
+/**
+ * Converts a validated, defaulted config (applyDefaults) into the resolved site. Reads the TLS
+ * files (validation has checked them already; a file changed since is read as it is now).
+ */
+export function resolveSite(config: SiteConfig, file: string, secrets: string[]): ResolvedSite {
+  const m = config.mqtt;
+  const b = config.buffer!;
+  const names = { site: config.site, gateway: config.gateway! };
+  const dir = path.dirname(file);
+  const read = (p: string | undefined) => (p === undefined ? undefined : readBoundedFile(path.resolve(dir, p), TLS_FILE_MAX_BYTES));
+  const mqtt: ResolvedMqtt = {
+    urls: m.urls ?? [m.url!],
+    clientId: compileTemplate(m.client_id!).render(names),
+    ...(m.username === undefined ? {} : { username: m.username }),
+    ...(m.password === undefined ? {} : { password: m.password }),
+    protocolVersion: m.protocol_version!,
+    qos: m.qos!,
+    keepaliveMs: parseDuration(m.keepalive!),
+    connectTimeoutMs: parseDuration(m.connect_timeout!),
+    refusedRetryMs: parseDuration(m.refused_retry!),
+    ...(m.tls ? { tls: { ca: read(m.tls.ca), cert: read(m.tls.cert), key: read(m.tls.key), servername: m.tls.servername } } : {}),
+    statusTopic: compileTemplate(m.status_topic!).render(names),
+  };
+  const buffer: ResolvedBuffer = {
+    path: b.path!,
+    maxMessages: b.max_messages!,
+    maxBytes: parseSize(b.max_bytes!),
+    whenFull: b.when_full!,
+    synchronous: b.synchronous!,
+    inflight: b.inflight!,
+    replayRate: b.replay_rate!,
+    pack: b.pack ? { maxRows: b.max_pack!, maxBytes: parseSize(b.max_pack_bytes!) } : undefined,
+  };
+  const h = config.http;
+  const http: ResolvedHttp | undefined = h?.listen === undefined ? undefined : {
+    listen: h.listen,
+    address: parseListenAddress(h.listen)!,
+    unhealthyAfterMs: parseDuration(h.unhealthy_after!),
+    token: h.token,
+  };
+  return {
+    file,
+    secrets,
+    config,
+    site: config.site,
+    gateway: config.gateway!,
+    mqtt,
+    buffer,
+    http,
+    mapping: {
+      site: config.site,
+      gateway: config.gateway!,
+      topic: config.topic!,
+      payload: config.payload!,
+      encoding: config.payload_encoding!,
+      qos: m.qos!,
+    },
+    devices: config.devices.map((d) => ({ ...d, interval: d.interval!, intervalMs: parseDuration(d.interval!) })),
+  };
+}
+
+/** The journal settings for a file named on the command line without a site file (the defaults). */
+export function bufferForPath(file: string): ResolvedBuffer {
+  const d = SITE_DEFAULTS.buffer;
+  return {
+    path: path.resolve(file),
+    maxMessages: d.max_messages,
+    maxBytes: parseSize(d.max_bytes),
+    whenFull: d.when_full,
+    synchronous: d.synchronous,
+    inflight: d.inflight,
+    replayRate: d.replay_rate,
+    pack: undefined,
+  };
+}
