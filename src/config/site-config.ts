@@ -26,10 +26,11 @@ export interface MqttConfig {
   refused_retry?: string;
 }
 
-export type WhenFull = 'drop_oldest' | 'drop_newest';
-export type PayloadFormat = 'json' | 'value' | 'batch';
-export type PayloadEncoding = 'json' | 'cbor';
-export type SyncMode = 'normal' | 'full';
+// One type per enum, owned by the part that acts on it.
+import type { SyncMode, WhenFull } from '../journal/journal.js';
+import type { PayloadEncoding, PayloadFormat } from '../mapping/payload.js';
+
+export type { SyncMode, WhenFull, PayloadEncoding, PayloadFormat };
 
 export interface BufferConfig {
   path?: string;

@@ -1,7 +1,7 @@
 // Topic templates checked before anything connects: unknown {variables}, tags that would hide a
 // built-in variable, topics MQTT cannot publish to, and two points (or a point and the status or
 // a command topic) that would end up on the same topic.
-import { compileTemplate, templateVariables, topicProblem } from '../mapping/template.js';
+import { compileTemplate, templateVariables, topicProblem, topicVariables } from '../mapping/template.js';
 import { validField, type CheckContext, type CheckedDevice } from './check-context.js';
 import { SITE_DEFAULTS } from './defaults.js';
 import { at } from './schema-errors.js';
@@ -147,12 +147,7 @@ function renderPointTopic(
     ctx.report(source.pointer, 'value', at(source.pointer, message));
   }
   if (!ok || siteVars === undefined) return undefined;
-  // Null prototype: a tag called e.g. `constructor` must not resolve to an inherited member.
-  const vars: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, tags, siteVars, {
-    device: device.config.name,
-    point,
-  });
-  return compileTemplate(source.text).render(vars);
+  return compileTemplate(source.text).render(topicVariables(siteVars as { site: string; gateway: string }, device.config, point));
 }
 
 /** The topic of a payload: batch device and its `/meta`: variables, publishability, clashes. */
@@ -179,10 +174,7 @@ function checkBatchTopic(
     ctx.report(pointer, 'value', at(pointer, why));
   }
   if (!ok || siteVars === undefined) return;
-  const vars: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, tags, siteVars, {
-    device: device.config.name,
-  });
-  const rendered = compileTemplate(text).render(vars);
+  const rendered = compileTemplate(text).render(topicVariables(siteVars as { site: string; gateway: string }, device.config));
   const problem = publishProblem(rendered);
   if (problem) {
     ctx.report(pointer, 'value', at(pointer, `${problem} (batch topic of device ${device.config.name})`));

@@ -1,6 +1,7 @@
 // The driver API: the only module a driver in drivers/<protocol>/ may import from src/.
 // Everything a driver needs from the core is reachable from here, so a driver folder stays
 // self-contained and the core can change its internals freely.
+import type { PayloadEncoding, PayloadFormat } from '../mapping/payload.js';
 import type { Logger } from 'pino';
 
 export type { Logger } from 'pino';
@@ -62,8 +63,8 @@ export interface DeviceConfigBase {
   driver: string;
   interval?: string;
   topic?: string;
-  payload?: 'json' | 'value' | 'batch';
-  payload_encoding?: 'json' | 'cbor';
+  payload?: PayloadFormat;
+  payload_encoding?: PayloadEncoding;
   tags?: Record<string, string>;
   points: PointConfigBase[];
   [key: string]: unknown;

@@ -9,7 +9,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { Clock } from '../driver-api/index.js';
 import { errorText } from '../util/errors.js';
-import type { ResetReason } from './journal.js';
+import type { ResetReason, WhenFull } from './journal.js';
 import { type Counters, type Identity, type OpenSettings, SqliteStore, isCorrupt, isSpaceOrIo, openDatabase } from './sqlite-store.js';
 import type { DiskBudget } from './disk-budget.js';
 import { type LeaseRecord, type SeqLease, leasePathFor } from './seq-lease.js';
@@ -27,7 +27,7 @@ export interface JournalOpening {
 export interface OpenerContext {
   file: string;
   settings: Omit<OpenSettings, 'walPages' | 'locking'>;
-  limits: { maxMessages: number; whenFull: 'drop_oldest' | 'drop_newest' };
+  limits: { maxMessages: number; whenFull: WhenFull };
   budget: DiskBudget;
   lease: SeqLease;
   logger: Logger;

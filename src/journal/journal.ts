@@ -32,6 +32,11 @@ export interface NewEntry {
 
 export type DropReason = 'drop_oldest' | 'drop_newest' | 'purge';
 
+/** buffer.when_full: what a full journal gives up. */
+export type WhenFull = 'drop_oldest' | 'drop_newest';
+/** buffer.synchronous: SQLite's fsync policy. */
+export type SyncMode = 'normal' | 'full';
+
 export interface AppendResult {
   /** Seqs assigned to the entries that were stored, in order. */
   stored: number[];

@@ -6,12 +6,12 @@ import type { Logger } from 'pino';
 import type { Clock } from '../driver-api/index.js';
 import { FieldgateError } from '../util/errors.js';
 import { DropReporter } from './drop-reporter.js';
-import type { AppendResult, DropReason, Journal, JournalEntry, JournalStats, NewEntry } from './journal.js';
+import type { AppendResult, DropReason, Journal, JournalEntry, JournalStats, NewEntry, WhenFull } from './journal.js';
 
 export interface MemoryJournalOptions {
   maxMessages: number;
   maxBytes: number;
-  whenFull: 'drop_oldest' | 'drop_newest';
+  whenFull: WhenFull;
   logger: Logger;
   clock: Clock;
 }

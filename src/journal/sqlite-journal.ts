@@ -59,7 +59,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../driver-api/index.js';
 import { FieldgateError, errorText } from '../util/errors.js';
 import { DropReporter } from './drop-reporter.js';
-import type { AppendResult, Journal, JournalEntry, JournalStats, NewEntry, ResetReason } from './journal.js';
+import type { AppendResult, Journal, JournalEntry, JournalStats, NewEntry, ResetReason, SyncMode, WhenFull } from './journal.js';
 import {
   type Committed, type Counters, type Identity, type Plan, type Planned, type SqliteStore, isCorrupt, isDiskFull, sqliteCode,
 } from './sqlite-store.js';
@@ -70,8 +70,7 @@ import { type JournalOpening, openJournal } from './journal-opener.js';
 
 export type { JournalOpening } from './journal-opener.js';
 
-export type WhenFull = 'drop_oldest' | 'drop_newest';
-export type SyncMode = 'normal' | 'full';
+export type { WhenFull, SyncMode } from './journal.js';
 
 export interface SqliteJournalOptions {
   path: string;

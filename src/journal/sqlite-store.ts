@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
-import type { DropReason, JournalEntry } from './journal.js';
+import type { DropReason, JournalEntry, WhenFull, SyncMode } from './journal.js';
 import { META_KEYS, type StoredRow, encodingCode, hasColumn, migrate, toEntry } from './journal-schema.js';
 
 /** A row about to be inserted: the entry plus its capacity size. */
@@ -44,11 +44,11 @@ export interface Committed {
 
 export interface Limits {
   maxMessages: number;
-  whenFull: 'drop_oldest' | 'drop_newest';
+  whenFull: WhenFull;
 }
 
 export interface OpenSettings {
-  synchronous: 'normal' | 'full';
+  synchronous: SyncMode;
   /** Caps the file at this many pages (PRAGMA max_page_count): makes SQLITE_FULL reproducible in tests. */
   maxPageCount?: number;
   /** WAL pages between automatic checkpoints (keeps the WAL within the disk reserve). */

@@ -5,7 +5,9 @@
 import type { DeviceConfigBase, PointConfigBase, Reading, Scalar } from '../driver-api/index.js';
 import type { NewEntry, Qos } from '../journal/journal.js';
 import { parseDuration } from '../util/duration.js';
-import { compileTemplate } from './template.js';
+import { compileTemplate, topicVariables } from './template.js';
+import { SITE_DEFAULTS } from '../config/defaults.js';
+import { FieldgateError } from '../util/errors.js';
 import { PointFilter } from './point-filter.js';
 import { payloadRenderer, type PayloadEncoding, type PayloadFormat } from './payload.js';
 import { batchRenderer, metaRenderer } from './batch-payload.js';
@@ -15,8 +17,6 @@ import type { MappingDefaults } from '../config/resolved-site.js';
 
 export type { MappingDefaults } from '../config/resolved-site.js';
 
-/** Topic of a batch device when it sets no `topic` of its own. */
-export const DEFAULT_BATCH_TOPIC = '{site}/{device}';
 
 export interface CompiledPoint {
   readonly config: PointConfigBase;
@@ -30,9 +30,7 @@ export interface CompiledPoint {
 }
 
 export function templateVars(defaults: MappingDefaults, device: DeviceConfigBase, point?: string): Record<string, string> {
-  const vars: Record<string, string> = { ...(device.tags ?? {}), site: defaults.site, gateway: defaults.gateway, device: device.name };
-  if (point !== undefined) vars.point = point;
-  return vars;
+  return topicVariables(defaults, device, point);
 }
 
 export function pointTopic(defaults: MappingDefaults, device: DeviceConfigBase, point: PointConfigBase): string {
@@ -44,7 +42,7 @@ export function pointTopic(defaults: MappingDefaults, device: DeviceConfigBase, 
 
 /** The topic a batch device publishes its polls on; `/meta` is appended for the meta message. */
 export function batchTopic(defaults: MappingDefaults, device: DeviceConfigBase): string {
-  return compileTemplate(device.topic ?? DEFAULT_BATCH_TOPIC).render(templateVars(defaults, device));
+  return compileTemplate(device.topic ?? SITE_DEFAULTS.batch_topic).render(templateVars(defaults, device));
 }
 
 export function formatOf(defaults: MappingDefaults, device: DeviceConfigBase): PayloadFormat {
@@ -98,7 +96,12 @@ export class DeviceMapper {
   ) {
     const format = formatOf(defaults, device);
     this.format = format;
-    this.encoding = format === 'value' ? 'json' : encodingOf(defaults, device);
+    this.encoding = encodingOf(defaults, device);
+    // Validation refuses this combination (payload-checks.ts); reaching it here is a bug, not a
+    // setting to correct quietly.
+    if (format === 'value' && this.encoding === 'cbor') {
+      throw new FieldgateError('mapping_config', `device ${device.name}: payload: value cannot be sent as cbor`);
+    }
     this.cbor = this.encoding === 'cbor' ? new CborCodec() : undefined;
     for (const p of device.points) {
       this.points.set(p.name, {

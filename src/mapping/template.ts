@@ -47,3 +47,20 @@ export function topicProblem(topic: string): string | undefined {
   if (Buffer.byteLength(topic) > 65535) return 'topic is longer than 65535 bytes';
   return undefined;
 }
+
+/**
+ * The variables a device's topics are rendered with, for validation and mapping alike: its tags,
+ * then {site}, {gateway}, {device} and (for a point) {point}, which win over tags of those names.
+ * Null prototype: a tag called `constructor` or `__proto__` is a plain name, never an inherited member.
+ */
+export function topicVariables(
+  names: { site: string; gateway: string },
+  device: { name: string; tags?: Record<string, string> },
+  point?: string,
+): Record<string, string> {
+  const vars = Object.assign(Object.create(null) as Record<string, string>, device.tags ?? {}, {
+    site: names.site, gateway: names.gateway, device: device.name,
+  });
+  if (point !== undefined) vars.point = point;
+  return vars;
+}

@@ -118,8 +118,6 @@ describe('payload_encoding: cbor', () => {
       [{ ...BATCH, payload: 'json' }, undefined, ['json']],
       [{ ...BATCH, payload: 'json', encoding: 'cbor' }, undefined, ['cbor']],
       [{ ...BATCH, payload: 'value' }, undefined, ['text']],
-      // `value` is text whatever payload_encoding says.
-      [{ ...BATCH, payload: 'value', encoding: 'cbor' }, undefined, ['text']],
       [BATCH, undefined, ['json', 'json']],
       [BATCH, 'cbor', ['cbor', 'cbor']],
     ] as const;
@@ -127,6 +125,8 @@ describe('payload_encoding: cbor', () => {
       const mapper = new DeviceMapper(device(points, deviceEncoding ? { payload_encoding: deviceEncoding } : {}), defaults);
       expect(mapper.map(readings, NOW).entries.map((e) => e.encoding)).toEqual(expected);
     }
+    // Validation refuses `payload: value` with cbor; the mapper does not quietly send JSON instead.
+    expect(() => new DeviceMapper(device(points), { ...BATCH, payload: 'value', encoding: 'cbor' })).toThrow(/cannot be sent as cbor/);
   });
 
   it('is smaller than JSON for the same batch', () => {
