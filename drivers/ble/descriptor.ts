@@ -4,6 +4,8 @@ import { durationSchema, type DriverDescriptor, type ResourceClaim } from '../..
 import { checkDevice, planDevice } from './check.js';
 import {
   ADAPTER_PATTERN,
+  DEFAULTS,
+  DEFAULT_ADAPTER,
   ADDRESS_PATTERN,
   UUID_PATTERN,
   adapterOf,
@@ -56,6 +58,18 @@ export const bleDescriptor: DriverDescriptor<BleDeviceConfig> = {
     },
   },
   polled: (device) => isGattDevice(device) && device.points.some((p) => (p.mode ?? 'read') === 'read'),
+  // Timeouts and backoff belong to GATT connections; an advertisement device has none to default.
+  withDefaults: (device) => ({
+    ...device,
+    adapter: device.adapter ?? DEFAULT_ADAPTER,
+    ...(isGattDevice(device)
+      ? {
+          connect_timeout: device.connect_timeout ?? DEFAULTS.connect_timeout,
+          timeout: device.timeout ?? DEFAULTS.timeout,
+          reconnect: { initial: device.reconnect?.initial ?? DEFAULTS.reconnect.initial, max: device.reconnect?.max ?? DEFAULTS.reconnect.max },
+        }
+      : {}),
+  }),
   check: checkDevice,
   resources(device): ResourceClaim[] {
     const adapter = adapterOf(device);
