@@ -1,6 +1,6 @@
 // The BLE driver's descriptor: schema, checks, adapter claims and plan, without BlueZ's D-Bus
 // client (dbus-next, node-ble).
-import { durationSchema, type DriverDescriptor, type ResourceClaim } from '../../src/driver-api/index.js';
+import { durationSchema, mergeDefaults, type DriverDescriptor, type ResourceClaim } from '../../src/driver-api/index.js';
 import { checkDevice, planDevice } from './check.js';
 import {
   ADAPTER_PATTERN,
@@ -59,17 +59,12 @@ export const bleDescriptor: DriverDescriptor<BleDeviceConfig> = {
   },
   polled: (device) => isGattDevice(device) && device.points.some((p) => (p.mode ?? 'read') === 'read'),
   // Timeouts and backoff belong to GATT connections; an advertisement device has none to default.
-  withDefaults: (device) => ({
-    ...device,
-    adapter: device.adapter ?? DEFAULT_ADAPTER,
+  withDefaults: (device) => mergeDefaults<BleDeviceConfig>({
+    adapter: DEFAULT_ADAPTER,
     ...(isGattDevice(device)
-      ? {
-          connect_timeout: device.connect_timeout ?? DEFAULTS.connect_timeout,
-          timeout: device.timeout ?? DEFAULTS.timeout,
-          reconnect: { initial: device.reconnect?.initial ?? DEFAULTS.reconnect.initial, max: device.reconnect?.max ?? DEFAULTS.reconnect.max },
-        }
+      ? { connect_timeout: DEFAULTS.connect_timeout, timeout: DEFAULTS.timeout, reconnect: { ...DEFAULTS.reconnect } }
       : {}),
-  }),
+  }, device),
   check: checkDevice,
   resources(device): ResourceClaim[] {
     const adapter = adapterOf(device);

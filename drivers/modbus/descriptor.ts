@@ -1,6 +1,6 @@
 // Modbus TCP and RTU: schema, checks, resources and the request plan, without the transport
 // (modbus-serial, serialport), which index.ts loads with the driver.
-import { formatDuration, type DriverDescriptor, type ResourceClaim } from '../../src/driver-api/index.js';
+import { formatDuration, mergeDefaults, type DriverDescriptor, type ResourceClaim } from '../../src/driver-api/index.js';
 import { DEFAULTS, checkDevice, compileDevice, describeLink, frameFormat, lineSettings, rtuLink } from './device-config.js';
 import { formatPlan } from './request-plan.js';
 import { deviceSchema, pointSchema, type ModbusDeviceConfig } from './schema.js';
@@ -17,27 +17,12 @@ export const modbusDescriptor: DriverDescriptor<ModbusDeviceConfig> = {
   // order given for a coil from one left out.
   withDefaults(device) {
     const d = DEFAULTS;
-    return {
-      ...device,
-      unit_id: device.unit_id ?? d.unitId,
-      timeout: device.timeout ?? d.timeout,
-      max_gap: device.max_gap ?? d.maxGap,
-      max_registers: device.max_registers ?? d.maxRegisters,
-      max_bits: device.max_bits ?? d.maxBits,
-      reconnect: { initial: device.reconnect?.initial ?? d.reconnectInitial, max: device.reconnect?.max ?? d.reconnectMax },
-      ...(device.tcp ? { tcp: { ...device.tcp, port: device.tcp.port ?? d.tcpPort } } : {}),
-      ...(device.rtu
-        ? {
-            rtu: {
-              ...device.rtu,
-              baud_rate: device.rtu.baud_rate ?? d.baudRate,
-              parity: device.rtu.parity ?? d.parity,
-              data_bits: device.rtu.data_bits ?? d.dataBits,
-              stop_bits: device.rtu.stop_bits ?? d.stopBits,
-            },
-          }
-        : {}),
-    };
+    return mergeDefaults<ModbusDeviceConfig>({
+      unit_id: d.unitId, timeout: d.timeout, max_gap: d.maxGap, max_registers: d.maxRegisters, max_bits: d.maxBits,
+      reconnect: { initial: d.reconnectInitial, max: d.reconnectMax },
+      ...(device.tcp ? { tcp: { host: device.tcp.host, port: d.tcpPort } } : {}),
+      ...(device.rtu ? { rtu: { port: device.rtu.port, baud_rate: d.baudRate, parity: d.parity, data_bits: d.dataBits, stop_bits: d.stopBits } } : {}),
+    }, device);
   },
   check: checkDevice,
   resources(device): ResourceClaim[] {

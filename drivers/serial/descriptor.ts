@@ -1,6 +1,6 @@
 // The serial-line driver's descriptor: schema, checks, the port it claims and its plan, without
 // the serial port library.
-import type { DriverDescriptor } from '../../src/driver-api/index.js';
+import { mergeDefaults, type DriverDescriptor } from '../../src/driver-api/index.js';
 import { checkSerialDevice } from './check.js';
 import { decodeEscapes, showEscapes } from './escapes.js';
 import { pointSpecs } from './line-parser.js';
@@ -25,19 +25,12 @@ export const serialDescriptor: DriverDescriptor<SerialDeviceConfig> = {
   withDefaults(device) {
     const d = SERIAL_DEFAULTS;
     const request = device.request !== undefined;
-    return {
-      ...device,
-      baud_rate: device.baud_rate ?? d.baud_rate,
-      data_bits: device.data_bits ?? d.data_bits,
-      parity: device.parity ?? d.parity,
-      stop_bits: device.stop_bits ?? d.stop_bits,
-      delimiter: device.delimiter ?? d.delimiter,
-      max_line: device.max_line ?? d.max_line,
-      reconnect: { initial: device.reconnect?.initial ?? d.reconnect_initial, max: device.reconnect?.max ?? d.reconnect_max },
-      ...(request
-        ? { timeout: device.timeout ?? d.timeout, reply_lines: device.reply_lines ?? d.reply_lines }
-        : { first_line: device.first_line ?? d.first_line }),
-    };
+    return mergeDefaults<SerialDeviceConfig>({
+      baud_rate: d.baud_rate, data_bits: d.data_bits, parity: d.parity, stop_bits: d.stop_bits,
+      delimiter: d.delimiter, max_line: d.max_line,
+      reconnect: { initial: d.reconnect_initial, max: d.reconnect_max },
+      ...(request ? { timeout: d.timeout, reply_lines: d.reply_lines } : { first_line: d.first_line }),
+    }, device);
   },
   plan(device) {
     const s = resolveSettings(device);

@@ -18,6 +18,7 @@ export { boundedText, boundedValue, quoteValue, QUOTE_LIMIT } from '../util/quot
 export { unsafeCommandChar } from '../util/command-text.js';
 export { durationSchema, type DurationRange } from '../config/schema-units.js';
 export { withTimeout } from '../util/with-timeout.js';
+export { mergeDefaults } from '../util/merge-defaults.js';
 
 /** Wall clock in epoch milliseconds; injected so tests control time. */
 export interface Clock {

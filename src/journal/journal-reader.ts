@@ -7,22 +7,14 @@
 //   reports the seq ranges it could not read.
 import Database from 'better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
-import type { JournalEntry } from './journal.js';
+import type { JournalEntry, JournalStats } from './journal.js';
 import { META_KEYS, type StoredRow, hasColumn, toEntry } from './journal-schema.js';
 import { isCorrupt, isSpaceOrIo } from './sqlite-store.js';
 import { fileSizeOrUndefined, formatJournalId } from './journal-files.js';
 import { FieldgateError, errorText } from '../util/errors.js';
 
-export interface ReaderStats {
-  journalId: string;
-  depth: number;
-  bytes: number;
-  fileBytes: number;
-  oldestSeq: number | null;
-  oldestTs: number | null;
-  lastSeq: number;
-  drops: { drop_oldest: number; drop_newest: number; purge: number };
-}
+/** The journal's stats as the file holds them (no process is asked about availability or resets). */
+export type ReaderStats = Omit<JournalStats, 'available' | 'resets'>;
 
 /** A stretch of seqs export could not read (damaged pages). */
 export interface Unreadable {
