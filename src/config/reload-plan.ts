@@ -98,6 +98,8 @@ function diff(
     const b = (before ?? {}) as Record<string, unknown>;
     const a = (after ?? {}) as Record<string, unknown>;
     for (const key of new Set([...Object.keys(b), ...Object.keys(a)])) {
+      // `x-…` only holds anchors; what it changes shows up where it is merged.
+      if (path.length === 0 && key.startsWith('x-')) continue;
       diff(b[key], a[key], properties?.[key], [...path, key], effects, out);
     }
     return;

@@ -263,7 +263,11 @@ function topLevelWith(deviceItems: JsonSchema): JsonSchema {
       payload_encoding: reload(['devices'], { ...PAYLOAD_ENCODING, default: SITE_DEFAULTS.payload_encoding }),
       devices: { type: 'array', minItems: 1, items: deviceItems, description: 'Devices to read.' },
     },
-    { required: ['site', 'mqtt', 'devices'] },
+    {
+      required: ['site', 'mqtt', 'devices'],
+      // Room for anchors: `x-meter: &meter {…}` holds a block that devices merge with `<<: *meter`.
+      patternProperties: { '^x-': { description: 'Ignored: a place for YAML anchors that devices merge with <<.' } },
+    },
   );
 }
 

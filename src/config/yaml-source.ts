@@ -35,6 +35,8 @@ export interface ParsedSource {
 const MAX_ALIAS_VALUES = 100_000;
 const MAX_DEPTH = 64;
 const SECRET_KEY_RE = /(^|_)(password|secret|token|key)$/i;
+/** YAML 1.1's merge key, which the site file accepts (`<<: *base`). */
+const MERGE_KEY = '<<';
 const NUMBER_RE = /^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/;
 
 export function pointerOf(path: readonly (string | number)[]): string {
@@ -189,6 +191,12 @@ class Walker {
   private map(items: readonly unknown[], pointer: string, depth: number, viaAlias: boolean): Record<string, unknown> {
     const obj: Record<string, unknown> = {};
     const firstAt = new Map<string, number>();
+    // Keys written in this map win over keys a merge key (<<) brings in, wherever they stand.
+    const explicit = new Set<string>();
+    for (const pair of items) {
+      const k = isPair(pair) && isScalar(pair.key) ? pair.key.value : undefined;
+      if (k !== undefined && k !== MERGE_KEY && (typeof k === 'string' || typeof k === 'number' || typeof k === 'boolean')) explicit.add(String(k));
+    }
     for (const pair of items) {
       if (!isPair(pair)) continue;
       const keyNode = pair.key as Node | null;
@@ -199,6 +207,10 @@ class Walker {
         continue;
       }
       const key = String(keyValue);
+      if (key === MERGE_KEY && isScalar(keyNode) && keyNode.type === 'PLAIN') {
+        this.merge(obj, pair.value, keyOffset, pointer, depth, explicit, firstAt);
+        continue;
+      }
       const earlier = firstAt.get(key);
       if (earlier !== undefined) {
         const line = this.out.lineCounter.linePos(earlier).line;
@@ -206,17 +218,56 @@ class Walker {
         continue;
       }
       firstAt.set(key, keyOffset);
-      const childPointer = pointer + pointerOf([key]);
-      this.out.spots.set(childPointer, { key: keyOffset, value: valueOffset(pair.value, keyOffset) });
-      // defineProperty: a key such as __proto__ must become data, not change the prototype.
-      Object.defineProperty(obj, key, {
-        value: this.walk(pair.value, childPointer, key, depth + 1, viaAlias),
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+      this.setKey(obj, key, pair.value, keyOffset, pointer, depth, viaAlias);
     }
     return obj;
+  }
+
+  /**
+   * `<<: *base` (or `<<: [*a, *b]`): the keys of the referenced maps that this map does not write
+   * itself, earlier maps first. Their positions stay where they are written (in the anchored map),
+   * so an error in a merged value points at its line.
+   */
+  private merge(
+    obj: Record<string, unknown>, value: unknown, offset: number, pointer: string, depth: number,
+    explicit: Set<string>, taken: Map<string, number>,
+  ): void {
+    const sources = isSeq(value) ? value.items : [value];
+    for (const source of sources) {
+      const target = isAlias(source) ? this.anchors.get(source.source) : source;
+      if (isAlias(source) && target === undefined) {
+        this.out.issues.push({ offset, message: `alias *${source.source} has no anchor &${source.source} before it` });
+        continue;
+      }
+      if (target !== undefined && this.active.has(target as Node)) {
+        this.out.issues.push({ offset, message: 'the merge key << refers to a map that contains it' });
+        continue;
+      }
+      if (!isMap(target)) {
+        this.out.issues.push({ offset, message: 'the merge key << takes a map or a list of maps, usually an alias such as *base' });
+        continue;
+      }
+      for (const pair of target.items) {
+        if (!isPair(pair) || !isScalar(pair.key)) continue;
+        const key = String(pair.key.value);
+        if (key === MERGE_KEY || explicit.has(key) || taken.has(key)) continue;
+        const keyOffset = (pair.key as Node).range?.[0] ?? offset;
+        taken.set(key, keyOffset);
+        this.setKey(obj, key, pair.value, keyOffset, pointer, depth, true);
+      }
+    }
+  }
+
+  private setKey(obj: Record<string, unknown>, key: string, value: unknown, keyOffset: number, pointer: string, depth: number, viaAlias: boolean): void {
+    const childPointer = pointer + pointerOf([key]);
+    this.out.spots.set(childPointer, { key: keyOffset, value: valueOffset(value, keyOffset) });
+    // defineProperty: a key such as __proto__ must become data, not change the prototype.
+    Object.defineProperty(obj, key, {
+      value: this.walk(value, childPointer, key, depth + 1, viaAlias),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
 
   private seq(items: readonly unknown[], pointer: string, depth: number, viaAlias: boolean): unknown[] {
