@@ -27,6 +27,7 @@ import { parseDuration, parseSize } from './util/duration.js';
 import { errorText } from './util/errors.js';
 import { readBoundedFile } from './util/read-bounded-file.js';
 import { TLS_FILE_MAX_BYTES } from './config/file-limits.js';
+import { driverView } from './mapping/driver-view.js';
 
 export interface GatewayOptions {
   site: ResolvedSite;
@@ -95,7 +96,7 @@ export class Gateway {
       journal: this.journal?.stats(),
       deliveredPerSecond: this.delivered.perSecond(now),
       devices: [...this.hosts.values()].map((h) => ({
-        config: h.config, healthy: h.healthy, status: h.status, plan: this.factory(h.config.driver)?.plan?.(h.config),
+        config: h.config, healthy: h.healthy, status: h.status, plan: this.factory(h.config.driver)?.plan?.(driverView(h.config)),
       })),
     });
   }

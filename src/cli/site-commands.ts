@@ -15,6 +15,7 @@ import { parseDuration } from '../util/duration.js';
 import type { NewEntry } from '../journal/journal.js';
 import type { LevelWithSilent } from 'pino';
 import { println, type CliIo } from './io.js';
+import { driverView, isComputed } from '../mapping/driver-view.js';
 
 /** Loads the site file, printing every error as file:line:col; undefined when invalid. */
 export function loadOrReport(file: string, io: CliIo): ResolvedSite | undefined {
@@ -44,7 +45,10 @@ export function planCommand(file: string, io: CliIo): number {
   for (const device of site.devices) {
     const factory = drivers.find((d) => d.type === device.driver)!;
     println(io.stdout, `device ${device.name} (${device.driver}, every ${device.interval})`);
-    const plan = factory.plan ? factory.plan(device) : device.points.map((p) => `  ${p.name}`).join('\n');
+    const own = driverView(device);
+    let plan = factory.plan ? factory.plan(own) : own.points.map((p) => `  ${p.name}`).join('\n');
+    const computed = device.points.filter(isComputed);
+    if (computed.length > 0) plan += `\n  computed after each poll:\n${computed.map((p) => `    ${p.name} = ${String(p.expr)}`).join('\n')}`;
     println(io.stdout, plan.replace(/^(?!  )/gm, '  '));
   }
   return 0;

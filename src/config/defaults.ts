@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { compileTemplate } from '../mapping/template.js';
+import { driverView, isComputed } from '../mapping/driver-view.js';
 import type { DeviceConfigBase, DriverDescriptor, PointConfigBase } from '../driver-api/index.js';
 import type { BufferConfig, MqttConfig, PayloadEncoding, PayloadFormat, SiteConfig } from './site-config.js';
 
@@ -168,5 +169,10 @@ export function withDeviceDefaults(device: DeviceConfigBase, inherited: DeviceIn
       }),
     ),
   };
-  return driver?.withDefaults ? driver.withDefaults(resolved) : resolved;
+  if (!driver?.withDefaults) return resolved;
+  // The driver defaults its own points; computed points (the core's) keep their place in the list.
+  const own = driver.withDefaults(driverView(resolved));
+  if (own.points.length === resolved.points.length) return own;
+  const driverPoints = own.points[Symbol.iterator]();
+  return { ...own, points: resolved.points.map((p) => (isComputed(p) ? p : driverPoints.next().value as PointConfigBase)) };
 }

@@ -206,6 +206,11 @@ export function corePointProperties(): Record<string, JsonSchema> {
     writable: { type: 'boolean', description: 'Accept commands on <topic>/set.' },
     min: { type: 'number', description: 'Lowest value a command may write.' },
     max: { type: 'number', description: 'Highest value a command may write.' },
+    expr: {
+      type: 'string',
+      minLength: 1,
+      description: 'Computed point: an expression over the other points of the device, e.g. p_l1 + p_l2 + p_l3 (+ - * / ( ) min max abs round); takes no driver keys.',
+    },
   };
 }
 
@@ -228,9 +233,23 @@ export function coreDeviceProperties(): Record<string, JsonSchema> {
 
 /** The full schema of one device of the given driver; core keys win over driver keys of the same name. */
 export function deviceSchemaFor(driver: DriverDescriptor): JsonSchema {
+  // A computed point (expr) is the core's: the driver's required keys apply to the others only.
+  const driverRequired = (driver.pointSchema.required ?? []).filter((k) => k !== 'name');
   const point = strictObject(
     { ...driver.pointSchema.properties, ...corePointProperties() } as Record<string, JsonSchema>,
-    { required: unique(['name', ...(driver.pointSchema.required ?? [])]) },
+    {
+      required: ['name'],
+      // Ajv's strict mode wants each required key declared beside it; a bare description adds no rule.
+      ...(driverRequired.length > 0
+        ? {
+            if: { properties: { expr: { description: 'A computed point.' } }, required: ['expr'] },
+            else: {
+              properties: Object.fromEntries(driverRequired.map((k) => [k, { description: 'Required unless the point is computed (expr).' }])),
+              required: driverRequired,
+            },
+          }
+        : {}),
+    },
   );
   return strictObject(
     {

@@ -54,6 +54,8 @@ export interface PointConfigBase {
   writable?: boolean;
   min?: number;
   max?: number;
+  /** A computed point: an expression over the device's other points; no driver keys. */
+  expr?: string;
   [key: string]: unknown;
 }
 

@@ -15,6 +15,8 @@ import { PollLoop } from './poll-loop.js';
 import { SerialQueue } from './serial-queue.js';
 import type { ResolvedDevice } from '../config/resolved-site.js';
 import { DeviceStatusRecorder } from './device-status.js';
+import { ComputedPoints } from '../mapping/computed-points.js';
+import { driverView } from '../mapping/driver-view.js';
 
 export interface DeviceHostOptions {
   device: ResolvedDevice;
@@ -40,6 +42,7 @@ export class DeviceHost {
   readonly mapper: DeviceMapper;
   /** What the status page shows of this device. */
   readonly status: DeviceStatusRecorder;
+  private readonly computed: ComputedPoints;
   private driver: Driver | undefined;
   private loop: PollLoop | undefined;
   private readonly queue = new SerialQueue();
@@ -53,6 +56,7 @@ export class DeviceHost {
     this.logger = options.logger.child({ device: options.device.name });
     this.mapper = new DeviceMapper(options.device, options.defaults);
     this.status = new DeviceStatusRecorder(options.device.points);
+    this.computed = new ComputedPoints(options.device.points);
     this.faults = new FaultState({ logger: this.logger, clock: options.clock, summaryEveryMs: options.faultSummaryEveryMs });
   }
 
@@ -74,13 +78,14 @@ export class DeviceHost {
 
   /** Whether this device is polled at its interval (false for listen-only devices): asked here only. */
   get polled(): boolean {
-    return this.options.factory.polled(this.options.device);
+    return this.options.factory.polled(driverView(this.options.device));
   }
 
   /** Creates and starts the driver and its poll loop (when polled). Driver start failures are logged, not thrown. */
   async start(options: { poll?: boolean } = {}): Promise<void> {
     const { device, factory, clock } = this.options;
-    const driver = factory.create(device, this.context());
+    // Computed points are evaluated here, after each poll: the driver never sees them.
+    const driver = factory.create(driverView(device), this.context());
     this.driver = driver;
     try {
       await this.queue.run(() => driver.start());
@@ -118,11 +123,12 @@ export class DeviceHost {
     });
   }
 
-  /** One poll whose readings are returned, not recorded (the `read` command). */
+  /** One poll whose readings (computed points included) are returned, not recorded (the `read` command). */
   async readOnce(): Promise<Reading[]> {
     const driver = this.driver;
     if (!driver?.poll || this.stopped) return [];
-    return this.queue.run(() => driver.poll!());
+    const readings = await this.queue.run(() => driver.poll!());
+    return [...this.computed.extend(readings, this.options.clock.now())];
   }
 
   /** Writes a raw value, then reads the device back and records that point regardless of deadband. */
@@ -165,8 +171,9 @@ export class DeviceHost {
   }
 
   /** Maps readings to entries and hands them to the sink (the journal). */
-  private record(readings: readonly Reading[], force: boolean): void {
-    if (readings.length === 0) return;
+  private record(driverReadings: readonly Reading[], force: boolean): void {
+    if (driverReadings.length === 0) return;
+    const readings = this.computed.extend(driverReadings, this.options.clock.now());
     this.status.readings(readings, this.options.clock.now());
     const { entries, unknown } = this.mapper.map(readings, this.options.clock.now(), force);
     if (unknown.length > 0) this.logger.warn({ points: unknown }, 'driver reported points that are not configured');
