@@ -30,6 +30,8 @@ export interface CompiledDevice {
   reconnect: { initialMs: number; maxMs: number };
   limits: PlanLimits;
   points: CompiledPoint[];
+  /** Scale factor registers (scale_register), read in the plan like points but never published. */
+  scaleFactors: CompiledPoint[];
   plan: ReadRequest[];
 }
 
@@ -126,6 +128,7 @@ export function compileDevice(device: ModbusDeviceConfig): CompiledDevice {
     port: device.tcp?.port ?? DEFAULTS.tcpPort,
   };
   const points = device.points.map(compilePoint);
+  const scaleFactors = compileScaleFactors(device.points, points);
   const limits = planLimits(device);
   const frameGapMs = device.frame_gap !== undefined
     ? parseDuration(device.frame_gap)
@@ -142,8 +145,38 @@ export function compileDevice(device: ModbusDeviceConfig): CompiledDevice {
     },
     limits,
     points,
-    plan: planRequests(points, limits),
+    scaleFactors,
+    plan: planRequests([...points, ...scaleFactors], limits),
   };
+}
+
+/**
+ * One hidden int16 point per distinct scale factor register (SunSpec shares one `*_SF` among
+ * several values), numbered after the device's points; each scaled point learns its index.
+ */
+function compileScaleFactors(configs: readonly ModbusPointConfig[], points: CompiledPoint[]): CompiledPoint[] {
+  const byRegister = new Map<string, CompiledPoint>();
+  configs.forEach((p, i) => {
+    const sr = p.scale_register;
+    if (!sr) return;
+    const id = `${sr.table}:${sr.address}`;
+    let sf = byRegister.get(id);
+    if (!sf) {
+      sf = {
+        index: configs.length + byRegister.size,
+        name: 'scale_factor',
+        table: sr.table,
+        address: sr.address,
+        size: 1,
+        spec: { type: 'int16', order: 'ABCD' },
+        writable: false,
+        writeFunction: 'auto',
+      };
+      byRegister.set(id, sf);
+    }
+    points[i] = { ...points[i]!, scaleFrom: sf.index };
+  });
+  return [...byRegister.values()];
 }
 
 function checkDuration(issues: ConfigIssue[], path: (string | number)[], text: string | undefined): void {
@@ -176,6 +209,13 @@ function checkPoint(p: ModbusPointConfig, i: number, limits: PlanLimits, issues:
   }
   if (type !== 'string' && p.length !== undefined) {
     issues.push({ path: at('length'), message: 'length applies to string points only' });
+  }
+  if (p.scale_register) {
+    if (bitTable || type === 'bool' || type === 'string') {
+      issues.push({ path: at('scale_register'), message: `a scale factor applies to numbers, not to ${bitTable ? `${p.table} points` : type}` });
+    }
+    // A command would need the scale factor of the moment to un-scale its value.
+    if (p.writable === true) issues.push({ path: at('scale_register'), message: 'a point with scale_register cannot be writable' });
   }
   if (p.writable === true && (p.table === 'input' || p.table === 'discrete')) {
     issues.push({ path: at('writable'), message: `${p.table} points are read-only in Modbus` });

@@ -11,6 +11,7 @@ import { openRtu, openTcp, type Connection } from './modbus-transport.js';
 import { decodeRegisters, withBit } from './register-codec.js';
 import { isBitTable, splitRequest, type CompiledPoint, type ReadRequest } from './request-plan.js';
 import { buildWrite } from './write-request.js';
+import { applyScaleFactor } from './scale-factor.js';
 
 /** Opens the connection for a line; replaceable in tests. */
 export type Connector = (device: CompiledDevice) => Promise<Connection>;
@@ -115,7 +116,12 @@ export class ModbusDriver implements Driver {
       this.faulted = false;
       this.ctx.reportRecovered();
     }
-    return this.device.points.map((p) => state.readings.get(p.index)!);
+    return this.device.points.map((p) => {
+      const reading = state.readings.get(p.index)!;
+      if (p.scaleFrom === undefined) return reading;
+      const sf = this.device.scaleFactors[p.scaleFrom - this.device.points.length]!;
+      return applyScaleFactor(reading, state.readings.get(p.scaleFrom), `${sf.table} ${sf.address}`);
+    });
   }
 
   async write(point: string, value: Scalar): Promise<void> {

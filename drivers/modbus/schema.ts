@@ -28,6 +28,13 @@ export interface ModbusPointConfig extends PointConfigBase {
   bit?: number;
   length?: number;
   write_function?: WriteFunction;
+  scale_register?: ScaleRegister;
+}
+
+/** SunSpec-style scale factor: the value is multiplied by 10^sf, sf an int16 read in the same poll. */
+export interface ScaleRegister {
+  table: 'holding' | 'input';
+  address: number;
 }
 
 export interface TcpConfig {
@@ -120,6 +127,16 @@ export const pointSchema: JsonSchemaFragment = {
     bit: { type: 'integer', minimum: 0, maximum: 15, description: 'One bit (0 = least significant) of a 16-bit register, published as bool.' },
     length: { type: 'integer', minimum: 1, maximum: 125, description: 'string: number of registers (2 characters each).' },
     write_function: { enum: ['auto', 'multiple'], description: 'multiple: write with FC 15/16 even for one coil/register.' },
+    scale_register: {
+      type: 'object',
+      description: 'SunSpec-style scale factor: value × 10^sf, sf the int16 in this register, read in the same poll.',
+      properties: {
+        table: { enum: ['holding', 'input'], description: 'Table of the scale factor register.' },
+        address: { type: 'integer', minimum: 0, maximum: 65535, description: '0-based address of the scale factor register.' },
+      },
+      required: ['table', 'address'],
+      additionalProperties: false,
+    },
   },
   required: ['table', 'address'],
 };
