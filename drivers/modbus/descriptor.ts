@@ -9,7 +9,7 @@ export type { ModbusDeviceConfig, ModbusPointConfig } from './schema.js';
 
 export const modbusDescriptor: DriverDescriptor<ModbusDeviceConfig> = {
   type: 'modbus',
-  description: 'Modbus TCP and RTU (holding/input registers, coils, discrete inputs)',
+  description: 'Modbus TCP, RTU, RTU over TCP and ASCII (holding/input registers, coils, discrete inputs)',
   deviceSchema,
   pointSchema,
   polled: () => true,
@@ -25,11 +25,12 @@ export const modbusDescriptor: DriverDescriptor<ModbusDeviceConfig> = {
       max_registers: device.max_registers ?? d.maxRegisters,
       max_bits: device.max_bits ?? d.maxBits,
       reconnect: { initial: device.reconnect?.initial ?? d.reconnectInitial, max: device.reconnect?.max ?? d.reconnectMax },
-      ...(device.tcp ? { tcp: { ...device.tcp, port: device.tcp.port ?? d.tcpPort } } : {}),
+      ...(device.tcp ? { tcp: { ...device.tcp, port: device.tcp.port ?? d.tcpPort, framing: device.tcp.framing ?? d.framing } } : {}),
       ...(device.rtu
         ? {
             rtu: {
               ...device.rtu,
+              mode: device.rtu.mode ?? d.mode,
               baud_rate: device.rtu.baud_rate ?? d.baudRate,
               parity: device.rtu.parity ?? d.parity,
               data_bits: device.rtu.data_bits ?? d.dataBits,
@@ -42,13 +43,20 @@ export const modbusDescriptor: DriverDescriptor<ModbusDeviceConfig> = {
   check: checkDevice,
   resources(device): ResourceClaim[] {
     const link = rtuLink(device);
-    // TCP claims nothing: several devices may sit behind one gateway with different unit ids.
-    if (!link) return [];
-    // Devices on one port must agree on the line settings: they are in the share token.
+    if (!link) {
+      // Any number of devices may share a host:port (a TCP gateway serves many unit ids; a device
+      // server is one bus), but only if they all frame alike: one device speaking Modbus TCP to a
+      // device server in RTU mode (or the reverse) is a conflict.
+      const id = `tcp:${device.tcp?.host ?? ''}:${device.tcp?.port ?? DEFAULTS.tcpPort}`;
+      return device.tcp?.framing === 'rtu'
+        ? [{ id, share: 'modbus-rtu-over-tcp', describe: 'Modbus RTU over TCP' }]
+        : [{ id, share: 'modbus-tcp', describe: 'Modbus TCP' }];
+    }
+    // Devices on one port must agree on the line settings (and ASCII or RTU): they are in the share token.
     return [{
       id: `serial:${link.port}`,
-      share: `modbus-rtu:${link.baudRate}:${frameFormat(link)}`,
-      describe: `Modbus RTU ${lineSettings(link)}`,
+      share: `modbus-${link.mode}:${link.baudRate}:${frameFormat(link)}`,
+      describe: `Modbus ${link.mode.toUpperCase()} ${lineSettings(link)}`,
     }];
   },
   plan(device) {
