@@ -41,6 +41,10 @@ export const modbusDescriptor: DriverDescriptor<ModbusDeviceConfig> = {
     };
   },
   check: checkDevice,
+  valueType(_device, point) {
+    if (point.table === 'coil' || point.table === 'discrete' || point.type === 'bool' || point.bit !== undefined) return 'boolean';
+    return point.type === 'string' ? 'text' : 'number';
+  },
   resources(device): ResourceClaim[] {
     const link = rtuLink(device);
     if (!link) {

@@ -16,6 +16,8 @@ import type { NewEntry } from '../journal/journal.js';
 import type { LevelWithSilent } from 'pino';
 import { println, type CliIo } from './io.js';
 import { driverView, isComputed } from '../mapping/driver-view.js';
+import { sitePlan } from '../homeassistant/discovery.js';
+import { packageVersion } from '../util/package-root.js';
 
 /** Loads the site file, printing every error as file:line:col; undefined when invalid. */
 export function loadOrReport(file: string, io: CliIo): ResolvedSite | undefined {
@@ -36,6 +38,10 @@ export function validateCommand(file: string, io: CliIo): number {
   if (!site) return 1;
   println(io.stdout, `${file}: valid`);
   println(io.stdout, summarizeSite(site));
+  // Valid, but worth knowing: what Home Assistant discovery cannot show.
+  for (const s of sitePlan(site, drivers, packageVersion())?.skipped ?? []) {
+    println(io.stdout, `warning: device '${s.device}' is left out of Home Assistant discovery: ${s.reason}`);
+  }
   return 0;
 }
 

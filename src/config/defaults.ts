@@ -32,6 +32,7 @@ export const SITE_DEFAULTS = {
     max_pack_bytes: '64KiB',
   },
   http: { unhealthy_after: '60s' },
+  homeassistant: { enabled: false, prefix: 'homeassistant' },
   topic: '{site}/{device}/{point}',
   payload: 'json',
   payload_encoding: 'json',
@@ -134,6 +135,10 @@ export function applyDefaults(input: SiteConfig, ctx: DefaultsContext): SiteConf
       if (ctx.tokenFromFile !== undefined) config.http.token = ctx.tokenFromFile;
     }
   }
+  config.homeassistant = {
+    enabled: raw.homeassistant?.enabled ?? SITE_DEFAULTS.homeassistant.enabled,
+    prefix: raw.homeassistant?.prefix ?? SITE_DEFAULTS.homeassistant.prefix,
+  };
   return config;
 }
 

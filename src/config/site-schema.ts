@@ -206,6 +206,14 @@ export function corePointProperties(): Record<string, JsonSchema> {
     writable: { type: 'boolean', description: 'Accept commands on <topic>/set.' },
     min: { type: 'number', description: 'Lowest value a command may write.' },
     max: { type: 'number', description: 'Highest value a command may write.' },
+    homeassistant: strictObject(
+      {
+        component: { enum: ['sensor', 'binary_sensor', 'number', 'switch', 'text'], description: 'Home Assistant platform; inferred from writable, the value type and min/max.' },
+        device_class: { type: 'string', minLength: 1, description: 'Home Assistant device class; inferred from the unit; none = no device class.' },
+        state_class: { enum: ['measurement', 'total', 'total_increasing', 'none'], description: 'Home Assistant state class; inferred from the unit.' },
+      },
+      { description: 'How Home Assistant discovery shows this point (when homeassistant.enabled).' },
+    ),
     expr: {
       type: 'string',
       minLength: 1,
@@ -277,6 +285,19 @@ function topLevelWith(deviceItems: JsonSchema): JsonSchema {
       mqtt: reload(['uplink'], mqttSchema()),
       buffer: bufferSchema(),
       http: httpSchema(),
+      // Discovery is published on every connection: a changed section reconnects and announces anew.
+      homeassistant: reload(['uplink'], strictObject(
+        {
+          enabled: { type: 'boolean', default: SITE_DEFAULTS.homeassistant.enabled, description: 'Publish Home Assistant MQTT discovery messages (one per device).' },
+          prefix: {
+            type: 'string',
+            pattern: '^[^#+]+$',
+            default: SITE_DEFAULTS.homeassistant.prefix,
+            description: "Home Assistant's discovery prefix; its birth message is expected on <prefix>/status.",
+          },
+        },
+        { description: 'Home Assistant MQTT discovery (docs/home-assistant.md).' },
+      )),
       topic: reload(['devices'], { type: 'string', default: SITE_DEFAULTS.topic, description: 'Default topic template.' }),
       payload: reload(['devices'], { ...PAYLOAD, default: SITE_DEFAULTS.payload }),
       payload_encoding: reload(['devices'], { ...PAYLOAD_ENCODING, default: SITE_DEFAULTS.payload_encoding }),

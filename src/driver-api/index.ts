@@ -183,7 +183,14 @@ export interface DriverDescriptor<D extends DeviceConfigBase = DeviceConfigBase>
    * device; drivers then need no `?? default` of their own.
    */
   withDefaults?(device: D): D;
+  /**
+   * What kind of value a point carries, when the configuration tells (a Modbus coil is a boolean):
+   * Home Assistant discovery shows a writable boolean as a switch, a number as a number.
+   */
+  valueType?(device: D, point: D['points'][number]): PointValueType | undefined;
 }
+
+export type PointValueType = 'number' | 'boolean' | 'text';
 
 export interface DriverFactory<D extends DeviceConfigBase = DeviceConfigBase> extends DriverDescriptor<D> {
   /** No I/O here: store arguments, compile plans. */

@@ -34,6 +34,8 @@ export interface DeviceHostOptions {
   onError?: (device: string, kind: string) => void;
   /** Every poll cycle, for the watchdog's notion of progress. */
   onTick?: () => void;
+  /** When the device turns faulty or answers again (Home Assistant's per-device availability). */
+  onHealth?: (device: string, healthy: boolean) => void;
   /** How often a device that keeps failing logs a summary; default FAULT_SUMMARY_EVERY_MS. */
   faultSummaryEveryMs?: number;
 }
@@ -51,6 +53,7 @@ export class DeviceHost {
   /** Link faults reported during the poll in progress: such a poll is a failed one. */
   private pollFaults = 0;
   private stopped = false;
+  private reportedHealthy = true;
 
   constructor(private readonly options: DeviceHostOptions) {
     this.logger = options.logger.child({ device: options.device.name });
@@ -192,10 +195,18 @@ export class DeviceHost {
     }
     this.pollFaults += 1;
     this.faults.fault(kind, err);
+    this.healthChanged();
   }
 
   private recovered(): void {
     this.faults.recovered();
+    this.healthChanged();
+  }
+
+  private healthChanged(): void {
+    if (this.healthy === this.reportedHealthy) return;
+    this.reportedHealthy = this.healthy;
+    this.options.onHealth?.(this.name, this.healthy);
   }
 
   private context(): DriverContext {
