@@ -401,6 +401,9 @@ export class Gateway {
     // Devices start concurrently: one slow BLE connect must not delay a Modbus meter.
     await Promise.all(started.map((h) => h.start()));
     this.commands?.setDevices([...this.hosts.values()]);
+    // A device's availability starts with the device (the connection's announcement may have
+    // come before it existed); it changes with its health afterwards.
+    for (const h of started) this.announcer?.deviceHealth(h.name, h.healthy);
   }
 
   private async stopDevices(names: readonly string[]): Promise<void> {
