@@ -113,7 +113,7 @@ function deviceDiscovery(
     if (deviceClass !== undefined && deviceClass !== 'none') c.dev_cla = deviceClass;
     const stateClass = ha.state_class ?? inferred.stateClass;
     if (component === 'sensor' && stateClass !== undefined && stateClass !== 'none') c.stat_cla = stateClass;
-    if (inferred.unit !== undefined || (point.unit !== undefined && !boolean)) c.unit_of_meas = inferred.unit ?? point.unit;
+    if (!boolean && component !== 'text' && point.unit !== undefined) c.unit_of_meas = inferred.unit ?? point.unit;
     if (boolean) Object.assign(c, { pl_on: 'true', pl_off: 'false' });
     if (point.writable === true) {
       c.cmd_t = `${topic}/set`;

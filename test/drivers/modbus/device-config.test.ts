@@ -1,6 +1,6 @@
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
-import { compileDevice, rtuFrameGapMs } from '../../../drivers/modbus/device-config.js';
+import { checkDevice, compileDevice, rtuFrameGapMs } from '../../../drivers/modbus/device-config.js';
 import { modbusDriver, type ModbusDeviceConfig, type ModbusPointConfig } from '../../../drivers/modbus/index.js';
 import { buildWrite } from '../../../drivers/modbus/write-request.js';
 import { CommandError } from '../../../src/driver-api/index.js';
@@ -91,6 +91,18 @@ describe('resources()', () => {
   it('puts ASCII or RTU into the share token of a serial port', () => {
     const ascii = modbusDriver.resources!({ ...tcpDevice([]), tcp: undefined, rtu: { port: '/dev/ttyUSB0', mode: 'ascii', data_bits: 7, parity: 'even' } });
     expect(ascii).toEqual([{ id: 'serial:/dev/ttyUSB0', share: 'modbus-ascii:9600:7E1', describe: 'Modbus ASCII 9600 7E1' }]);
+  });
+});
+
+describe('compileDevice: framing and mode', () => {
+  it('RTU over TCP and ASCII keep no frame gap by default; RTU on a serial port keeps 3.5 characters', () => {
+    const overTcp = compileDevice(modbusDriver.withDefaults!(tcpDevice([], { tcp: { host: 'h', framing: 'rtu' } })));
+    expect(overTcp).toMatchObject({ frameGapMs: 0, link: { kind: 'tcp', framing: 'rtu', port: 502 } });
+    const serial = (mode: 'rtu' | 'ascii') => compileDevice(modbusDriver.withDefaults!({ ...tcpDevice([]), tcp: undefined, rtu: { port: '/dev/ttyS0', mode } }));
+    expect(serial('ascii')).toMatchObject({ frameGapMs: 0, link: { kind: 'rtu', mode: 'ascii' } });
+    expect(serial('rtu').frameGapMs).toBeCloseTo(3.65, 2);
+    expect(compileDevice(tcpDevice([], { tcp: { host: 'h', framing: 'rtu' }, frame_gap: '5ms' })).frameGapMs).toBe(5);
+    expect(checkDevice(tcpDevice([], { tcp: { host: 'h', framing: 'rtu' }, frame_gap: '5ms' }))).toEqual([]);
   });
 });
 
