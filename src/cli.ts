@@ -44,6 +44,7 @@ commands:
   demo                     in-process broker + simulated devices; prints messages as they arrive
                            [--duration 10s] [--port N]
   schema                   print the JSON Schema of the site file
+  ha preview  -c FILE      print every Home Assistant discovery message of the site file
 
 options:
   -c, --config FILE        site file
@@ -127,6 +128,10 @@ async function dispatch(command: string, sub: string | undefined, values: Values
       return readCommand(configFile, { wait: values.wait, logLevel: values['log-level'] ? logLevel : 'warn' }, io);
     case 'schema':
       return schemaCommand(io);
+    case 'ha': {
+      const { haCommand } = await import('./cli/ha-commands.js');
+      return haCommand(sub, configFile, io);
+    }
     case 'demo': {
       // The demo's in-process broker (aedes) and Modbus meter stay out of every other command's memory.
       const { demoCommand } = await import('./demo/demo-command.js');

@@ -27,6 +27,10 @@ import { parseDuration, parseSize } from './util/duration.js';
 import { errorText } from './util/errors.js';
 import { readBoundedFile } from './util/read-bounded-file.js';
 import { TLS_FILE_MAX_BYTES } from './config/file-limits.js';
+import { driverView } from './mapping/driver-view.js';
+import { HomeAssistantAnnouncer } from './homeassistant/announcer.js';
+import { discoveryRemovals, sitePlan, type DiscoveryPlan } from './homeassistant/discovery.js';
+import { packageVersion } from './util/package-root.js';
 
 export interface GatewayOptions {
   site: ResolvedSite;
@@ -54,6 +58,9 @@ export class Gateway {
   private uplink: Uplink | undefined;
   private forwarder: Forwarder | undefined;
   private commands: CommandHandler | undefined;
+  private announcer: HomeAssistantAnnouncer | undefined;
+  /** Home Assistant discovery of the site in force; undefined when it is off. */
+  private discovery: DiscoveryPlan | undefined;
   private hosts = new Map<string, DeviceHost>();
   private readonly resources = new SharedResourcePool();
   private readonly loadedDrivers = new Map<string, Promise<DriverFactory>>();
@@ -77,6 +84,7 @@ export class Gateway {
     this.lastTick = this.clock.now();
     this.startedAt = this.clock.now();
     this.loadedAt = this.startedAt;
+    this.discovery = sitePlan(this.site, options.drivers, packageVersion());
   }
 
   /** What the status page and /api/status show (status-builder.ts). */
@@ -95,7 +103,7 @@ export class Gateway {
       journal: this.journal?.stats(),
       deliveredPerSecond: this.delivered.perSecond(now),
       devices: [...this.hosts.values()].map((h) => ({
-        config: h.config, healthy: h.healthy, status: h.status, plan: this.factory(h.config.driver)?.plan?.(h.config),
+        config: h.config, healthy: h.healthy, status: h.status, plan: this.factory(h.config.driver)?.plan?.(driverView(h.config)),
       })),
     });
   }
@@ -195,6 +203,14 @@ export class Gateway {
     // Keys that wait for the next start keep their running values, in the resolved form too.
     this.site = plan.nextStart.length === 0 ? next : resolveSite(runningConfig(before, next.config, plan), next.file, next.secrets);
     this.loadedAt = this.clock.now();
+    // Home Assistant forgets removed devices and points before anything else changes.
+    const discovery = sitePlan(this.site, this.options.drivers, packageVersion());
+    this.announcer?.send(discoveryRemovals(this.discovery, discovery));
+    if (this.discovery) {
+      const kept = new Set(discovery ? this.site.devices.map((d) => d.name) : []);
+      for (const d of before.devices) if (!kept.has(d.name)) this.announcer?.forget(d.name);
+    }
+    this.discovery = discovery;
     if (plan.reconnect) {
       this.logger.info('mqtt settings changed; reconnecting');
       await this.stopUplink();
@@ -203,6 +219,7 @@ export class Gateway {
     const byName = new Map(this.site.devices.map((d) => [d.name, d]));
     await this.stopDevices(plan.stop);
     await this.startDevices(plan.start.map((n) => byName.get(n)!));
+    this.announcer?.announce();
     this.logger.info({ restarted: plan.start, stopped: plan.stop, reconnected: plan.reconnect, changed: plan.changed }, 'configuration reloaded');
     return plan;
   }
@@ -299,6 +316,14 @@ export class Gateway {
       onResult: (success) => this.metrics.commands.inc({ result: success ? 'ok' : 'rejected' }),
     });
     this.commands.setDevices([...this.hosts.values()]);
+    this.announcer = new HomeAssistantAnnouncer({
+      uplink,
+      logger: this.logger.child({ component: 'homeassistant' }),
+      statusTopic: mqtt.statusTopic,
+      plan: () => this.discovery,
+      health: () => [...this.hosts.values()].map((h) => [h.name, h.healthy] as const),
+    });
+    this.announcer.start();
     this.uplink = uplink;
     this.forwarder.start();
     uplink.start();
@@ -324,6 +349,7 @@ export class Gateway {
     this.uplink = undefined;
     this.forwarder = undefined;
     this.commands = undefined;
+    this.announcer = undefined;
     this.metrics.connected.set(0);
   }
 
@@ -367,6 +393,7 @@ export class Gateway {
         onTick: () => {
           this.lastTick = this.clock.now();
         },
+        onHealth: (name, healthy) => this.announcer?.deviceHealth(name, healthy),
       });
       this.hosts.set(device.name, host);
       started.push(host);
@@ -374,6 +401,9 @@ export class Gateway {
     // Devices start concurrently: one slow BLE connect must not delay a Modbus meter.
     await Promise.all(started.map((h) => h.start()));
     this.commands?.setDevices([...this.hosts.values()]);
+    // A device's availability starts with the device (the connection's announcement may have
+    // come before it existed); it changes with its health afterwards.
+    for (const h of started) this.announcer?.deviceHealth(h.name, h.healthy);
   }
 
   private async stopDevices(names: readonly string[]): Promise<void> {

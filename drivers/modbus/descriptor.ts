@@ -9,7 +9,7 @@ export type { ModbusDeviceConfig, ModbusPointConfig } from './schema.js';
 
 export const modbusDescriptor: DriverDescriptor<ModbusDeviceConfig> = {
   type: 'modbus',
-  description: 'Modbus TCP and RTU (holding/input registers, coils, discrete inputs)',
+  description: 'Modbus TCP, RTU, RTU over TCP and ASCII (holding/input registers, coils, discrete inputs)',
   deviceSchema,
   pointSchema,
   polled: () => true,
@@ -20,20 +20,33 @@ export const modbusDescriptor: DriverDescriptor<ModbusDeviceConfig> = {
     return mergeDefaults<ModbusDeviceConfig>({
       unit_id: d.unitId, timeout: d.timeout, max_gap: d.maxGap, max_registers: d.maxRegisters, max_bits: d.maxBits,
       reconnect: { initial: d.reconnectInitial, max: d.reconnectMax },
-      ...(device.tcp ? { tcp: { host: device.tcp.host, port: d.tcpPort } } : {}),
-      ...(device.rtu ? { rtu: { port: device.rtu.port, baud_rate: d.baudRate, parity: d.parity, data_bits: d.dataBits, stop_bits: d.stopBits } } : {}),
+      ...(device.tcp ? { tcp: { host: device.tcp.host, port: d.tcpPort, framing: d.framing } } : {}),
+      ...(device.rtu
+        ? { rtu: { port: device.rtu.port, mode: d.mode, baud_rate: d.baudRate, parity: d.parity, data_bits: d.dataBits, stop_bits: d.stopBits } }
+        : {}),
     }, device);
   },
   check: checkDevice,
+  valueType(_device, point) {
+    if (point.table === 'coil' || point.table === 'discrete' || point.type === 'bool' || point.bit !== undefined) return 'boolean';
+    return point.type === 'string' ? 'text' : 'number';
+  },
   resources(device): ResourceClaim[] {
     const link = rtuLink(device);
-    // TCP claims nothing: several devices may sit behind one gateway with different unit ids.
-    if (!link) return [];
-    // Devices on one port must agree on the line settings: they are in the share token.
+    if (!link) {
+      // Any number of devices may share a host:port (a TCP gateway serves many unit ids; a device
+      // server is one bus), but only if they all frame alike: one device speaking Modbus TCP to a
+      // device server in RTU mode (or the reverse) is a conflict.
+      const id = `tcp:${device.tcp?.host ?? ''}:${device.tcp?.port ?? DEFAULTS.tcpPort}`;
+      return device.tcp?.framing === 'rtu'
+        ? [{ id, share: 'modbus-rtu-over-tcp', describe: 'Modbus RTU over TCP' }]
+        : [{ id, share: 'modbus-tcp', describe: 'Modbus TCP' }];
+    }
+    // Devices on one port must agree on the line settings (and ASCII or RTU): they are in the share token.
     return [{
       id: `serial:${link.port}`,
-      share: `modbus-rtu:${link.baudRate}:${frameFormat(link)}`,
-      describe: `Modbus RTU ${lineSettings(link)}`,
+      share: `modbus-${link.mode}:${link.baudRate}:${frameFormat(link)}`,
+      describe: `Modbus ${link.mode.toUpperCase()} ${lineSettings(link)}`,
     }];
   },
   plan(device) {

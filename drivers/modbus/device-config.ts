@@ -3,17 +3,19 @@
 import { parseDuration, type ConfigIssue } from '../../src/driver-api/index.js';
 import { registerCount, type ValueSpec } from './register-codec.js';
 import { isBitTable, planRequests, type CompiledPoint, type PlanLimits, type ReadRequest } from './request-plan.js';
-import type { ModbusDeviceConfig, ModbusPointConfig, Parity } from './schema.js';
+import type { ModbusDeviceConfig, ModbusPointConfig, Parity, SerialMode, TcpFraming } from './schema.js';
 
 export interface TcpLink {
   kind: 'tcp';
   host: string;
   port: number;
+  framing: TcpFraming;
 }
 
 export interface RtuLink {
   kind: 'rtu';
   port: string;
+  mode: SerialMode;
   baudRate: number;
   parity: Parity;
   dataBits: 7 | 8;
@@ -30,6 +32,8 @@ export interface CompiledDevice {
   reconnect: { initialMs: number; maxMs: number };
   limits: PlanLimits;
   points: CompiledPoint[];
+  /** Scale factor registers (scale_register), read in the plan like points but never published. */
+  scaleFactors: CompiledPoint[];
   plan: ReadRequest[];
 }
 
@@ -40,6 +44,8 @@ export const DEFAULTS = {
   maxRegisters: 125,
   maxBits: 2000,
   tcpPort: 502,
+  framing: 'tcp' as TcpFraming,
+  mode: 'rtu' as SerialMode,
   baudRate: 9600,
   parity: 'none' as Parity,
   dataBits: 8 as const,
@@ -64,6 +70,7 @@ export function rtuLink(device: ModbusDeviceConfig): RtuLink | undefined {
   return {
     kind: 'rtu',
     port: r.port,
+    mode: r.mode ?? DEFAULTS.mode,
     baudRate: r.baud_rate ?? DEFAULTS.baudRate,
     parity: r.parity ?? DEFAULTS.parity,
     dataBits: r.data_bits ?? DEFAULTS.dataBits,
@@ -82,9 +89,18 @@ export function lineSettings(link: RtuLink): string {
 }
 
 export function describeLink(link: TcpLink | RtuLink, unitId: number): string {
-  return link.kind === 'tcp'
-    ? `tcp ${link.host}:${link.port} unit ${unitId}`
-    : `rtu ${link.port} ${lineSettings(link)} unit ${unitId}`;
+  if (link.kind === 'tcp') return `tcp ${link.host}:${link.port}${link.framing === 'rtu' ? ' (rtu framing)' : ''} unit ${unitId}`;
+  return `${link.mode} ${link.port} ${lineSettings(link)} unit ${unitId}`;
+}
+
+/** A line that several devices share one frame at a time: a serial port, or a serial device server. */
+export function isBus(link: TcpLink | RtuLink): boolean {
+  return link.kind === 'rtu' || link.framing === 'rtu';
+}
+
+/** The shared-resource key of a bus: every device on the port (or device server) gets the same line. */
+export function busKey(link: TcpLink | RtuLink): string {
+  return link.kind === 'rtu' ? `modbus-rtu:${link.port}` : `modbus-rtu-tcp:${link.host}:${link.port}`;
 }
 
 export function compilePoint(p: ModbusPointConfig, index: number): CompiledPoint {
@@ -124,12 +140,16 @@ export function compileDevice(device: ModbusDeviceConfig): CompiledDevice {
     kind: 'tcp',
     host: device.tcp?.host ?? '127.0.0.1',
     port: device.tcp?.port ?? DEFAULTS.tcpPort,
+    framing: device.tcp?.framing ?? DEFAULTS.framing,
   };
   const points = device.points.map(compilePoint);
+  const scaleFactors = compileScaleFactors(device.points, points);
   const limits = planLimits(device);
+  // ASCII frames are delimited by ':' and CR LF, and a device server times the serial side itself:
+  // only binary RTU on a local port needs the 3.5-character silence.
   const frameGapMs = device.frame_gap !== undefined
     ? parseDuration(device.frame_gap)
-    : rtu ? rtuFrameGapMs(rtu.baudRate, rtu.dataBits, rtu.parity, rtu.stopBits) : 0;
+    : rtu?.mode === 'rtu' ? rtuFrameGapMs(rtu.baudRate, rtu.dataBits, rtu.parity, rtu.stopBits) : 0;
   return {
     name: device.name,
     link,
@@ -142,8 +162,38 @@ export function compileDevice(device: ModbusDeviceConfig): CompiledDevice {
     },
     limits,
     points,
-    plan: planRequests(points, limits),
+    scaleFactors,
+    plan: planRequests([...points, ...scaleFactors], limits),
   };
+}
+
+/**
+ * One hidden int16 point per distinct scale factor register (SunSpec shares one `*_SF` among
+ * several values), numbered after the device's points; each scaled point learns its index.
+ */
+function compileScaleFactors(configs: readonly ModbusPointConfig[], points: CompiledPoint[]): CompiledPoint[] {
+  const byRegister = new Map<string, CompiledPoint>();
+  configs.forEach((p, i) => {
+    const sr = p.scale_register;
+    if (!sr) return;
+    const id = `${sr.table}:${sr.address}`;
+    let sf = byRegister.get(id);
+    if (!sf) {
+      sf = {
+        index: configs.length + byRegister.size,
+        name: 'scale_factor',
+        table: sr.table,
+        address: sr.address,
+        size: 1,
+        spec: { type: 'int16', order: 'ABCD' },
+        writable: false,
+        writeFunction: 'auto',
+      };
+      byRegister.set(id, sf);
+    }
+    points[i] = { ...points[i]!, scaleFrom: sf.index };
+  });
+  return [...byRegister.values()];
 }
 
 function checkDuration(issues: ConfigIssue[], path: (string | number)[], text: string | undefined): void {
@@ -177,6 +227,13 @@ function checkPoint(p: ModbusPointConfig, i: number, limits: PlanLimits, issues:
   if (type !== 'string' && p.length !== undefined) {
     issues.push({ path: at('length'), message: 'length applies to string points only' });
   }
+  if (p.scale_register) {
+    if (bitTable || type === 'bool' || type === 'string') {
+      issues.push({ path: at('scale_register'), message: `a scale factor applies to numbers, not to ${bitTable ? `${p.table} points` : type}` });
+    }
+    // A command would need the scale factor of the moment to un-scale its value.
+    if (p.writable === true) issues.push({ path: at('scale_register'), message: 'a point with scale_register cannot be writable' });
+  }
   if (p.writable === true && (p.table === 'input' || p.table === 'discrete')) {
     issues.push({ path: at('writable'), message: `${p.table} points are read-only in Modbus` });
   }
@@ -197,14 +254,15 @@ export function checkDevice(device: ModbusDeviceConfig): ConfigIssue[] {
     issues.push({ path: [], message: 'exactly one of tcp and rtu is required' });
   }
   const unitId = device.unit_id ?? DEFAULTS.unitId;
-  if (device.rtu && (unitId < 1 || unitId > 247)) {
-    issues.push({ path: ['unit_id'], message: 'an RTU unit id is 1-247 (0 is broadcast, which never answers)' });
+  const serialFrames = device.rtu !== undefined || device.tcp?.framing === 'rtu';
+  if (serialFrames && (unitId < 1 || unitId > 247)) {
+    issues.push({ path: ['unit_id'], message: 'a unit id on a serial bus is 1-247 (0 is broadcast, which never answers)' });
   }
   checkDuration(issues, ['timeout'], device.timeout);
   checkDuration(issues, ['reconnect', 'initial'], device.reconnect?.initial);
   checkDuration(issues, ['reconnect', 'max'], device.reconnect?.max);
   if (device.frame_gap !== undefined) {
-    if (device.tcp) issues.push({ path: ['frame_gap'], message: 'frame_gap applies to rtu only' });
+    if (device.tcp && device.tcp.framing !== 'rtu') issues.push({ path: ['frame_gap'], message: 'frame_gap applies to serial lines and framing: rtu only' });
     try {
       parseDuration(device.frame_gap);
     } catch (err) {

@@ -4,24 +4,26 @@
 import {
   CommandError, DeviceError, type Driver, type DriverContext, type Reading, type Scalar,
 } from '../../src/driver-api/index.js';
-import { type CompiledDevice, type RtuLink } from './device-config.js';
+import { busKey, isBus, type CompiledDevice } from './device-config.js';
 import { ModbusError, toModbusError } from './modbus-error.js';
 import { ModbusLine, type JobSettings, type LineClient } from './modbus-line.js';
-import { openRtu, openTcp, type Connection } from './modbus-transport.js';
+import { openRtu, openRtuOverTcp, openTcp, type Connection } from './modbus-transport.js';
 import { decodeRegisters, withBit } from './register-codec.js';
 import { isBitTable, splitRequest, type CompiledPoint, type ReadRequest } from './request-plan.js';
 import { buildWrite } from './write-request.js';
+import { applyScaleFactor } from './scale-factor.js';
 
 /** Opens the connection for a line; replaceable in tests. */
 export type Connector = (device: CompiledDevice) => Promise<Connection>;
 
-export const defaultConnector: Connector = (device) =>
-  device.link.kind === 'tcp'
-    ? openTcp(device.link.host, device.link.port, Math.max(1000, device.timeoutMs))
-    : openRtu(device.link);
+export const defaultConnector: Connector = (device) => {
+  const link = device.link;
+  if (link.kind === 'rtu') return openRtu(link);
+  const connectTimeoutMs = Math.max(1000, device.timeoutMs);
+  return link.framing === 'rtu' ? openRtuOverTcp(link.host, link.port, connectTimeoutMs) : openTcp(link.host, link.port, connectTimeoutMs);
+};
 
-/** The shared-resource key of an RS-485 bus: every device on the port gets the same line. */
-export const busKey = (link: RtuLink) => `modbus-rtu:${link.port}`;
+export { busKey } from './device-config.js';
 
 const TCP_RECYCLE_AFTER_TIMEOUTS = 3;
 /**
@@ -74,7 +76,16 @@ export class ModbusDriver implements Driver {
       });
     if (d.link.kind === 'rtu') {
       const link = d.link;
-      this.line = this.ctx.resources.acquire(busKey(link), () => make(0, `rtu ${link.port}`), (line) => line.stop());
+      this.line = this.ctx.resources.acquire(busKey(link), () => make(0, `${link.mode} ${link.port}`), (line) => line.stop());
+    } else if (d.link.framing === 'rtu') {
+      // A serial device server is a bus reached over TCP: one line for all its devices. A socket
+      // on which no device answers several times in a row may be half-open: it is re-opened.
+      const link = d.link;
+      this.line = this.ctx.resources.acquire(
+        busKey(link),
+        () => make(TCP_RECYCLE_AFTER_TIMEOUTS, `rtu over tcp ${link.host}:${link.port}`),
+        (line) => line.stop(),
+      );
     } else {
       this.line = make(TCP_RECYCLE_AFTER_TIMEOUTS, `tcp ${d.link.host}:${d.link.port}`);
     }
@@ -86,7 +97,7 @@ export class ModbusDriver implements Driver {
     if (!line) return;
     this.line = undefined;
     line.cancel(this.device.name);
-    if (this.device.link.kind === 'rtu') await this.ctx.resources.release(busKey(this.device.link));
+    if (isBus(this.device.link)) await this.ctx.resources.release(busKey(this.device.link));
     else await line.stop();
   }
 
@@ -115,7 +126,12 @@ export class ModbusDriver implements Driver {
       this.faulted = false;
       this.ctx.reportRecovered();
     }
-    return this.device.points.map((p) => state.readings.get(p.index)!);
+    return this.device.points.map((p) => {
+      const reading = state.readings.get(p.index)!;
+      if (p.scaleFrom === undefined) return reading;
+      const sf = this.device.scaleFactors[p.scaleFrom - this.device.points.length]!;
+      return applyScaleFactor(reading, state.readings.get(p.scaleFrom), `${sf.table} ${sf.address}`);
+    });
   }
 
   async write(point: string, value: Scalar): Promise<void> {

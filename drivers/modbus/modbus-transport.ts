@@ -72,11 +72,28 @@ export async function openTcp(host: string, port: number, connectTimeoutMs: numb
   return wrap(client, () => closeQuietly((done) => client.destroy(done)), () => {});
 }
 
-export async function openRtu(link: RtuLink, openTimeoutMs = 5000): Promise<Connection> {
+/**
+ * RTU frames over a TCP socket (a serial device server in transparent mode). modbus-serial calls
+ * this port "telnet"; its `connectTcpRTUBuffered` is something else (RTU requests sent as Modbus
+ * TCP). Late answers are buffered like on a serial port, so they are discarded the same way.
+ */
+export async function openRtuOverTcp(host: string, port: number, connectTimeoutMs: number): Promise<Connection> {
   const client = new ModbusRTU();
   try {
+    await withTimeout(client.connectTelnet(host, { port }), connectTimeoutMs, `connect ${host}:${port}`);
+  } catch (err) {
+    await closeQuietly((done) => client.destroy(done));
+    throw err;
+  }
+  return wrap(client, () => closeQuietly((done) => client.destroy(done)), discarder(client));
+}
+
+export async function openRtu(link: RtuLink, openTimeoutMs = 5000): Promise<Connection> {
+  const client = new ModbusRTU();
+  const connect = link.mode === 'ascii' ? client.connectAsciiSerial.bind(client) : client.connectRTUBuffered.bind(client);
+  try {
     await withTimeout(
-      client.connectRTUBuffered(link.port, {
+      connect(link.port, {
         baudRate: link.baudRate,
         parity: link.parity,
         dataBits: link.dataBits,
@@ -89,12 +106,17 @@ export async function openRtu(link: RtuLink, openTimeoutMs = 5000): Promise<Conn
     await closeQuietly((done) => client.close(done));
     throw err;
   }
-  // modbus-serial's buffered RTU port keeps unmatched bytes (a late answer to a request that
-  // already timed out) and could match them to the next request of the same shape; the field is
-  // private, hence the guarded access.
-  const discardInput = () => {
+  return wrap(client, () => closeQuietly((done) => client.close(done)), discarder(client));
+}
+
+/**
+ * modbus-serial's buffered ports (RTU, ASCII, RTU over TCP) keep unmatched bytes (a late answer to
+ * a request that already timed out) and could match them to the next request of the same shape;
+ * the field is private, hence the guarded access.
+ */
+function discarder(client: Client): () => void {
+  return () => {
     const port = (client as unknown as { _port?: { _buffer?: unknown } })._port;
     if (port && Buffer.isBuffer(port._buffer)) port._buffer = Buffer.alloc(0);
   };
-  return wrap(client, () => closeQuietly((done) => client.close(done)), discardInput);
 }

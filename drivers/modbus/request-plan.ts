@@ -15,6 +15,8 @@ export interface CompiledPoint {
   spec: ValueSpec;
   writable: boolean;
   writeFunction: WriteFunction;
+  /** Index of the scale factor register (a hidden point of the plan) whose 10^sf this value takes. */
+  scaleFrom?: number;
 }
 
 export interface PlanLimits {

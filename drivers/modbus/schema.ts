@@ -28,15 +28,29 @@ export interface ModbusPointConfig extends PointConfigBase {
   bit?: number;
   length?: number;
   write_function?: WriteFunction;
+  scale_register?: ScaleRegister;
 }
+
+/** SunSpec-style scale factor: the value is multiplied by 10^sf, sf an int16 read in the same poll. */
+export interface ScaleRegister {
+  table: 'holding' | 'input';
+  address: number;
+}
+
+/** tcp: Modbus TCP (MBAP header); rtu: RTU frames over TCP (a serial device server in transparent mode). */
+export type TcpFraming = 'tcp' | 'rtu';
+/** rtu: binary frames with CRC; ascii: Modbus ASCII (`:` … LRC CR LF). */
+export type SerialMode = 'rtu' | 'ascii';
 
 export interface TcpConfig {
   host: string;
   port?: number;
+  framing?: TcpFraming;
 }
 
 export interface RtuConfig {
   port: string;
+  mode?: SerialMode;
   baud_rate?: number;
   parity?: Parity;
   data_bits?: 7 | 8;
@@ -76,6 +90,10 @@ export const deviceSchema: JsonSchemaFragment = {
       properties: {
         host: { type: 'string', minLength: 1 },
         port: { type: 'integer', minimum: 1, maximum: 65535 },
+        framing: {
+          enum: ['tcp', 'rtu'],
+          description: 'tcp (default): Modbus TCP. rtu: RTU frames over TCP, for serial device servers (RS-485 to Ethernet in transparent mode); devices on one host:port share it as a bus.',
+        },
       },
       required: ['host'],
       additionalProperties: false,
@@ -85,6 +103,7 @@ export const deviceSchema: JsonSchemaFragment = {
       description: 'Modbus RTU on a serial line; devices with the same port share one bus.',
       properties: {
         port: { type: 'string', minLength: 1, description: 'e.g. /dev/ttyUSB0' },
+        mode: { enum: ['rtu', 'ascii'], description: 'rtu (default) or ascii (Modbus ASCII slaves; usually 7 data bits, even parity).' },
         baud_rate: { type: 'integer', minimum: 300, maximum: 4_000_000 },
         parity: { enum: [...PARITIES] },
         data_bits: { enum: [7, 8] },
@@ -101,7 +120,7 @@ export const deviceSchema: JsonSchemaFragment = {
     },
     max_registers: { type: 'integer', minimum: 1, maximum: 125, description: 'Registers per read, default 125.' },
     max_bits: { type: 'integer', minimum: 1, maximum: 2000, description: 'Coils/inputs per read, default 2000.' },
-    frame_gap: durationSchema('RTU only: silence before each frame; default 3.5 character times (1.75ms above 19200 baud);', MODBUS_RANGES.frame_gap),
+    frame_gap: durationSchema('Serial lines and RTU over TCP: silence before each frame; default 3.5 character times for RTU (1.75ms above 19200 baud), 0 for ASCII and RTU over TCP;', MODBUS_RANGES.frame_gap),
     reconnect: {
       type: 'object',
       description: 'Reconnect backoff: first delay and cap (defaults 500ms and 10s).',
@@ -120,6 +139,16 @@ export const pointSchema: JsonSchemaFragment = {
     bit: { type: 'integer', minimum: 0, maximum: 15, description: 'One bit (0 = least significant) of a 16-bit register, published as bool.' },
     length: { type: 'integer', minimum: 1, maximum: 125, description: 'string: number of registers (2 characters each).' },
     write_function: { enum: ['auto', 'multiple'], description: 'multiple: write with FC 15/16 even for one coil/register.' },
+    scale_register: {
+      type: 'object',
+      description: 'SunSpec-style scale factor: value × 10^sf, sf the int16 in this register, read in the same poll.',
+      properties: {
+        table: { enum: ['holding', 'input'], description: 'Table of the scale factor register.' },
+        address: { type: 'integer', minimum: 0, maximum: 65535, description: '0-based address of the scale factor register.' },
+      },
+      required: ['table', 'address'],
+      additionalProperties: false,
+    },
   },
   required: ['table', 'address'],
 };

@@ -34,6 +34,7 @@ export const simDescriptor: DriverDescriptor<SimDeviceConfig> = {
     required: ['signal'],
   },
   polled: () => true,
+  valueType: () => 'number',
   withDefaults: (device) => ({
     ...device,
     points: device.points.map((p) => ({

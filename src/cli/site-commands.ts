@@ -15,6 +15,9 @@ import { parseDuration } from '../util/duration.js';
 import type { NewEntry } from '../journal/journal.js';
 import type { LevelWithSilent } from 'pino';
 import { println, type CliIo } from './io.js';
+import { driverView, isComputed } from '../mapping/driver-view.js';
+import { sitePlan } from '../homeassistant/discovery.js';
+import { packageVersion } from '../util/package-root.js';
 
 /** Loads the site file, printing every error as file:line:col; undefined when invalid. */
 export function loadOrReport(file: string, io: CliIo): ResolvedSite | undefined {
@@ -35,6 +38,10 @@ export function validateCommand(file: string, io: CliIo): number {
   if (!site) return 1;
   println(io.stdout, `${file}: valid`);
   println(io.stdout, summarizeSite(site));
+  // Valid, but worth knowing: what Home Assistant discovery cannot show.
+  for (const s of sitePlan(site, drivers, packageVersion())?.skipped ?? []) {
+    println(io.stdout, `warning: device '${s.device}' is left out of Home Assistant discovery: ${s.reason}`);
+  }
   return 0;
 }
 
@@ -44,7 +51,10 @@ export function planCommand(file: string, io: CliIo): number {
   for (const device of site.devices) {
     const factory = drivers.find((d) => d.type === device.driver)!;
     println(io.stdout, `device ${device.name} (${device.driver}, every ${device.interval})`);
-    const plan = factory.plan ? factory.plan(device) : device.points.map((p) => `  ${p.name}`).join('\n');
+    const own = driverView(device);
+    let plan = factory.plan ? factory.plan(own) : own.points.map((p) => `  ${p.name}`).join('\n');
+    const computed = device.points.filter(isComputed);
+    if (computed.length > 0) plan += `\n  computed after each poll:\n${computed.map((p) => `    ${p.name} = ${String(p.expr)}`).join('\n')}`;
     println(io.stdout, plan.replace(/^(?!  )/gm, '  '));
   }
   return 0;

@@ -33,7 +33,8 @@ export interface CheckContext {
   isValid(pointer: string): boolean;
   /** 1-based line of a pointer's value, for "first defined on line N" messages. */
   lineOf(pointer: string): number;
-  report(pointer: string, at: 'key' | 'value', message: string): void;
+  /** `column`: a 0-based position inside a text value (an expression error), when known. */
+  report(pointer: string, at: 'key' | 'value', message: string, column?: number): void;
   /** Set by the file checks after reading mqtt.password_file. */
   passwordFromFile?: string;
   /** Set by the file checks after reading http.token_file. */

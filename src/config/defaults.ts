@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { compileTemplate } from '../mapping/template.js';
+import { driverView, isComputed } from '../mapping/driver-view.js';
 import type { DeviceConfigBase, DriverDescriptor, PointConfigBase } from '../driver-api/index.js';
 import type { BufferConfig, MqttConfig, PayloadEncoding, PayloadFormat, SiteConfig } from './site-config.js';
 
@@ -31,6 +32,7 @@ export const SITE_DEFAULTS = {
     max_pack_bytes: '64KiB',
   },
   http: { unhealthy_after: '60s' },
+  homeassistant: { enabled: false, prefix: 'homeassistant' },
   topic: '{site}/{device}/{point}',
   payload: 'json',
   payload_encoding: 'json',
@@ -133,6 +135,10 @@ export function applyDefaults(input: SiteConfig, ctx: DefaultsContext): SiteConf
       if (ctx.tokenFromFile !== undefined) config.http.token = ctx.tokenFromFile;
     }
   }
+  config.homeassistant = {
+    enabled: raw.homeassistant?.enabled ?? SITE_DEFAULTS.homeassistant.enabled,
+    prefix: raw.homeassistant?.prefix ?? SITE_DEFAULTS.homeassistant.prefix,
+  };
   return config;
 }
 
@@ -168,5 +174,10 @@ export function withDeviceDefaults(device: DeviceConfigBase, inherited: DeviceIn
       }),
     ),
   };
-  return driver?.withDefaults ? driver.withDefaults(resolved) : resolved;
+  if (!driver?.withDefaults) return resolved;
+  // The driver defaults its own points; computed points (the core's) keep their place in the list.
+  const own = driver.withDefaults(driverView(resolved));
+  if (own.points.length === resolved.points.length) return own;
+  const driverPoints = own.points[Symbol.iterator]();
+  return { ...own, points: resolved.points.map((p) => (isComputed(p) ? p : driverPoints.next().value as PointConfigBase)) };
 }

@@ -4,6 +4,7 @@ import type { ResourceClaim } from '../driver-api/index.js';
 import type { CheckContext, CheckedDevice } from './check-context.js';
 import { pointerOf } from './yaml-source.js';
 import { at } from './schema-errors.js';
+import { driverIndexMap, driverView } from '../mapping/driver-view.js';
 
 interface Claimant {
   device: CheckedDevice;
@@ -26,8 +27,13 @@ export function checkDrivers(ctx: CheckContext): void {
 function runDriverCheck(ctx: CheckContext, device: CheckedDevice): void {
   if (!device.driver.check) return;
   try {
-    for (const issue of device.driver.check(device.config)) {
-      const pointer = device.pointer + pointerOf(issue.path);
+    // The driver checks its own points only; its `points[i]` is turned back into the file's index.
+    const indexOf = driverIndexMap(device.config);
+    for (const issue of device.driver.check(driverView(device.config))) {
+      const path = issue.path[0] === 'points' && typeof issue.path[1] === 'number'
+        ? ['points', indexOf[issue.path[1]] ?? issue.path[1], ...issue.path.slice(2)]
+        : issue.path;
+      const pointer = device.pointer + pointerOf(path);
       ctx.report(pointer, 'value', at(pointer, issue.message));
     }
   } catch (err) {
@@ -38,7 +44,7 @@ function runDriverCheck(ctx: CheckContext, device: CheckedDevice): void {
 function claimsOf(ctx: CheckContext, device: CheckedDevice): ResourceClaim[] {
   if (!device.driver.resources) return [];
   try {
-    return device.driver.resources(device.config);
+    return device.driver.resources(driverView(device.config));
   } catch (err) {
     ctx.report(device.pointer, 'value', at(device.pointer, `driver '${device.driver.type}' failed to list this device's resources: ${(err as Error).message}`));
     return [];

@@ -82,6 +82,8 @@ export interface ResolvedSite {
   mqtt: ResolvedMqtt;
   buffer: ResolvedBuffer;
   http: ResolvedHttp | undefined;
+  /** Home Assistant MQTT discovery; undefined when not enabled. */
+  homeassistant: { prefix: string } | undefined;
   mapping: MappingDefaults;
   devices: ResolvedDevice[];
 }
@@ -135,6 +137,7 @@ export function resolveSite(config: SiteConfig, file: string, secrets: string[])
     mqtt,
     buffer,
     http,
+    homeassistant: config.homeassistant?.enabled ? { prefix: config.homeassistant.prefix! } : undefined,
     mapping: {
       site: config.site,
       gateway: config.gateway!,

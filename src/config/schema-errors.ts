@@ -13,6 +13,8 @@ export interface PathIssue {
   message: string;
   /** An extra key: the rest of its object is still usable by later checks. */
   unknownKey?: boolean;
+  /** A position inside a text value (0-based), shown when the text is written out one to one. */
+  column?: number;
 }
 
 /** Turns '/devices/0/points/1/signal' into 'devices[0].points[1].signal'. */

@@ -53,6 +53,11 @@ export interface HttpConfig {
   token_file?: string;
 }
 
+export interface HomeAssistantConfig {
+  enabled?: boolean;
+  prefix?: string;
+}
+
 export interface SiteConfig {
   site: string;
   gateway?: string;
@@ -62,5 +67,6 @@ export interface SiteConfig {
   payload?: PayloadFormat;
   payload_encoding?: PayloadEncoding;
   http?: HttpConfig;
+  homeassistant?: HomeAssistantConfig;
   devices: DeviceConfigBase[];
 }

@@ -206,6 +206,19 @@ export function corePointProperties(): Record<string, JsonSchema> {
     writable: { type: 'boolean', description: 'Accept commands on <topic>/set.' },
     min: { type: 'number', description: 'Lowest value a command may write.' },
     max: { type: 'number', description: 'Highest value a command may write.' },
+    homeassistant: strictObject(
+      {
+        component: { enum: ['sensor', 'binary_sensor', 'number', 'switch', 'text'], description: 'Home Assistant platform; inferred from writable, the value type and min/max.' },
+        device_class: { type: 'string', minLength: 1, description: 'Home Assistant device class; inferred from the unit; none = no device class.' },
+        state_class: { enum: ['measurement', 'total', 'total_increasing', 'none'], description: 'Home Assistant state class; inferred from the unit.' },
+      },
+      { description: 'How Home Assistant discovery shows this point (when homeassistant.enabled).' },
+    ),
+    expr: {
+      type: 'string',
+      minLength: 1,
+      description: 'Computed point: an expression over the other points of the device, e.g. p_l1 + p_l2 + p_l3 (+ - * / ( ) min max abs round); takes no driver keys.',
+    },
   };
 }
 
@@ -228,9 +241,23 @@ export function coreDeviceProperties(): Record<string, JsonSchema> {
 
 /** The full schema of one device of the given driver; core keys win over driver keys of the same name. */
 export function deviceSchemaFor(driver: DriverDescriptor): JsonSchema {
+  // A computed point (expr) is the core's: the driver's required keys apply to the others only.
+  const driverRequired = (driver.pointSchema.required ?? []).filter((k) => k !== 'name');
   const point = strictObject(
     { ...driver.pointSchema.properties, ...corePointProperties() } as Record<string, JsonSchema>,
-    { required: unique(['name', ...(driver.pointSchema.required ?? [])]) },
+    {
+      required: ['name'],
+      // Ajv's strict mode wants each required key declared beside it; a bare description adds no rule.
+      ...(driverRequired.length > 0
+        ? {
+            if: { properties: { expr: { description: 'A computed point.' } }, required: ['expr'] },
+            else: {
+              properties: Object.fromEntries(driverRequired.map((k) => [k, { description: 'Required unless the point is computed (expr).' }])),
+              required: driverRequired,
+            },
+          }
+        : {}),
+    },
   );
   return strictObject(
     {
@@ -258,6 +285,19 @@ function topLevelWith(deviceItems: JsonSchema): JsonSchema {
       mqtt: reload(['uplink'], mqttSchema()),
       buffer: bufferSchema(),
       http: httpSchema(),
+      // Discovery is published on every connection: a changed section reconnects and announces anew.
+      homeassistant: reload(['uplink'], strictObject(
+        {
+          enabled: { type: 'boolean', default: SITE_DEFAULTS.homeassistant.enabled, description: 'Publish Home Assistant MQTT discovery messages (one per device).' },
+          prefix: {
+            type: 'string',
+            pattern: '^[^#+]+$',
+            default: SITE_DEFAULTS.homeassistant.prefix,
+            description: "Home Assistant's discovery prefix; its birth message is expected on <prefix>/status.",
+          },
+        },
+        { description: 'Home Assistant MQTT discovery (docs/home-assistant.md).' },
+      )),
       topic: reload(['devices'], { type: 'string', default: SITE_DEFAULTS.topic, description: 'Default topic template.' }),
       payload: reload(['devices'], { ...PAYLOAD, default: SITE_DEFAULTS.payload }),
       payload_encoding: reload(['devices'], { ...PAYLOAD_ENCODING, default: SITE_DEFAULTS.payload_encoding }),

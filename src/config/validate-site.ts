@@ -13,6 +13,7 @@ import { ConfigError, type SiteIssue } from './config-error.js';
 import { scrubSecrets, writtenSecrets } from './secret-scrub.js';
 import { applyDefaults, SITE_DEFAULTS, withDeviceDefaults, type DeviceInheritance } from './defaults.js';
 import { checkDrivers } from './driver-checks.js';
+import { checkComputedPoints } from './computed-checks.js';
 import { at, describeSchemaErrors, type PathIssue } from './schema-errors.js';
 import { checkSite } from './site-checks.js';
 import { checkBufferPath } from './buffer-checks.js';
@@ -110,18 +111,19 @@ export class SiteValidator {
           .map((d) => ({ ...d, config: withDeviceDefaults(d.written, inherited, d.driver) })),
         isValid,
         lineOf: (pointer) => source.lineCounter.linePos(spotOffset(source, pointer, 'value')).line,
-        report: (pointer, where, message) => pathIssues.push({ pointer, at: where, message }),
+        report: (pointer, where, message, column) => pathIssues.push({ pointer, at: where, message, column }),
         secrets,
       };
       checkSite(ctx);
       checkBufferPath(ctx);
       checkPayloads(ctx);
       checkTopics(ctx);
+      checkComputedPoints(ctx);
       checkDrivers(ctx);
     }
 
     for (const p of pathIssues) {
-      if (!broken(p.pointer)) issues.push(issueAt(file, source, spotOffset(source, p.pointer, p.at), p.message));
+      if (!broken(p.pointer)) issues.push(issueAt(file, source, spotOffset(source, p.pointer, p.at, p.column), p.message));
     }
     if (ctx?.passwordFromFile !== undefined) secrets.push(ctx.passwordFromFile);
     if (ctx?.tokenFromFile !== undefined) secrets.push(ctx.tokenFromFile);
@@ -214,7 +216,9 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** Offset of a pointer's key or value; unknown pointers fall back to their nearest ancestor. */
-function spotOffset(source: ParsedSource, pointer: string, where: 'key' | 'value'): number {
+function spotOffset(source: ParsedSource, pointer: string, where: 'key' | 'value', column?: number): number {
+  const exact = source.spots.get(pointer);
+  if (column !== undefined && where === 'value' && exact?.text !== undefined) return exact.text + column;
   let p = pointer;
   let side = where;
   for (;;) {

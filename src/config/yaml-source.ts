@@ -9,6 +9,12 @@ import { expandEnv } from './env-expand.js';
 export interface SourceSpot {
   key?: number;
   value: number;
+  /**
+   * Offset of a text value's first character, when the text is written out one to one (plain or
+   * quoted on one line, no escapes, no ${VAR}): a position inside the value (the column of an
+   * expression error) is then this plus its index.
+   */
+  text?: number;
 }
 
 /** A problem found while reading the YAML, positioned by offset. */
@@ -84,7 +90,7 @@ export function parseSource(text: string, env: NodeJS.ProcessEnv): ParsedSource 
     result.syntaxBroken = true;
     return result;
   }
-  const walker = new Walker(env, result);
+  const walker = new Walker(env, result, text);
   const root = doc.contents as Node | null;
   result.spots.set('', { value: root?.range?.[0] ?? 0 });
   result.value = walker.walk(root, '', undefined, 0);
@@ -121,6 +127,7 @@ class Walker {
   constructor(
     private readonly env: NodeJS.ProcessEnv,
     private readonly out: ParsedSource,
+    private readonly text: string,
   ) {}
 
   walk(node: unknown, pointer: string, keyName: string | undefined, depth: number, viaAlias = false): unknown {
@@ -176,7 +183,10 @@ class Walker {
       this.broken(node, pointer, expanded.message);
       return value;
     }
-    if (!expanded.usedEnv) return expanded.value;
+    if (!expanded.usedEnv) {
+      this.noteTextStart(node, pointer, expanded.value);
+      return expanded.value;
+    }
     if (keyName !== undefined && SECRET_KEY_RE.test(keyName) && expanded.value !== '') {
       this.out.envSecrets.push(expanded.value);
     }
@@ -186,6 +196,16 @@ class Walker {
       if (expanded.value === 'true' || expanded.value === 'false') return expanded.value === 'true';
     }
     return expanded.value;
+  }
+
+  private noteTextStart(node: Scalar, pointer: string, value: string): void {
+    const spot = this.out.spots.get(pointer);
+    const range = node.range;
+    if (!spot || !range) return;
+    const raw = this.text.slice(range[0], range[1]);
+    if (node.type === 'PLAIN' && raw === value) spot.text = range[0];
+    const quote = node.type === 'QUOTE_DOUBLE' ? '"' : node.type === 'QUOTE_SINGLE' ? "'" : undefined;
+    if (quote && raw === quote + value + quote) spot.text = range[0] + 1;
   }
 
   private map(items: readonly unknown[], pointer: string, depth: number, viaAlias: boolean): Record<string, unknown> {

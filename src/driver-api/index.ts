@@ -55,6 +55,8 @@ export interface PointConfigBase {
   writable?: boolean;
   min?: number;
   max?: number;
+  /** A computed point: an expression over the device's other points; no driver keys. */
+  expr?: string;
   [key: string]: unknown;
 }
 
@@ -182,7 +184,14 @@ export interface DriverDescriptor<D extends DeviceConfigBase = DeviceConfigBase>
    * device; drivers then need no `?? default` of their own.
    */
   withDefaults?(device: D): D;
+  /**
+   * What kind of value a point carries, when the configuration tells (a Modbus coil is a boolean):
+   * Home Assistant discovery shows a writable boolean as a switch, a number as a number.
+   */
+  valueType?(device: D, point: D['points'][number]): PointValueType | undefined;
 }
+
+export type PointValueType = 'number' | 'boolean' | 'text';
 
 export interface DriverFactory<D extends DeviceConfigBase = DeviceConfigBase> extends DriverDescriptor<D> {
   /** No I/O here: store arguments, compile plans. */

@@ -127,7 +127,8 @@ function tokenize(src: string): Token[] {
   let i = 0;
   while (i < src.length) {
     const c = src[i]!;
-    if (c === ' ' || c === '\t') {
+    // Any white space: a YAML block scalar (`expr: |`) brings line breaks and a final newline.
+    if (/\s/.test(c)) {
       i += 1;
       continue;
     }

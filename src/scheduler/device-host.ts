@@ -15,6 +15,8 @@ import { PollLoop } from './poll-loop.js';
 import { SerialQueue } from './serial-queue.js';
 import type { ResolvedDevice } from '../config/resolved-site.js';
 import { DeviceStatusRecorder } from './device-status.js';
+import { ComputedPoints } from '../mapping/computed-points.js';
+import { driverView } from '../mapping/driver-view.js';
 
 export interface DeviceHostOptions {
   device: ResolvedDevice;
@@ -32,6 +34,8 @@ export interface DeviceHostOptions {
   onError?: (device: string, kind: string) => void;
   /** Every poll cycle, for the watchdog's notion of progress. */
   onTick?: () => void;
+  /** When the device turns faulty or answers again (Home Assistant's per-device availability). */
+  onHealth?: (device: string, healthy: boolean) => void;
   /** How often a device that keeps failing logs a summary; default FAULT_SUMMARY_EVERY_MS. */
   faultSummaryEveryMs?: number;
 }
@@ -40,6 +44,7 @@ export class DeviceHost {
   readonly mapper: DeviceMapper;
   /** What the status page shows of this device. */
   readonly status: DeviceStatusRecorder;
+  private readonly computed: ComputedPoints;
   private driver: Driver | undefined;
   private loop: PollLoop | undefined;
   private readonly queue = new SerialQueue();
@@ -48,11 +53,13 @@ export class DeviceHost {
   /** Link faults reported during the poll in progress: such a poll is a failed one. */
   private pollFaults = 0;
   private stopped = false;
+  private reportedHealthy = true;
 
   constructor(private readonly options: DeviceHostOptions) {
     this.logger = options.logger.child({ device: options.device.name });
     this.mapper = new DeviceMapper(options.device, options.defaults);
     this.status = new DeviceStatusRecorder(options.device.points);
+    this.computed = new ComputedPoints(options.device.points);
     this.faults = new FaultState({ logger: this.logger, clock: options.clock, summaryEveryMs: options.faultSummaryEveryMs });
   }
 
@@ -74,13 +81,14 @@ export class DeviceHost {
 
   /** Whether this device is polled at its interval (false for listen-only devices): asked here only. */
   get polled(): boolean {
-    return this.options.factory.polled(this.options.device);
+    return this.options.factory.polled(driverView(this.options.device));
   }
 
   /** Creates and starts the driver and its poll loop (when polled). Driver start failures are logged, not thrown. */
   async start(options: { poll?: boolean } = {}): Promise<void> {
     const { device, factory, clock } = this.options;
-    const driver = factory.create(device, this.context());
+    // Computed points are evaluated here, after each poll: the driver never sees them.
+    const driver = factory.create(driverView(device), this.context());
     this.driver = driver;
     try {
       await this.queue.run(() => driver.start());
@@ -118,11 +126,12 @@ export class DeviceHost {
     });
   }
 
-  /** One poll whose readings are returned, not recorded (the `read` command). */
+  /** One poll whose readings (computed points included) are returned, not recorded (the `read` command). */
   async readOnce(): Promise<Reading[]> {
     const driver = this.driver;
     if (!driver?.poll || this.stopped) return [];
-    return this.queue.run(() => driver.poll!());
+    const readings = await this.queue.run(() => driver.poll!());
+    return [...this.computed.extend(readings, this.options.clock.now())];
   }
 
   /** Writes a raw value, then reads the device back and records that point regardless of deadband. */
@@ -165,8 +174,9 @@ export class DeviceHost {
   }
 
   /** Maps readings to entries and hands them to the sink (the journal). */
-  private record(readings: readonly Reading[], force: boolean): void {
-    if (readings.length === 0) return;
+  private record(driverReadings: readonly Reading[], force: boolean): void {
+    if (driverReadings.length === 0) return;
+    const readings = this.computed.extend(driverReadings, this.options.clock.now());
     this.status.readings(readings, this.options.clock.now());
     const { entries, unknown } = this.mapper.map(readings, this.options.clock.now(), force);
     if (unknown.length > 0) this.logger.warn({ points: unknown }, 'driver reported points that are not configured');
@@ -185,10 +195,18 @@ export class DeviceHost {
     }
     this.pollFaults += 1;
     this.faults.fault(kind, err);
+    this.healthChanged();
   }
 
   private recovered(): void {
     this.faults.recovered();
+    this.healthChanged();
+  }
+
+  private healthChanged(): void {
+    if (this.healthy === this.reportedHealthy) return;
+    this.reportedHealthy = this.healthy;
+    this.options.onHealth?.(this.name, this.healthy);
   }
 
   private context(): DriverContext {

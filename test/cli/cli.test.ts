@@ -153,6 +153,26 @@ devices:
     expect(v.out.trim()).toMatch(/^\d+\.\d+\.\d+/);
   });
 
+  it('ha preview prints every discovery message; validate and preview warn about CBOR devices; read shows computed points', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'site.yaml');
+    fs.writeFileSync(file, GOOD.replace('buffer: { path: buffer.db }', 'buffer: { path: buffer.db }\nhomeassistant: { enabled: true }') +
+      '      - { name: t2, expr: "t * 2", unit: C }\n  - name: packed\n    driver: sim\n    payload_encoding: cbor\n    points: [ { name: x, signal: counter } ]\n');
+    const preview = await cli(['ha', 'preview', '-c', file]);
+    expect(preview.code).toBe(0);
+    const topics = preview.out.split('\n').filter((l) => l.startsWith('homeassistant/'));
+    expect(topics).toEqual(['homeassistant/device/fieldgate_plant_gw/config', 'homeassistant/device/fieldgate_plant_gw_boiler/config']);
+    expect(preview.out).toContain('"dev_cla": "temperature"');
+    expect(preview.err).toContain("warning: device 'packed' is left out of Home Assistant discovery");
+    const v = await cli(['validate', '-c', file]);
+    expect(v.code).toBe(0);
+    expect(v.out).toContain("warning: device 'packed' is left out of Home Assistant discovery: its payloads are CBOR");
+    const read = await cli(['read', '-c', file]);
+    // t = 20 × 2 + 1 = 41; t2 = 82.
+    expect(read.out).toContain('plant/boiler/t2 {"value":82,');
+    expect((await cli(['ha', 'nothing', '-c', file])).code).toBe(64);
+  });
+
   it('schema prints the JSON Schema', async () => {
     const r = await cli(['schema']);
     expect(r.code).toBe(0);

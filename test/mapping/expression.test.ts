@@ -28,6 +28,7 @@ describe('compileExpression', () => {
     ['big * 2', 24],
     ['1.5e3 + .5', 1500.5],
     ['p_l1 / 1000 * 230', 230],
+    ['p_l1 +\n  p_l2\r\n+ p_l3\n', 3500],
   ];
   it.each(values)('%s = %s', (src, expected) => {
     const r = compileExpression(src).evaluate(lookup);

@@ -117,6 +117,30 @@ describe('DeviceHost with the sim driver', () => {
     expect(host.healthy).toBe(true);
   });
 
+  it('computes expr points after each poll from that poll, hides them from the driver, and returns them from readOnce', async () => {
+    const seen: string[][] = [];
+    const factory = { ...(simDriver as unknown as DriverFactory), create(device: DeviceConfigBase, ctx: DriverContext) {
+      seen.push(device.points.map((p) => p.name));
+      return simDriver.create(device as SimDeviceConfig, ctx);
+    } };
+    const { host, values } = setup(
+      simDevice([
+        { name: 'count', signal: 'counter' },
+        { name: 'double', expr: 'count * 2 + level' } as unknown as SimPointConfig,
+        { name: 'level', signal: 'constant', value: 2315, scale: 0.1 },
+      ]),
+      factory,
+    );
+    await host.start();
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(seen).toEqual([['count', 'level']]);
+    expect(values('double')).toEqual([231.5, 233.5]);
+    const once = await host.readOnce();
+    expect(once.map((r) => r.point)).toEqual(['count', 'level', 'double']);
+    expect(once[2]!.value).toBe(2 * 2 + 231.5);
+    await stopHost(host);
+  });
+
   it('stops polling after stop()', async () => {
     const { host, values } = setup(simDevice([{ name: 'count', signal: 'counter' }], { interval: '100ms' }));
     await host.start();

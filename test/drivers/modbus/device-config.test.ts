@@ -1,6 +1,6 @@
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
-import { compileDevice, rtuFrameGapMs } from '../../../drivers/modbus/device-config.js';
+import { checkDevice, compileDevice, rtuFrameGapMs } from '../../../drivers/modbus/device-config.js';
 import { modbusDriver, type ModbusDeviceConfig, type ModbusPointConfig } from '../../../drivers/modbus/index.js';
 import { buildWrite } from '../../../drivers/modbus/write-request.js';
 import { CommandError } from '../../../src/driver-api/index.js';
@@ -39,8 +39,9 @@ describe('check()', () => {
     ['string longer than a read', tcpDevice([{ name: 'x', table: 'input', address: 0, type: 'string', length: 100 }], { max_registers: 50 }), 'points.0.length: 100 registers exceed max_registers (50)'],
     ['order on a coil', tcpDevice([{ name: 'x', table: 'coil', address: 0, order: 'CDAB' }]), 'points.0.order: order has no meaning'],
     ['bad timeout', tcpDevice([], { timeout: 'soon' }), 'timeout: invalid duration'],
-    ['frame_gap on tcp', tcpDevice([], { frame_gap: '5ms' }), 'frame_gap: frame_gap applies to rtu only'],
-    ['rtu broadcast id', { ...tcpDevice([]), tcp: undefined, rtu: { port: '/dev/ttyS0' }, unit_id: 0 }, 'unit_id: an RTU unit id is 1-247'],
+    ['frame_gap on tcp', tcpDevice([], { frame_gap: '5ms' }), 'frame_gap: frame_gap applies to serial lines and framing: rtu only'],
+    ['rtu broadcast id', { ...tcpDevice([]), tcp: undefined, rtu: { port: '/dev/ttyS0' }, unit_id: 0 }, 'unit_id: a unit id on a serial bus is 1-247'],
+    ['rtu-over-tcp broadcast id', tcpDevice([], { tcp: { host: 'h', framing: 'rtu' }, unit_id: 0 }), 'unit_id: a unit id on a serial bus is 1-247'],
   ] as [string, ModbusDeviceConfig, string][])('%s', (_, device, want) => {
     const got = messages(device);
     expect(got.some((m) => m.startsWith(want)), got.join('\n')).toBe(true);
@@ -81,8 +82,27 @@ describe('resources()', () => {
     expect(rtu({ baud_rate: 19200, parity: 'even', stop_bits: 2 })[0]!.share).toBe('modbus-rtu:19200:8E2');
     expect(rtu({ baud_rate: 19200 })[0]!.share).not.toBe(rtu({})[0]!.share);
   });
-  it('claims nothing for TCP: a gateway serves many unit ids', () => {
-    expect(modbusDriver.resources!(tcpDevice([]))).toEqual([]);
+  it('lets TCP devices share a host:port when they frame alike (Modbus TCP, or RTU over TCP), and refuses a mix', () => {
+    const tcp = modbusDriver.resources!(tcpDevice([]));
+    expect(tcp).toEqual([{ id: 'tcp:10.0.0.5:502', share: 'modbus-tcp', describe: 'Modbus TCP' }]);
+    const rtuOverTcp = modbusDriver.resources!(tcpDevice([], { tcp: { host: '10.0.0.5', port: 502, framing: 'rtu' } }));
+    expect(rtuOverTcp).toEqual([{ id: 'tcp:10.0.0.5:502', share: 'modbus-rtu-over-tcp', describe: 'Modbus RTU over TCP' }]);
+  });
+  it('puts ASCII or RTU into the share token of a serial port', () => {
+    const ascii = modbusDriver.resources!({ ...tcpDevice([]), tcp: undefined, rtu: { port: '/dev/ttyUSB0', mode: 'ascii', data_bits: 7, parity: 'even' } });
+    expect(ascii).toEqual([{ id: 'serial:/dev/ttyUSB0', share: 'modbus-ascii:9600:7E1', describe: 'Modbus ASCII 9600 7E1' }]);
+  });
+});
+
+describe('compileDevice: framing and mode', () => {
+  it('RTU over TCP and ASCII keep no frame gap by default; RTU on a serial port keeps 3.5 characters', () => {
+    const overTcp = compileDevice(modbusDriver.withDefaults!(tcpDevice([], { tcp: { host: 'h', framing: 'rtu' } })));
+    expect(overTcp).toMatchObject({ frameGapMs: 0, link: { kind: 'tcp', framing: 'rtu', port: 502 } });
+    const serial = (mode: 'rtu' | 'ascii') => compileDevice(modbusDriver.withDefaults!({ ...tcpDevice([]), tcp: undefined, rtu: { port: '/dev/ttyS0', mode } }));
+    expect(serial('ascii')).toMatchObject({ frameGapMs: 0, link: { kind: 'rtu', mode: 'ascii' } });
+    expect(serial('rtu').frameGapMs).toBeCloseTo(3.65, 2);
+    expect(compileDevice(tcpDevice([], { tcp: { host: 'h', framing: 'rtu' }, frame_gap: '5ms' })).frameGapMs).toBe(5);
+    expect(checkDevice(tcpDevice([], { tcp: { host: 'h', framing: 'rtu' }, frame_gap: '5ms' }))).toEqual([]);
   });
 });
 

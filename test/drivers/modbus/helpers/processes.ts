@@ -28,8 +28,8 @@ export interface TableSpec {
 }
 
 export type PymodbusSpec =
-  | { mode: 'tcp'; port: number; units: Record<string, TableSpec> }
-  | { mode: 'rtu'; path: string; baud?: number; units: Record<string, TableSpec> };
+  | { mode: 'tcp'; port: number; framer?: 'socket' | 'rtu'; units: Record<string, TableSpec> }
+  | { mode: 'rtu'; path: string; baud?: number; framer?: 'rtu' | 'ascii'; parity?: 'N' | 'E' | 'O'; bytesize?: 7 | 8; units: Record<string, TableSpec> };
 
 /** Starts /usr/bin/python3 fixtures/pymodbus_server.py and resolves once it prints READY. */
 export function startPymodbus(spec: PymodbusSpec, timeoutMs = 10_000): Promise<Peer> {
