@@ -31,6 +31,7 @@ export const SITE_DEFAULTS = {
     max_pack_bytes: '64KiB',
   },
   http: { unhealthy_after: '60s' },
+  remote_config: { topic: '{site}/{gateway}/config', trial: '2m', max_bytes: '1MiB' },
   topic: '{site}/{device}/{point}',
   payload: 'json',
   payload_encoding: 'json',
@@ -132,6 +133,15 @@ export function applyDefaults(input: SiteConfig, ctx: DefaultsContext): SiteConf
       config.http.token_file = resolvePath(raw.http.token_file);
       if (ctx.tokenFromFile !== undefined) config.http.token = ctx.tokenFromFile;
     }
+  }
+  if (raw.remote_config) {
+    const r = SITE_DEFAULTS.remote_config;
+    config.remote_config = {
+      public_key: resolvePath(raw.remote_config.public_key)!,
+      topic: compileTemplate(raw.remote_config.topic ?? r.topic).render(names),
+      trial: raw.remote_config.trial ?? r.trial,
+      max_bytes: raw.remote_config.max_bytes ?? r.max_bytes,
+    };
   }
   return config;
 }

@@ -53,6 +53,15 @@ export interface HttpConfig {
   token_file?: string;
 }
 
+/** Opt-in configuration pushed over MQTT (docs/remote-config.md). */
+export interface RemoteConfigConfig {
+  /** Ed25519 public key (PEM) that candidates must be signed with. */
+  public_key: string;
+  topic?: string;
+  trial?: string;
+  max_bytes?: string | number;
+}
+
 export interface SiteConfig {
   site: string;
   gateway?: string;
@@ -62,5 +71,6 @@ export interface SiteConfig {
   payload?: PayloadFormat;
   payload_encoding?: PayloadEncoding;
   http?: HttpConfig;
+  remote_config?: RemoteConfigConfig;
   devices: DeviceConfigBase[];
 }
