@@ -36,6 +36,8 @@ async function startMeter(port: number): Promise<() => Promise<void>> {
   return () => new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
+let httpPort = 0;
+
 function site(o: { url: string; meterPort: number; extraPoint?: boolean; extra?: string }): string {
   const meter = (name: string, unit: number) => `  - name: ${name}
     driver: modbus
@@ -52,6 +54,7 @@ gateway: gw
 mqtt: { url: ${o.url}, keepalive: 2s, connect_timeout: 1s, refused_retry: 200ms }
 buffer: { path: buffer.db }
 remote_config: { public_key: signing.pub, trial: ${TRIAL} }
+http: { listen: "127.0.0.1:${httpPort}" }
 ${o.extra ?? ''}devices:
 ${meter('meter-a', 1)}${meter('meter-b', 2)}`;
 }
@@ -88,6 +91,7 @@ describe('remote configuration through the broker', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-remote-it-'));
     fs.writeFileSync(path.join(dir, 'signing.pub'), keys.publicKey);
     meterPort = await freePort();
+    httpPort = await freePort();
     stopMeter = await startMeter(meterPort);
     fs.writeFileSync(path.join(dir, 'site.yaml'), site({ url: broker.url, meterPort }));
     sub = await collect(broker.url, 'rc/#');
@@ -125,6 +129,13 @@ describe('remote configuration through the broker', () => {
     // The birth message (retained journal announcement) names the version in force.
     const births = sub.messages.filter((m) => m.topic === 'rc/gw/status/journal').map((m) => JSON.parse(m.payload.toString()) as { config_version?: string });
     expect(births.at(-1)?.config_version).toBe('1');
+    // And /healthz, the metrics and the status page's JSON.
+    const base = `http://127.0.0.1:${httpPort}`;
+    const health = (await (await fetch(`${base}/healthz`)).json()) as { checks: Record<string, { detail: string }> };
+    expect(health.checks.config?.detail).toBe('version 1 (confirmed)');
+    expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/^fieldgate_config_version_info\{version="1",state="confirmed"\} 1$/m);
+    const status = (await (await fetch(`${base}/api/status`)).json()) as { config: { version: string } };
+    expect(status.config.version).toBe('1');
   });
 
   it('refuses a badly signed candidate and reports it', async () => {
@@ -147,7 +158,7 @@ describe('remote configuration through the broker', () => {
     const report = statuses(sub.messages).at(-1)!;
     expect(report.reason).toMatch(/^invalid: the site file has 2 errors/);
     expect(report.errors).toHaveLength(2);
-    expect(report.errors![0]).toMatch(/^6:1: .*colour/);
+    expect(report.errors![0]).toMatch(/^7:1: .*colour/);
     expect(report.errors![1]).toMatch(/^\d+:\d+: .*interval/);
     expect(store().active?.version).toBe('1');
   });
