@@ -103,6 +103,7 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
       service.reloading();
       try {
         const next = versions.reload();
+        if (next.storeProblem) logger.error({ err: next.storeProblem }, 'the stored configuration versions cannot be used; applying the local site file');
         await apply(next.site);
         agent.reloaded(next.entry);
       } catch (err) {

@@ -82,15 +82,21 @@ export class SiteVersions {
   }
 
   /** On SIGHUP: a changed local file is recorded and returned; otherwise the active version (a `config rollback` made by hand). */
-  reload(): { site: ResolvedSite; entry: VersionEntry | undefined; local: boolean } {
+  reload(): { site: ResolvedSite; entry: VersionEntry | undefined; local: boolean; storeProblem?: string } {
     const local = this.readLocal();
-    this.storeInstance?.refresh();
-    const store = local.site.remoteConfig ? this.openStore() : this.storeInstance;
-    const active = store?.active;
-    if (!store || store.state.localSha !== local.sha || !active) {
-      return { site: local.site, entry: store ? this.recordLocal(local.text, local.sha) : undefined, local: true };
+    try {
+      this.storeInstance?.refresh();
+      const store = local.site.remoteConfig ? this.openStore() : this.storeInstance;
+      const active = store?.active;
+      if (!store || store.state.localSha !== local.sha || !active) {
+        return { site: local.site, entry: store ? this.recordLocal(local.text, local.sha) : undefined, local: true };
+      }
+      return { site: this.validate(store.text(active)), entry: active, local: false };
+    } catch (err) {
+      // As at start: a store that cannot be used does not block a local edit.
+      if (!(err instanceof VersionStoreError)) throw err;
+      return { site: local.site, entry: undefined, local: true, storeProblem: err.message };
     }
-    return { site: this.validate(store.text(active)), entry: active, local: false };
   }
 
   private recordLocal(text: string, sha: string): VersionEntry {
