@@ -9,6 +9,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { FieldgateError } from '../util/errors.js';
 import { boundedText } from '../util/quote-value.js';
+import { SITE_FILE_MAX_BYTES } from '../config/file-limits.js';
 
 export const CONFIG_FORMAT = 'fieldgate-config/1';
 export const VERSION_PATTERN = /^[0-9A-Za-z][0-9A-Za-z._+-]{0,63}$/;
@@ -60,6 +61,9 @@ export function parseCandidate(payload: Buffer, maxBytes: number): SignedConfig 
     throw new CandidateRefused('bad_version', versionProblem(typeof m.version === 'string' ? m.version : String(m.version)));
   }
   if (typeof m.site !== 'string') throw new CandidateRefused('malformed', 'the message has no "site" text');
+  if (Buffer.byteLength(m.site) > SITE_FILE_MAX_BYTES) {
+    throw new CandidateRefused('too_large', `the site file is ${Buffer.byteLength(m.site)} bytes; a site file may have at most ${SITE_FILE_MAX_BYTES}`);
+  }
   if (m.signature === undefined || m.signature === '') throw new CandidateRefused('unsigned', 'the message carries no signature');
   if (typeof m.signature !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(m.signature)) {
     throw new CandidateRefused('bad_signature', 'the signature is not base64');

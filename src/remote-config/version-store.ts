@@ -20,8 +20,11 @@ const STATE_MAX_BYTES = 1024 * 1024;
 
 /** local: the site file edited on the gateway; remote: a signed candidate. */
 export type VersionSource = 'local' | 'remote';
-/** applied: a local version (no trial); trial → confirmed | rolled_back: a remote one. */
-export type VersionState = 'applied' | 'trial' | 'confirmed' | 'rolled_back';
+/**
+ * applied: a local version (no trial); trial → confirmed | rolled_back: a remote one; superseded:
+ * its trial was ended by a local edit or a version made active by hand.
+ */
+export type VersionState = 'applied' | 'trial' | 'confirmed' | 'rolled_back' | 'superseded';
 
 export interface VersionEntry {
   id: number;
@@ -155,7 +158,7 @@ export class VersionStore {
       highestSigned: input.source === 'remote' ? input.version : s.highestSigned,
       localSha: input.localSha ?? s.localSha,
       trial,
-      entries: [...s.entries, entry],
+      entries: [...superseded(s, `superseded by ${input.version} before its trial ended`), entry],
     });
     return entry;
   }
@@ -179,7 +182,7 @@ export class VersionStore {
   activate(id: number): void {
     const s = this.current;
     if (!this.byId(id)) throw new VersionStoreError(`no stored version with id ${id}`);
-    this.commit({ ...s, active: id, lastGood: id, trial: undefined });
+    this.commit({ ...s, active: id, lastGood: id, trial: undefined, entries: superseded(s, `superseded by ${this.byId(id)!.version}, made active by hand`) });
   }
 
   /** Counts one more process start during the trial in progress, which starts its time again. */
@@ -201,6 +204,12 @@ export class VersionStore {
     const active = this.active;
     if (active) symlinkAtomic(`${active.id}.yaml`, path.join(this.dir, 'active.yaml'));
   }
+}
+
+/** The entries with the one on trial (if any) marked superseded. */
+function superseded(state: StoreState, reason: string): VersionEntry[] {
+  const id = state.trial?.id;
+  return id === undefined ? state.entries : state.entries.map((e) => (e.id === id ? { ...e, state: 'superseded', reason } : e));
 }
 
 function prune(state: StoreState): StoreState {

@@ -46,6 +46,7 @@ describe('signed candidates', () => {
     ['a signature that is not base64', Buffer.from(JSON.stringify({ ...signed, signature: 'not base64!' })), 1 << 20, 'bad_signature'],
     ['a version with a slash', Buffer.from(JSON.stringify({ ...signed, version: '../etc' })), 1 << 20, 'bad_version'],
     ['a numeric version', Buffer.from(JSON.stringify({ ...signed, version: 7 })), 1 << 20, 'bad_version'],
+    ['a site text over 4 MiB', Buffer.from(JSON.stringify({ ...signed, site: 'x'.repeat(4 * 1024 * 1024 + 1) })), 8 << 20, 'too_large'],
     ['no site text', Buffer.from(JSON.stringify({ ...signed, site: undefined })), 1 << 20, 'malformed'],
   ];
   it.each(rows)('refuses %s', (_name, payload, max, reason) => {

@@ -48,6 +48,16 @@ describe('VersionStore', () => {
     expect(VersionStore.open(dir, clock).lastGood?.version).toBe('3');
   });
 
+  it('a local version recorded during a trial ends it: the version on trial is marked superseded', () => {
+    const store = VersionStore.open(tempDir(), clock);
+    store.record({ version: 'local-1', source: 'local', state: 'applied', text: 'a: 1\n' });
+    const v2 = store.record({ version: '2', source: 'remote', state: 'trial', text: 'a: 2\n', trialMs: 5000 });
+    store.record({ version: 'local-3', source: 'local', state: 'applied', text: 'a: 3\n' });
+    expect(store.state.trial).toBeUndefined();
+    expect(store.byId(v2.id)).toMatchObject({ state: 'superseded', reason: 'superseded by local-3 before its trial ended' });
+    expect(store.lastGood?.version).toBe('local-3');
+  });
+
   it(`keeps the last ${KEEP_VERSIONS} versions and never drops the active or last good one`, () => {
     const dir = tempDir();
     const store = VersionStore.open(dir, clock);
