@@ -131,16 +131,18 @@ export class RemoteConfigAgent {
       this.options.logger.debug('remote configuration message already handled; ignored');
       return;
     }
-    if (store.state.trial) {
-      this.waiting = payload;
-      this.options.logger.info('remote configuration received during a trial; it is looked at when the trial ends');
-      return;
-    }
     this.remember(digest);
     let candidate: SignedConfig | undefined;
     try {
       candidate = parseCandidate(payload, remote.maxBytes);
       if (!verifySignature(candidate, remote.publicKey)) throw new CandidateRefused('bad_signature', `the signature does not verify with ${remote.publicKeyFile}`);
+      if (store.state.trial) {
+        // Only a signed candidate may wait: anyone able to publish must not displace it.
+        this.waiting = payload;
+        this.handled.delete(digest);
+        this.options.logger.info({ version: candidate.version }, 'remote configuration received during a trial; it is looked at when the trial ends');
+        return;
+      }
       const highest = store.state.highestSigned;
       if (highest !== undefined && compareVersions(candidate.version, highest) <= 0) {
         if (candidate.version === highest) {
@@ -176,11 +178,12 @@ export class RemoteConfigAgent {
   private async applyCandidate(candidate: SignedConfig, site: ResolvedSite): Promise<void> {
     const store = this.options.versions.store!;
     const previous = store.active;
-    const required = requiredDevices(this.options.host.devicesObserved(), site.devices.map((d) => d.name));
+    const trialMs = site.remoteConfig!.trialMs;
+    const required = requiredDevices(this.options.host.devicesObserved(), site.devices.map((d) => d.name), this.options.clock.now(), trialMs);
     // Recorded before it is applied: a power cut in between comes back on it, with its trial.
-    const entry = store.record({ version: candidate.version, source: 'remote', state: 'trial', text: candidate.site, trialMs: site.remoteConfig!.trialMs, required });
+    const entry = store.record({ version: candidate.version, source: 'remote', state: 'trial', text: candidate.site, trialMs, required });
     const trial = store.state.trial!;
-    this.options.logger.info({ version: candidate.version, previous: previous?.version, required, trialMs: site.remoteConfig!.trialMs }, 'applying a remote configuration');
+    this.options.logger.info({ version: candidate.version, previous: previous?.version, required, trialMs }, 'applying a remote configuration');
     try {
       await this.options.host.apply(site);
     } catch (err) {

@@ -27,17 +27,24 @@ export type TrialVerdict =
   | { kind: 'confirmed' }
   | { kind: 'failed'; reason: string };
 
-/** The devices a trial waits for: healthy before the change and still in the new file. */
-export function requiredDevices(before: readonly DeviceObservation[], nextNames: readonly string[]): string[] {
+/**
+ * The devices a trial waits for: those healthy before the change — in a fault-free state, or
+ * having read a good value within `recentMs` (a single timeout at the moment of the change must not
+ * excuse a device from the trial) — and still in the new file.
+ */
+export function requiredDevices(before: readonly DeviceObservation[], nextNames: readonly string[], now: number, recentMs: number): string[] {
   const next = new Set(nextNames);
-  return before.filter((d) => d.healthy && next.has(d.name)).map((d) => d.name);
+  const wasHealthy = (d: DeviceObservation) => d.healthy || (d.lastGoodAt !== undefined && now - d.lastGoodAt <= recentMs);
+  return before.filter((d) => wasHealthy(d) && next.has(d.name)).map((d) => d.name);
 }
 
 export function judgeTrial(trial: TrialWindow, now: number, seen: TrialObservation): TrialVerdict {
   const byName = new Map(seen.devices.map((d) => [d.name, d]));
   const silent = trial.required.filter((name) => {
     const d = byName.get(name);
-    return d === undefined || !d.healthy || d.lastGoodAt === undefined || d.lastGoodAt < trial.startedAt;
+    // A good value since the change is what counts; a fault flag raised since then by a single slow
+    // poll does not undo it.
+    return d === undefined || d.lastGoodAt === undefined || d.lastGoodAt < trial.startedAt;
   });
   const waitingFor = [...(seen.connected ? [] : ['uplink']), ...silent.map((n) => `device ${n}`)];
   if (waitingFor.length === 0) return { kind: 'confirmed' };

@@ -85,11 +85,14 @@ describe('RemoteConfigAgent', () => {
     agent.stop();
   });
 
-  it('takes a candidate that arrived during a trial once the trial ends, and ignores one delivered again', async () => {
+  it('takes a signed candidate that arrived during a trial once the trial ends, refuses a forged one at once, and ignores one delivered again', async () => {
     const { agent, world, send } = setup();
     await send('1', 't1');
     await send('2', 't2'); // during the trial of 1: waits
     expect(world.applied).toEqual(['t1']);
+    // A forged one during the trial is refused at once and does not take the waiting one's place.
+    await agent.receive(Buffer.from(signConfig('3', text('t3'), generateSigningKeys().privateKey)));
+    expect(agent.lastReport).toMatchObject({ state: 'rejected', version: '3', reason: expect.stringMatching(/^bad_signature/) });
     world.lastGoodAt = Date.now() + 1;
     await vi.advanceTimersByTimeAsync(200);
     expect(world.applied).toEqual(['t1', 't2']);

@@ -12,7 +12,7 @@ describe('judgeTrial', () => {
     ['a device not required (failing before) does not hold it back', 5000, { connected: true, devices: [good('a'), good('b'), { name: 'c', healthy: false, lastGoodAt: undefined }] }, 'confirmed'],
     ['not connected yet, within the trial', 5000, { connected: false, devices: [good('a'), good('b')] }, 'pending'],
     ['a good value from before the change does not count', 5000, { connected: true, devices: [good('a'), good('b', 900)] }, 'pending'],
-    ['a device faulty now does not count', 5000, { connected: true, devices: [good('a'), { ...good('b'), healthy: false }] }, 'pending'],
+    ['a good value since the change counts even if a later poll was slow', 5000, { connected: true, devices: [good('a'), { ...good('b'), healthy: false }] }, 'confirmed'],
     ['a required device missing', 5000, { connected: true, devices: [good('a')] }, 'pending'],
     ['not connected at the end of the trial', 121_000, { connected: false, devices: [good('a'), good('b')] }, 'failed: the uplink did not connect within 2m'],
     ['devices silent at the end', 121_000, { connected: true, devices: [good('a', 500), { name: 'b', healthy: false, lastGoodAt: undefined }] }, 'failed: devices a, b read no good value within 2m'],
@@ -32,6 +32,11 @@ describe('judgeTrial', () => {
 describe('requiredDevices', () => {
   it('takes the devices healthy before the change that the new file still has', () => {
     const before = [good('a'), { name: 'b', healthy: false, lastGoodAt: undefined }, good('gone')];
-    expect(requiredDevices(before, ['a', 'b', 'new'])).toEqual(['a']);
+    expect(requiredDevices(before, ['a', 'b', 'new'], 3000, 120_000)).toEqual(['a']);
+  });
+
+  it('counts a device faulty at the moment of the change that read a good value recently', () => {
+    const before = [{ name: 'slow', healthy: false, lastGoodAt: 100_000 }, { name: 'dead', healthy: false, lastGoodAt: 1000 }];
+    expect(requiredDevices(before, ['slow', 'dead'], 150_000, 120_000)).toEqual(['slow']);
   });
 });
