@@ -97,6 +97,12 @@ function rollback(o: ConfigCommandOptions, io: CliIo): number {
   if (!version) return usage(io, 'config rollback needs a version (see fieldgate config history)');
   const store = openStore(o, io);
   const entry = entryOf(store, version);
+  const trial = store.state.trial;
+  if (trial) {
+    // The running gateway ends the trial itself and would write over a change made now.
+    const on = store.byId(trial.id)?.version ?? '?';
+    throw new FieldgateError('version_store', `version ${on} is on trial until ${new Date(trial.untilAt).toISOString()}; wait for its outcome (confirmed or rolled back), then roll back`);
+  }
   store.activate(entry.id);
   println(io.stdout, `version ${entry.version} is now the active one; apply it with: systemctl reload fieldgate`);
   return 0;

@@ -64,5 +64,10 @@ describe('fieldgate config', () => {
     expect(rollback.out).toMatch(/version 2 is now the active one; apply it with: systemctl reload fieldgate/);
     expect(VersionStore.open(path.join(dir, 'config'), { now: () => 0 }).active?.version).toBe('2');
     expect((await cli(['config', 'rollback', '9'])).err).toMatch(/no stored version "9"/);
+    const during = VersionStore.open(path.join(dir, 'config'), { now: () => Date.parse('2026-11-30T10:00:00Z') });
+    during.record({ version: '3', source: 'remote', state: 'trial', text: 'a: 4\n', trialMs: 60_000 });
+    const refused = await cli(['config', 'rollback', 'local-1']);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/version 3 is on trial until 2026-11-30T10:01:00.000Z; wait for its outcome/);
   });
 });
