@@ -9,6 +9,7 @@ import { println, type CliIo } from './cli/io.js';
 import { runCommand } from './cli/run-command.js';
 import { validateCommand, planCommand, readCommand, schemaCommand, loadOrReport } from './cli/site-commands.js';
 import { bufferCommand, bufferPathOf } from './cli/buffer-commands.js';
+import { configCommand } from './cli/config-commands.js';
 import { FieldgateError } from './util/errors.js';
 import { isDurationText, parseDuration } from './util/duration.js';
 
@@ -45,6 +46,11 @@ commands:
                            [--duration 10s] [--port N]
   schema                   print the JSON Schema of the site file
   ha preview  -c FILE      print every Home Assistant discovery message of the site file
+  config keygen --private FILE --public FILE   an Ed25519 key pair for remote configuration
+  config sign --key FILE --version V SITE      print the signed message to publish on remote_config.topic
+  config history  -c FILE  the stored versions of this gateway [--path DIR instead of -c]
+  config diff A B -c FILE  line diff of two stored versions
+  config rollback V -c FILE  make a stored version the active one (then systemctl reload fieldgate)
 
 options:
   -c, --config FILE        site file
@@ -52,6 +58,8 @@ options:
   -h, --help, --version`;
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  // `config` has options of its own (`--version V` is the version to sign, not the program's).
+  if (argv[0] === 'config') return runConfigCli(argv.slice(1), io);
   let parsed;
   try {
     parsed = parseArgs({
@@ -67,6 +75,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         duration: { type: 'string' },
         port: { type: 'string' },
         yes: { type: 'boolean' },
+
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -103,6 +112,39 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   } catch (err) {
     // Bad input (a journal file that is not one, a device path that is a directory…) surfaces as
     // a typed error: a message and exit 1, never a stack trace. Anything else is a bug.
+    if (err instanceof FieldgateError) {
+      println(io.stderr, `fieldgate: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+async function runConfigCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        path: { type: 'string' },
+        private: { type: 'string' },
+        public: { type: 'string' },
+        key: { type: 'string' },
+        version: { type: 'string' },
+      },
+    });
+  } catch (err) {
+    println(io.stderr, `fieldgate: ${(err as Error).message}\n\n${USAGE}`);
+    return 64;
+  }
+  const { values, positionals } = parsed;
+  const [sub, ...args] = positionals;
+  const configFile = values.config ?? io.env.FIELDGATE_CONFIG ?? DEFAULT_CONFIG;
+  try {
+    return configCommand(sub, { ...values, configFile, args }, io);
+  } catch (err) {
     if (err instanceof FieldgateError) {
       println(io.stderr, `fieldgate: ${err.message}`);
       return 1;

@@ -39,6 +39,10 @@ export interface GatewayOptions {
   logger: Logger;
   clock?: Clock;
   metrics?: Metrics;
+  /** Called with every uplink the gateway builds (start, and reloads that reconnect), before it connects. */
+  onUplink?: (uplink: Uplink) => void;
+  /** Fields added to the retained journal announcement (the birth message), e.g. the config version. */
+  birth?: () => Record<string, unknown> | undefined;
 }
 
 export interface GatewayHealth {
@@ -119,6 +123,11 @@ export class Gateway {
 
   get isConnected(): boolean {
     return this.uplink?.connected ?? false;
+  }
+
+  /** Each running device: healthy or not, and when it last read a good value. */
+  devicesObserved(): { name: string; healthy: boolean; lastGoodAt: number | undefined }[] {
+    return [...this.hosts.values()].map((h) => ({ name: h.name, healthy: h.healthy, lastGoodAt: h.status.lastGoodAt }));
   }
 
   get journalStats() {
@@ -325,14 +334,22 @@ export class Gateway {
     });
     this.announcer.start();
     this.uplink = uplink;
+    this.options.onUplink?.(uplink);
     this.forwarder.start();
     uplink.start();
   }
 
+  /** Publishes the journal announcement again (its birth fields changed). */
+  announce(): void {
+    this.announceJournal();
+  }
+
   private announceJournal(): void {
     const uplink = this.uplink;
-    const payload = this.journalInfo;
-    if (!uplink?.connected || !payload) return;
+    const info = this.journalInfo;
+    if (!uplink?.connected || !info) return;
+    const extra = this.options.birth?.();
+    const payload = extra ? Buffer.from(JSON.stringify({ ...(JSON.parse(info.toString()) as object), ...extra })) : info;
     uplink.publish({ topic: journalInfoTopic(this.site.mqtt.statusTopic), payload, qos: 1, retain: true }, (err) => {
       if (err) this.logger.warn({ err: errorText(err) }, 'journal announcement not acknowledged; sent again on the next connection');
     });

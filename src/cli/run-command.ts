@@ -5,7 +5,9 @@ import fs from 'node:fs';
 import type { LevelWithSilent } from 'pino';
 import { Gateway } from '../gateway.js';
 import { drivers } from '../../drivers/index.js';
-import { loadSite } from '../config/load-site.js';
+import type { ResolvedSite } from '../config/resolved-site.js';
+import { SiteVersions } from '../remote-config/site-versions.js';
+import { RemoteConfigAgent } from '../remote-config/remote-config-agent.js';
 import { ConfigError } from '../config/config-error.js';
 import { createLogger, LogSecrets } from '../util/logger.js';
 import { errorText } from '../util/errors.js';
@@ -18,9 +20,12 @@ export interface RunOptions {
 }
 
 export async function runCommand(options: RunOptions, io: CliIo): Promise<number> {
-  let site;
+  const clock = { now: () => Date.now() };
+  // With remote_config on, the gateway may start from the active stored version (site-versions.ts).
+  const versions = new SiteVersions({ localFile: options.configFile, env: io.env, drivers, clock });
+  let choice;
   try {
-    site = loadSite(options.configFile, io.env, drivers);
+    choice = versions.start();
   } catch (err) {
     if (err instanceof ConfigError) {
       println(io.stderr, err.format());
@@ -32,6 +37,7 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
     }
     throw err;
   }
+  const site = choice.site;
   const secrets = new LogSecrets(site.secrets);
   // The log is our output: when its reader leaves (`fieldgate run | head`), stop as on SIGTERM.
   let stopOnClosedOutput: (() => void) | undefined;
@@ -44,11 +50,47 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
       stopOnClosedOutput?.();
     },
   });
-  const gateway = new Gateway({ site, drivers, logger });
-  const service = new ServiceRuntime({ gateway, site, logger, env: io.env });
+  if (choice.storeProblem) logger.error({ err: choice.storeProblem }, 'the stored configuration versions cannot be used; running the local site file');
+  // Reloads (SIGHUP, remote candidates, trials ending) run one after another.
+  let reloading = Promise.resolve();
+  const serialize = (task: () => Promise<void>): Promise<void> => {
+    const run = reloading.then(task).catch((err: unknown) => logger.error({ err: errorText(err) }, 'configuration change failed'));
+    reloading = run;
+    return run;
+  };
+  const apply = async (next: ResolvedSite): Promise<void> => {
+    // Before anything about the new file is logged: its secrets are not the start-up file's.
+    secrets.add(next.secrets);
+    const plan = await gateway.reload(next);
+    await service.reload(next, plan.restartHttp);
+  };
+  const agent = new RemoteConfigAgent({
+    versions,
+    host: {
+      get isConnected() { return gateway.isConnected; },
+      get resolvedSite() { return gateway.resolvedSite; },
+      devicesObserved: () => gateway.devicesObserved(),
+      apply,
+      serialize,
+      versionChanged: (version, state) => {
+        gateway.metrics.setConfigVersion(version, state);
+        gateway.announce();
+      },
+    },
+    logger: logger.child({ component: 'remote_config' }),
+    clock,
+    learnSecrets: (s) => secrets.add(s),
+  });
+  const gateway: Gateway = new Gateway({
+    site, drivers, logger, clock,
+    onUplink: (uplink) => agent.attach(uplink),
+    birth: () => (agent.active ? { config_version: agent.active.version } : undefined),
+  });
+  const service = new ServiceRuntime({ gateway, site, logger, env: io.env, configVersion: () => agent.active });
   try {
     await gateway.start();
     await service.start();
+    agent.start(choice.entry, choice.trial);
   } catch (err) {
     logger.fatal({ err: errorText(err) }, 'gateway could not start');
     await gateway.stop({ drainMs: 0 }).catch(() => undefined);
@@ -56,16 +98,14 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
     return 1;
   }
 
-  let reloading = Promise.resolve();
   io.signals?.onReload(() => {
-    reloading = reloading.then(async () => {
+    void serialize(async () => {
       service.reloading();
       try {
-        const next = loadSite(options.configFile, io.env, drivers);
-        // Before anything about the new file is logged: its secrets are not the start-up file's.
-        secrets.add(next.secrets);
-        const plan = await gateway.reload(next);
-        await service.reload(next, plan.restartHttp);
+        const next = versions.reload();
+        if (next.storeProblem) logger.error({ err: next.storeProblem }, 'the stored configuration versions cannot be used; applying the local site file');
+        await apply(next.site);
+        agent.reloaded(next.entry);
       } catch (err) {
         if (err instanceof ConfigError) {
           secrets.add(err.secrets);
@@ -101,6 +141,7 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
   });
   logger.info({ signal }, 'stopping');
   service.stopping();
+  agent.stop();
   await reloading;
   await service.stop();
   await gateway.stop();

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { HttpServer } from '../service/http-server.js';
 import { StatusPage, isLoopbackHost } from '../service/status-page.js';
 import { packageRoot, packageVersion } from '../util/package-root.js';
+import type { StatusSnapshot } from '../service/status-snapshot.js';
 
 export interface ServiceRuntimeOptions {
   gateway: Gateway;
@@ -19,6 +20,8 @@ export interface ServiceRuntimeOptions {
   statusEveryMs?: number;
   /** No poll cycle or acknowledgement for this long counts as a stall; default max(30 s, 3 × longest interval). */
   maxIdleMs?: number;
+  /** The site-file version in force (remote configuration), for /healthz and the status page. */
+  configVersion?: () => { version: string; state: string } | undefined;
 }
 
 export class ServiceRuntime {
@@ -89,16 +92,27 @@ export class ServiceRuntime {
     this.http = new HttpServer({
       listen: http.listen,
       status: new StatusPage({
-        snapshot: () => this.options.gateway.status(packageVersion()),
+        snapshot: () => this.withConfigVersion(this.options.gateway.status(packageVersion())),
         token: http.token,
         requireToken: !isLoopbackHost(address?.host),
         assetsDir: path.join(packageRoot(), 'web', 'status'),
       }),
       registry: this.options.gateway.metrics.registry,
-      health: () => this.options.gateway.health(grace),
+      health: () => {
+        const report = this.options.gateway.health(grace);
+        const config = this.options.configVersion?.();
+        // Informational: a version on trial is not a fault (a failing trial rolls back by itself).
+        return config ? { ...report, checks: { ...report.checks, config: { ok: true, detail: `version ${config.version} (${config.state})` } } } : report;
+      },
       logger: this.options.logger.child({ component: 'http' }),
     });
     await this.http.start();
+  }
+
+  /** The status page names the remote-config version in force instead of the fingerprint, when there is one. */
+  private withConfigVersion(snapshot: StatusSnapshot): StatusSnapshot {
+    const config = this.options.configVersion?.();
+    return config ? { ...snapshot, config: { ...snapshot.config, version: config.version } } : snapshot;
   }
 
   private longestIntervalMs(): number {

@@ -33,6 +33,7 @@ export const SITE_DEFAULTS = {
   },
   http: { unhealthy_after: '60s' },
   homeassistant: { enabled: false, prefix: 'homeassistant' },
+  remote_config: { topic: '{site}/{gateway}/config', trial: '2m', max_bytes: '1MiB' },
   topic: '{site}/{device}/{point}',
   payload: 'json',
   payload_encoding: 'json',
@@ -139,6 +140,15 @@ export function applyDefaults(input: SiteConfig, ctx: DefaultsContext): SiteConf
     enabled: raw.homeassistant?.enabled ?? SITE_DEFAULTS.homeassistant.enabled,
     prefix: raw.homeassistant?.prefix ?? SITE_DEFAULTS.homeassistant.prefix,
   };
+  if (raw.remote_config) {
+    const r = SITE_DEFAULTS.remote_config;
+    config.remote_config = {
+      public_key: resolvePath(raw.remote_config.public_key)!,
+      topic: compileTemplate(raw.remote_config.topic ?? r.topic).render(names),
+      trial: raw.remote_config.trial ?? r.trial,
+      max_bytes: raw.remote_config.max_bytes ?? r.max_bytes,
+    };
+  }
   return config;
 }
 

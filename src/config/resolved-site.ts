@@ -10,7 +10,7 @@ import { compileTemplate } from '../mapping/template.js';
 import { parseDuration, parseSize } from '../util/duration.js';
 import { parseListenAddress, type ListenAddress } from '../util/listen-address.js';
 import { readBoundedFile } from '../util/read-bounded-file.js';
-import { TLS_FILE_MAX_BYTES } from './file-limits.js';
+import { PUBLIC_KEY_MAX_BYTES, TLS_FILE_MAX_BYTES } from './file-limits.js';
 import type { SiteConfig, SyncMode, WhenFull } from './site-config.js';
 import { SITE_DEFAULTS } from './defaults.js';
 
@@ -70,6 +70,19 @@ export interface ResolvedDevice extends DeviceConfigBase {
   intervalMs: number;
 }
 
+/** remote_config (docs/remote-config.md). */
+export interface ResolvedRemoteConfig {
+  /** Rendered topic candidates arrive on. */
+  topic: string;
+  /** `<topic>/status`: refusals and outcomes. */
+  statusTopic: string;
+  /** Absolute path of the Ed25519 public key and its PEM text. */
+  publicKeyFile: string;
+  publicKey: string;
+  trialMs: number;
+  maxBytes: number;
+}
+
 export interface ResolvedSite {
   /** Absolute path of the site file; relative paths in it resolved against its directory. */
   file: string;
@@ -85,6 +98,8 @@ export interface ResolvedSite {
   /** Home Assistant MQTT discovery; undefined when not enabled. */
   homeassistant: { prefix: string } | undefined;
   mapping: MappingDefaults;
+  /** Undefined when remote configuration is off (the default). */
+  remoteConfig: ResolvedRemoteConfig | undefined;
   devices: ResolvedDevice[];
 }
 
@@ -128,6 +143,15 @@ export function resolveSite(config: SiteConfig, file: string, secrets: string[])
     unhealthyAfterMs: parseDuration(h.unhealthy_after!),
     token: h.token,
   };
+  const r = config.remote_config;
+  const remoteConfig: ResolvedRemoteConfig | undefined = r === undefined ? undefined : {
+    topic: r.topic!,
+    statusTopic: `${r.topic!}/status`,
+    publicKeyFile: r.public_key,
+    publicKey: readBoundedFile(r.public_key, PUBLIC_KEY_MAX_BYTES).toString('utf8'),
+    trialMs: parseDuration(r.trial!),
+    maxBytes: parseSize(r.max_bytes!),
+  };
   return {
     file,
     secrets,
@@ -146,6 +170,7 @@ export function resolveSite(config: SiteConfig, file: string, secrets: string[])
       encoding: config.payload_encoding!,
       qos: m.qos!,
     },
+    remoteConfig,
     devices: config.devices.map((d) => ({ ...d, interval: d.interval!, intervalMs: parseDuration(d.interval!) })),
   };
 }

@@ -4,7 +4,7 @@
 // contents, the password part of broker URLs) and of any URL's user:password@ part, so a check
 // that echoes a value — ours or a driver's — cannot leak one.
 
-/** Keys whose values are secrets wherever they appear: password, api_secret, token… (`key` alone is a file path.) */
+/** Keys whose values are secrets wherever they appear: password, api_secret, token… (`key` alone and `public_key` are file paths.) */
 export const SECRET_KEY_RE = /(^|_)(password|passphrase|secret|token|key)$/i;
 
 const HIDDEN = '***';
@@ -15,7 +15,7 @@ const MIN_SCRUBBED_LENGTH = 3;
 
 /** True for a key whose value is a secret. */
 export function isSecretKey(key: string): boolean {
-  return key !== 'key' && SECRET_KEY_RE.test(key);
+  return key !== 'key' && key !== 'public_key' && SECRET_KEY_RE.test(key);
 }
 
 /** `mqtt://user:***@host`: the password part of every URL in the text hidden. */

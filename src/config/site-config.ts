@@ -58,6 +58,15 @@ export interface HomeAssistantConfig {
   prefix?: string;
 }
 
+/** Opt-in configuration pushed over MQTT (docs/remote-config.md). */
+export interface RemoteConfigConfig {
+  /** Ed25519 public key (PEM) that candidates must be signed with. */
+  public_key: string;
+  topic?: string;
+  trial?: string;
+  max_bytes?: string | number;
+}
+
 export interface SiteConfig {
   site: string;
   gateway?: string;
@@ -68,5 +77,6 @@ export interface SiteConfig {
   payload_encoding?: PayloadEncoding;
   http?: HttpConfig;
   homeassistant?: HomeAssistantConfig;
+  remote_config?: RemoteConfigConfig;
   devices: DeviceConfigBase[];
 }

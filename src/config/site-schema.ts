@@ -32,6 +32,7 @@ export const CORE_RANGES = {
   unhealthy_after: { min: '1ms', max: '30d' },
   interval: { min: '1ms', max: '366d' },
   heartbeat: { min: '1ms', max: '366d' },
+  trial: { min: '1s', max: '1h' },
 } as const satisfies Record<string, DurationRange>;
 const name = (description: string): JsonSchema => ({ type: 'string', pattern: NAME_PATTERN, description });
 const qos = (description: string, def?: number): JsonSchema => ({
@@ -180,6 +181,19 @@ function httpSchema(): JsonSchema {
   );
 }
 
+function remoteConfigSchema(): JsonSchema {
+  const r = SITE_DEFAULTS.remote_config;
+  return strictObject(
+    {
+      public_key: { type: 'string', minLength: 1, description: 'Ed25519 public key (PEM) candidates must be signed with (`fieldgate config keygen`), relative to the site file.' },
+      topic: { type: 'string', minLength: 1, default: r.topic, description: 'Topic candidates arrive on; may use {site} and {gateway}. Refusals and outcomes go to <topic>/status.' },
+      trial: duration('How long a new version has to prove itself (uplink connected, the devices healthy before read good values again) before it is rolled back.', CORE_RANGES.trial, r.trial),
+      max_bytes: sizeSchema('Largest candidate message accepted, e.g. 1MiB;', { min: '1KiB', max: '8MiB' }, r.max_bytes),
+    },
+    { required: ['public_key'], description: 'Signed site files pushed over MQTT, tried and rolled back automatically (docs/remote-config.md); absent = off.' },
+  );
+}
+
 const PAYLOAD: JsonSchema = {
   enum: ['json', 'value', 'batch'],
   description: 'json = {"value":…,"ts":…,"seq":…} per point; value = the bare value; batch = one message per poll on the device topic with every due point.',
@@ -298,6 +312,8 @@ function topLevelWith(deviceItems: JsonSchema): JsonSchema {
         },
         { description: 'Home Assistant MQTT discovery (docs/home-assistant.md).' },
       )),
+      // Its subscription lives on the uplink: a change re-subscribes with the rebuilt uplink.
+      remote_config: reload(['uplink'], remoteConfigSchema()),
       topic: reload(['devices'], { type: 'string', default: SITE_DEFAULTS.topic, description: 'Default topic template.' }),
       payload: reload(['devices'], { ...PAYLOAD, default: SITE_DEFAULTS.payload }),
       payload_encoding: reload(['devices'], { ...PAYLOAD_ENCODING, default: SITE_DEFAULTS.payload_encoding }),

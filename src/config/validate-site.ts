@@ -25,6 +25,7 @@ import { RELOAD_KEYWORD } from './reload-plan.js';
 import { didYouMean } from './suggest.js';
 import { checkTopics } from './topic-checks.js';
 import { checkPayloads } from './payload-checks.js';
+import { checkRemoteConfig } from './remote-config-checks.js';
 import { parseSource, type ParsedSource } from './yaml-source.js';
 
 export interface ValidateOptions {
@@ -120,6 +121,7 @@ export class SiteValidator {
       checkTopics(ctx);
       checkComputedPoints(ctx);
       checkDrivers(ctx);
+      checkRemoteConfig(ctx);
     }
 
     for (const p of pathIssues) {

@@ -16,6 +16,8 @@ export class DeviceStatusRecorder {
   polls = 0;
   readonly errors: Record<string, number> = Object.create(null) as Record<string, number>;
   lastError: { text: string; at: number } | undefined;
+  /** When a good value of any point last arrived (a trial of a new site file waits for one). */
+  lastGoodAt: number | undefined;
   private readonly last = new Map<string, LastReading>();
   private readonly points: Map<string, { scale: number; offset: number }>;
 
@@ -34,6 +36,7 @@ export class DeviceStatusRecorder {
       const point = this.points.get(r.point);
       if (!point) continue;
       const quality = r.quality === 'bad' || r.value === null ? 'bad' : 'good';
+      if (quality === 'good') this.lastGoodAt = now;
       const value = r.value === null ? null : scaleValue(r.value, point.scale, point.offset);
       this.last.set(r.point, { value, quality, ts: r.ts ?? now, ...(r.error === undefined ? {} : { error: r.error }) });
     }

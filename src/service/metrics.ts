@@ -21,6 +21,8 @@ export class Metrics {
   readonly journalResets: Counter<'reason'>;
   readonly inflight: Gauge;
   readonly connected: Gauge;
+  /** 1 for the site-file version in force (remote_config), labelled with it and its state. */
+  readonly configVersion: Gauge<'version' | 'state'>;
   private backlog: () => BacklogSnapshot = () => ({ depth: 0, bytes: 0, oldestAgeSeconds: 0, available: true });
   private inflightSource: () => number = () => 0;
 
@@ -58,6 +60,9 @@ export class Metrics {
       name: 'fieldgate_mqtt_connected', help: '1 while connected to the broker.', registers,
     });
     const backlog = (): BacklogSnapshot => this.backlog();
+    this.configVersion = new Gauge({
+      name: 'fieldgate_config_version_info', help: 'The site-file version in force (remote configuration) and its state.', labelNames: ['version', 'state'], registers,
+    });
     new Gauge({
       name: 'fieldgate_backlog_messages', help: 'Messages in the journal not yet acknowledged.', registers,
       collect() { this.set(backlog().depth); },
@@ -74,6 +79,12 @@ export class Metrics {
       name: 'fieldgate_backlog_oldest_age_seconds', help: 'Age of the oldest journaled message.', registers,
       collect() { this.set(backlog().oldestAgeSeconds); },
     });
+  }
+
+  /** Only the version in force keeps a series: the previous one is removed. */
+  setConfigVersion(version: string, state: string): void {
+    this.configVersion.reset();
+    this.configVersion.set({ version, state }, 1);
   }
 
   /** The backlog gauges are read from the journal at scrape time rather than updated per message. */
