@@ -23,6 +23,9 @@ export function bufferPathOf(site: ResolvedSite): string {
 }
 
 /** Accepts an ISO 8601 time, epoch milliseconds, or a duration meaning "that long ago" (2h). */
+/** Rows exported between two looks at whether the output is still read. */
+const YIELD_EVERY = 64;
+
 export function parseTimeArg(text: string, now: number): number {
   if (/^\d{10,}$/.test(text)) return Number(text);
   try {
@@ -49,7 +52,7 @@ function openJournal(file: string, site: ResolvedSite | undefined): SqliteJourna
   return journal;
 }
 
-export function bufferCommand(action: string, options: BufferOptions, site: ResolvedSite | undefined, io: CliIo): number {
+export async function bufferCommand(action: string, options: BufferOptions, site: ResolvedSite | undefined, io: CliIo): Promise<number> {
   if (!['stats', 'export', 'purge'].includes(action)) {
     println(io.stderr, `unknown buffer action "${action}" (stats | export | purge)`);
     return 1;
@@ -62,7 +65,7 @@ export function bufferCommand(action: string, options: BufferOptions, site: Reso
   const reader = JournalReader.open(options.path);
   try {
     if (reader.mode === 'exclusive') println(io.stderr, 'note: the disk is full; the journal was opened with its WAL index in memory (read only)');
-    return action === 'stats' ? stats(reader, options, io) : exportRows(reader, options, io);
+    return action === 'stats' ? stats(reader, options, io) : await exportRows(reader, options, io);
   } finally {
     reader.close();
   }
@@ -81,7 +84,7 @@ function stats(reader: JournalReader, options: BufferOptions, io: CliIo): number
   return 0;
 }
 
-function exportRows(reader: JournalReader, options: BufferOptions, io: CliIo): number {
+async function exportRows(reader: JournalReader, options: BufferOptions, io: CliIo): Promise<number> {
   const now = Date.now();
   let since: number;
   let until: number;
@@ -100,6 +103,9 @@ function exportRows(reader: JournalReader, options: BufferOptions, io: CliIo): n
     println(io.stderr, `unreadable: rows after seq ${gap.after} ${upTo} (${gap.error})`);
   });
   for (const e of rows) {
+    // A failed write (EPIPE) is reported on a later turn of the event loop: give it one now and
+    // then, or a fast loop would write the whole journal into a pipe nobody reads.
+    if (n % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((resolve) => setImmediate(resolve));
     // The reader left (`| head`): stop reading the journal, quietly. Leaving the loop closes the
     // export's page iterator.
     if (outputClosed(io.stdout)) return 0;
@@ -111,6 +117,7 @@ function exportRows(reader: JournalReader, options: BufferOptions, io: CliIo): n
     }));
     n += 1;
   }
+  await new Promise((resolve) => setImmediate(resolve));
   if (outputClosed(io.stdout)) return 0;
   println(io.stderr, `exported ${n} messages${gaps > 0 ? `; ${gaps} damaged stretch(es) skipped` : ''}`);
   return gaps > 0 ? 2 : 0;
