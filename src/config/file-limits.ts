@@ -9,3 +9,5 @@ export const PASSWORD_FILE_MAX_BYTES = 64 * 1024;
 export const TLS_FILE_MAX_BYTES = 1024 * 1024;
 /** Most problems listed for one file; the rest are counted ("and N more"). */
 export const MAX_LISTED_ISSUES = 100;
+/** One device profile file (a register map of a few hundred points is far below this). */
+export const PROFILE_FILE_MAX_BYTES = 1024 * 1024;

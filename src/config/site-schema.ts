@@ -7,6 +7,7 @@ import { DURATION_PATTERN, SIZE_PATTERN } from '../util/duration.js';
 import { SITE_DEFAULTS } from './defaults.js';
 import { durationSchema, sizeSchema, UNIT_KEYWORDS, type DurationRange, type JsonSchema } from './schema-units.js';
 import { RELOAD_KEYWORD, type ReloadEffect } from './reload-plan.js';
+import { PROFILE_NAME_PATTERN } from './profile-library.js';
 
 export type { JsonSchema } from './schema-units.js';
 
@@ -223,6 +224,8 @@ export function coreDeviceProperties(): Record<string, JsonSchema> {
       additionalProperties: { type: 'string' },
       description: 'Extra template variables, e.g. area: north gives {area}.',
     },
+    profile: { type: 'string', pattern: PROFILE_NAME_PATTERN, description: 'Profile this device is built from (driver, defaults and points); see docs/configuration.md.' },
+    profile_version: { type: 'string', description: "The profile's version: filled in from the profile, not written by hand." },
   };
 }
 
@@ -249,7 +252,7 @@ export function topLevelSchema(): JsonSchema {
   return topLevelWith({ type: 'object', required: ['name', 'driver'], properties: { name: deviceName, driver } });
 }
 
-function topLevelWith(deviceItems: JsonSchema): JsonSchema {
+function topLevelWith(deviceItems: JsonSchema, profileItems: JsonSchema = { type: 'object' }): JsonSchema {
   return strictObject(
     {
       // Client id, status topic and every topic are rendered from these.
@@ -262,6 +265,18 @@ function topLevelWith(deviceItems: JsonSchema): JsonSchema {
       payload: reload(['devices'], { ...PAYLOAD, default: SITE_DEFAULTS.payload }),
       payload_encoding: reload(['devices'], { ...PAYLOAD_ENCODING, default: SITE_DEFAULTS.payload_encoding }),
       devices: { type: 'array', minItems: 1, items: deviceItems, description: 'Devices to read.' },
+      // A profile's effect shows up in the devices built from it, which the plan compares.
+      profiles: reload([], {
+        type: 'object',
+        propertyNames: { pattern: PROFILE_NAME_PATTERN },
+        additionalProperties: profileItems,
+        description: 'Profiles defined in this file, by name; devices use them with profile: <name>.',
+      }),
+      profile_paths: reload([], {
+        type: 'array',
+        items: { type: 'string', minLength: 1 },
+        description: 'More directories of profile files (<name>.yaml), relative to the site file; searched after profiles/ next to it.',
+      }),
     },
     {
       required: ['site', 'mqtt', 'devices'],

@@ -182,6 +182,12 @@ export interface DriverDescriptor<D extends DeviceConfigBase = DeviceConfigBase>
    * device; drivers then need no `?? default` of their own.
    */
   withDefaults?(device: D): D;
+  /**
+   * The device key one site-file entry may list several values of, making one device per value
+   * (`unit_id: [1, 3, "5-12"]`); `ranges`: integer ranges such as "5-12" are accepted. The core
+   * expands the list before the schema sees the device, so the schema keeps a single value.
+   */
+  fanOut?: { key: string; ranges: boolean };
 }
 
 export interface DriverFactory<D extends DeviceConfigBase = DeviceConfigBase> extends DriverDescriptor<D> {
