@@ -67,6 +67,10 @@ export interface DeviceConfigBase {
   payload?: PayloadFormat;
   payload_encoding?: PayloadEncoding;
   tags?: Record<string, string>;
+  /** The profile the device was built from (the core expands it before any driver sees the device). */
+  profile?: string;
+  /** That profile's `version:`, when it has one. */
+  profile_version?: string;
   points: PointConfigBase[];
   [key: string]: unknown;
 }
