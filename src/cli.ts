@@ -44,6 +44,7 @@ commands:
   demo                     in-process broker + simulated devices; prints messages as they arrive
                            [--duration 10s] [--port N]
   schema                   print the JSON Schema of the site file
+                           [--profile] of a device profile file instead
 
 options:
   -c, --config FILE        site file
@@ -66,6 +67,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         duration: { type: 'string' },
         port: { type: 'string' },
         yes: { type: 'boolean' },
+        profile: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -112,6 +114,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 
 type Values = {
   config?: string; path?: string; since?: string; until?: string; wait?: string; duration?: string; port?: string; yes?: boolean;
+  profile?: boolean;
   'log-level'?: string;
 };
 
@@ -126,7 +129,7 @@ async function dispatch(command: string, sub: string | undefined, values: Values
     case 'read':
       return readCommand(configFile, { wait: values.wait, logLevel: values['log-level'] ? logLevel : 'warn' }, io);
     case 'schema':
-      return schemaCommand(io);
+      return schemaCommand(io, { profile: values.profile === true });
     case 'demo': {
       // The demo's in-process broker (aedes) and Modbus meter stay out of every other command's memory.
       const { demoCommand } = await import('./demo/demo-command.js');

@@ -4,7 +4,7 @@ import { loadDriver } from '../driver-api/index.js';
 import { loadSite } from '../config/load-site.js';
 import { ConfigError } from '../config/config-error.js';
 import { profileLabel, summarizeSite } from '../config/summarize-site.js';
-import { siteSchemaText } from '../config/site-schema.js';
+import { profileSchemaText, siteSchemaText } from '../config/site-schema.js';
 import type { ResolvedSite } from '../config/resolved-site.js';
 import { DeviceHost } from '../scheduler/device-host.js';
 import { CborCodec, looksLikeCborMap } from '../wire/cbor-codec.js';
@@ -51,8 +51,8 @@ export function planCommand(file: string, io: CliIo): number {
   return 0;
 }
 
-export function schemaCommand(io: CliIo): number {
-  io.stdout.write(siteSchemaText(drivers));
+export function schemaCommand(io: CliIo, options: { profile?: boolean } = {}): number {
+  io.stdout.write(options.profile ? profileSchemaText(drivers) : siteSchemaText(drivers));
   return 0;
 }
 

@@ -5,8 +5,8 @@
 // through readBoundedFile, like every file the site file names.
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { FileReadError, readBoundedFile } from '../util/read-bounded-file.js';
+import { packageRoot } from '../util/package-root.js';
 import { PROFILE_FILE_MAX_BYTES } from './file-limits.js';
 import { parseSource } from './yaml-source.js';
 import type { SourceDoc } from './source-map.js';
@@ -117,20 +117,10 @@ function readProfileFile(name: string, file: string, env: NodeJS.ProcessEnv): Pr
   return { kind: 'found', entry: { name, doc, base: '', value: doc.source.value } };
 }
 
-/**
- * The library shipped with fieldgate: `profiles/` at the package root, found from this module
- * whether it runs from src/ (tsx, tests) or dist/src/ (the installed CLI).
- */
+/** The library shipped with fieldgate: `profiles/` at the package root. */
 export function shippedProfilesDir(): string | undefined {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) {
-      const candidate = path.join(dir, 'profiles');
-      return fs.existsSync(candidate) ? candidate : undefined;
-    }
-    dir = path.dirname(dir);
-  }
-  return undefined;
+  const dir = path.join(packageRoot(), 'profiles');
+  return fs.existsSync(dir) ? dir : undefined;
 }
 
 function escape(key: string): string {

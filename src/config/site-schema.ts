@@ -8,6 +8,7 @@ import { SITE_DEFAULTS } from './defaults.js';
 import { durationSchema, sizeSchema, UNIT_KEYWORDS, type DurationRange, type JsonSchema } from './schema-units.js';
 import { RELOAD_KEYWORD, type ReloadEffect } from './reload-plan.js';
 import { PROFILE_NAME_PATTERN } from './profile-library.js';
+import { profiledDeviceSchema, profileSchema, templateName, withFanOut } from './profile-schema.js';
 
 export type { JsonSchema } from './schema-units.js';
 
@@ -288,27 +289,47 @@ function topLevelWith(deviceItems: JsonSchema, profileItems: JsonSchema = { type
 
 /** The one-document schema for editors (yaml-language-server and the like). */
 export function buildSiteSchema(drivers: readonly DriverDescriptor[]): JsonSchema {
+  // A device with profile: takes its driver and points from the profile (profile-schema.ts);
+  // any other names its driver and is checked against that driver's schema.
   const items: JsonSchema = {
     type: 'object',
-    required: ['name', 'driver', 'points'],
     properties: {
-      name: coreDeviceProperties().name,
+      name: templateName(),
       driver: {
         enum: drivers.map((d) => d.type),
         description: drivers.map((d) => `${d.type}: ${d.description}`).join('\n'),
       },
+      profile: coreDeviceProperties().profile,
     },
-    allOf: drivers.map((d) => ({
-      if: { properties: { driver: { const: d.type } }, required: ['driver'] },
-      then: deviceSchemaFor(d),
-    })),
+    if: { properties: { profile: coreDeviceProperties().profile }, required: ['profile'] },
+    then: profiledDeviceSchema(drivers),
+    else: {
+      required: ['name', 'driver', 'points'],
+      allOf: drivers.map((d) => {
+        const schema = deviceSchemaFor(d) as { properties: Record<string, JsonSchema> };
+        return {
+          if: { properties: { driver: { const: d.type } }, required: ['driver'] },
+          then: { ...schema, properties: { ...withFanOut(schema.properties, d), name: templateName() } },
+        };
+      }),
+    },
   };
   return editorForm({
     $schema: SCHEMA_DRAFT,
     title: 'fieldgate site file',
     description: 'Devices, points and the MQTT broker of one fieldgate gateway. See docs/configuration.md.',
-    ...topLevelWith(items),
+    ...topLevelWith(items, profileSchema(drivers)),
   }) as JsonSchema;
+}
+
+/** The schema of a profile file, for editors (`fieldgate schema --profile`). */
+export function profileSchemaText(drivers: readonly DriverDescriptor[]): string {
+  const schema = editorForm({
+    $schema: SCHEMA_DRAFT,
+    title: 'fieldgate device profile',
+    ...profileSchema(drivers),
+  });
+  return JSON.stringify(schema, null, 2) + '\n';
 }
 
 /** The schema file as committed: 2-space JSON plus a final newline. */
