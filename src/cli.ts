@@ -43,6 +43,10 @@ commands:
   buffer purge   -c FILE   delete every undelivered message (--yes to confirm)
   demo                     in-process broker + simulated devices; prints messages as they arrive
                            [--duration 10s] [--port N]
+  scan --tcp HOST[:PORT] | --rtu PORT
+                           list the Modbus unit ids that answer, their device identification
+                           and the profiles that match [--baud N] [--parity none|even|odd]
+                           [--units 1-247] [--timeout 200ms] [-c FILE: its profiles too]
   schema                   print the JSON Schema of the site file
                            [--profile] of a device profile file instead
 
@@ -68,6 +72,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         port: { type: 'string' },
         yes: { type: 'boolean' },
         profile: { type: 'boolean' },
+        tcp: { type: 'string' },
+        rtu: { type: 'string' },
+        baud: { type: 'string' },
+        parity: { type: 'string' },
+        units: { type: 'string' },
+        timeout: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -114,7 +124,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 
 type Values = {
   config?: string; path?: string; since?: string; until?: string; wait?: string; duration?: string; port?: string; yes?: boolean;
-  profile?: boolean;
+  profile?: boolean; tcp?: string; rtu?: string; baud?: string; parity?: string; units?: string; timeout?: string;
   'log-level'?: string;
 };
 
@@ -128,6 +138,11 @@ async function dispatch(command: string, sub: string | undefined, values: Values
       return planCommand(configFile, io);
     case 'read':
       return readCommand(configFile, { wait: values.wait, logLevel: values['log-level'] ? logLevel : 'warn' }, io);
+    case 'scan': {
+      // modbus-serial is loaded only for this command.
+      const { scanCommand } = await import('./cli/scan-command.js');
+      return scanCommand({ ...values, config: values.config }, io);
+    }
     case 'schema':
       return schemaCommand(io, { profile: values.profile === true });
     case 'demo': {
