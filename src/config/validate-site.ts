@@ -3,6 +3,7 @@
 //   2. top-level schema, then each device against its own driver's schema — site-schema.ts
 //   3. semantic checks on the parts that passed                          — *-checks.ts
 // Only a file with no problem at all gets its defaults filled in and is returned.
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
@@ -165,7 +166,16 @@ export class SiteValidator {
     const site = { file, source };
     const library = createProfileLibrary({ site, inline: isRecord(root.profiles) ? root.profiles : undefined, dirs, env });
     const overridable = Object.keys(corePointProperties()).filter((k) => k !== 'name');
-    return expandDevices({ site, library, overridable, fanOut: (type) => this.drivers.find((d) => d.type === type)?.fanOut });
+    const expanded = expandDevices({ site, library, overridable, fanOut: (type) => this.drivers.find((d) => d.type === type)?.fanOut });
+    // A listed directory that is not there is a typo, not an empty library.
+    if (Array.isArray(root.profile_paths)) {
+      root.profile_paths.forEach((p: unknown, i) => {
+        if (typeof p !== 'string' || isDirectory(path.resolve(dir, p))) return;
+        const pointer = `/profile_paths/${i}`;
+        expanded.issues.push({ doc: site, pointer, at: 'value', message: at(pointer, `no directory ${path.resolve(dir, p)}`) });
+      });
+    }
+    return expanded;
   }
 
   /** Checks each device against its driver's schema; returns those with a known driver (config as written). */
@@ -235,6 +245,14 @@ function selfOrAncestors(pointer: string): string[] {
     if (i === 0) break;
   }
   return out;
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

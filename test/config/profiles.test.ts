@@ -246,6 +246,14 @@ describe('profile problems, where they are', () => {
     )).toEqual(["site.yaml:4:81: devices[0].unit_id[1]: 300 is above the maximum 255 (device 'n300')"]);
   });
 
+  it('a profile_paths entry that is no directory is reported', () => {
+    expect(problems({ 'profiles/meter.yaml': METER },
+      'profile_paths: [lib, profiles]', //                                  3
+      'devices:',
+      '  - { name: m1, profile: meter, tcp: { host: 10.0.0.5 } }',
+    )).toEqual([expect.stringMatching(/^site\.yaml:3:17: profile_paths\[0\]: no directory \/.*\/lib$/)]);
+  });
+
   it('a device after a fanned-out entry is still reported at its own index', () => {
     expect(problems({ 'profiles/meter.yaml': METER },
       'devices:', //                                                                         3
