@@ -48,7 +48,10 @@ export async function scanBus(options: ScanOptions): Promise<UnitResult[]> {
       const matches: UnitResult['matches'] = [];
       for (const c of options.candidates) {
         if (!identityMatches(c.rule, identity)) continue;
-        if (await registersMatch(c.rule, conn)) matches.push({ profile: c.profile, ...(c.version === undefined ? {} : { version: c.version }) });
+        if (!(await registersMatch(c.rule, conn))) continue;
+        const match: UnitResult['matches'][number] = { profile: c.profile };
+        if (c.version !== undefined) match.version = c.version;
+        matches.push(match);
       }
       const result: UnitResult = { unit, ...(identity ? { identity } : { noIdentity }), matches };
       found.push(result);

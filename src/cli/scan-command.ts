@@ -57,7 +57,9 @@ export async function scanCommand(args: ScanArgs, io: CliIo, cwd = process.cwd()
       continue;
     }
     const version = entry.value.version;
-    candidates.push({ profile: entry.name, ...(version === undefined ? {} : { version: String(version) }), rule: parsed.rule });
+    const candidate: ScanCandidate = { profile: entry.name, rule: parsed.rule };
+    if (version !== undefined) candidate.version = String(version);
+    candidates.push(candidate);
   }
   const where = link.kind === 'tcp' ? `${link.host}:${link.port}` : `${link.port} (${link.baudRate} baud, parity ${link.parity})`;
   println(io.stdout, `scanning ${units.length} unit id(s) on ${where}, timeout ${timeout}; ${candidates.length} profile(s) with identify:`);

@@ -28,7 +28,8 @@ export function summarizeSite(loaded: ResolvedSite): string {
   const label = cfg.devices.map(profileLabel);
   rows.forEach((row, i) => {
     const cells = row.map((cell, c) => (c < 3 ? cell.padEnd(widths[c]!) : cell));
-    lines.push('  ' + [...cells, ...(label[i] === undefined ? [] : [`(${label[i]})`])].join('  '));
+    if (label[i] !== undefined) cells.push(`(${label[i]})`);
+    lines.push('  ' + cells.join('  '));
   });
   return lines.join('\n');
 }
