@@ -12,6 +12,8 @@ import { at } from './schema-errors.js';
 
 export type { ExpandIssue } from './profile-builder.js';
 
+const DEVICE_RE = /^\/devices\/\d+/;
+
 /** Which device key a driver fans out over, and whether it takes "a-b" ranges. */
 export interface FanOutRule {
   key: string;
@@ -50,13 +52,30 @@ export function expandDevices(options: ExpandOptions): ExpandedSite {
   const builder = new ProfileBuilder({ library: options.library, overridable: options.overridable, issues, fileIssues });
   const devices: unknown[] = [];
   const brokenSet = new Set(site.source.brokenPointers.filter((p) => !p.startsWith('/devices/')));
+  // Broken pointers by the written device (site file) or file (profiles) they are in, so placing a
+  // device looks only at its own: a file with thousands of unset ${VAR}s stays linear.
+  const brokenByScope = new Map<string, string[]>();
+  const scopeOf = (doc: SourceDoc, pointer: string): string => (doc === site ? (DEVICE_RE.exec(pointer)?.[0] ?? '') : doc.file);
+  const indexed = new Set<SourceDoc>();
+  const brokenIn = (doc: SourceDoc, pointer: string): readonly string[] => {
+    if (!indexed.has(doc)) {
+      indexed.add(doc);
+      for (const b of doc.source.brokenPointers) {
+        const scope = `${doc.file}\u0000${scopeOf(doc, b)}`;
+        const list = brokenByScope.get(scope);
+        if (list) list.push(b);
+        else brokenByScope.set(scope, [b]);
+      }
+    }
+    return brokenByScope.get(`${doc.file}\u0000${scopeOf(doc, pointer)}`) ?? [];
+  };
   const place = (value: unknown, origins: [string, Origin][], broken: boolean): void => {
     const pointer = `/devices/${devices.length}`;
     devices.push(value);
     for (const [suffix, origin] of origins) {
       map.record(pointer + suffix, origin);
       // Values the YAML layer could not read, wherever they were written, stay skipped.
-      for (const b of origin.doc.source.brokenPointers) {
+      for (const b of brokenIn(origin.doc, origin.pointer)) {
         if (b === origin.pointer || b.startsWith(`${origin.pointer}/`)) brokenSet.add(pointer + suffix + b.slice(origin.pointer.length));
       }
     }
@@ -81,8 +100,10 @@ export function expandDevices(options: ExpandOptions): ExpandedSite {
     const idPiece = rule ? device.keys.get(rule.key) : undefined;
     if (!rule || !idPiece || !isFanOut(idPiece.value, rule.ranges)) {
       const single = rule && idPiece && (typeof idPiece.value === 'number' || typeof idPiece.value === 'string') ? idPiece.value : undefined;
-      const named = single === undefined ? device : withId(device, rule!.key, single);
-      place(...assemble(named, site, base, name, false));
+      const templated = single !== undefined && name.includes(`{${rule!.key}}`);
+      // A device written out in full stays as written: one origin covers all of it.
+      if (!device.profile && !templated) place(written, [['', plain]], false);
+      else place(...assemble(templated ? withId(device, rule!.key, single) : device, site, base, name, false));
       return;
     }
     const { ids, problems } = fanOutIds(rule.key, idPiece.value, rule.ranges);
