@@ -118,8 +118,12 @@ export class ProfileBuilder {
       }
       const parent = this.build(v.extends, here('extends'), device, [...chain, name]);
       if (!parent) return undefined;
+      if (v.driver !== undefined && v.driver !== parent.driver) {
+        this.report(here('driver'), 'value', `profile '${v.extends}' is for driver '${parent.driver}'; a profile that extends it is too`, device);
+      }
       result = { ...parent, name, keys: new Map(parent.keys), points: parent.points.map(copyPoint), at: self };
       this.overlay(result, entry.doc, entry.base, v, device, name);
+      result.keys.set('driver', parent.keys.get('driver')!);
     } else {
       if (typeof v.driver !== 'string') {
         this.report(self, 'value', `profile '${name}' needs driver: (or extends: another profile)`, device);

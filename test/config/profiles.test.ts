@@ -210,6 +210,13 @@ describe('profile problems, where they are', () => {
     )).toEqual(["profiles/b.yaml:2:10: extends: profiles extend each other in a cycle: a → b → a (device 'm1')"]);
   });
 
+  it('a profile that extends another keeps its driver', () => {
+    expect(problems({ 'profiles/meter.yaml': METER, 'profiles/tag.yaml': 'extends: meter\ndriver: ble\n' },
+      'devices:',
+      '  - { name: m1, profile: tag, tcp: { host: 10.0.0.5 } }',
+    )).toEqual(["profiles/tag.yaml:2:9: driver: profile 'meter' is for driver 'modbus'; a profile that extends it is too (device 'm1')"]);
+  });
+
   it('a device with a profile takes no points: of its own, and no other driver', () => {
     expect(problems({ 'profiles/meter.yaml': METER },
       'devices:', //                                                              3
