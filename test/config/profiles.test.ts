@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/config-error.js';
 import { validateSiteText } from '../../src/config/validate-site.js';
 import type { ResolvedSite } from '../../src/config/resolved-site.js';
+import { planReload } from '../../src/config/reload-plan.js';
 import { drivers } from '../../drivers/index.js';
 import { lines } from './site-fixtures.js';
 
@@ -153,6 +154,27 @@ describe('profile resolution', () => {
     expect(site.devices.map((d) => [d.name, (d as Record<string, unknown>).address])).toEqual([
       ['ruuvi-AA_BB_CC_DD_EE_01', 'AA:BB:CC:DD:EE:01'], ['ruuvi-AA_BB_CC_DD_EE_02', 'AA:BB:CC:DD:EE:02'],
     ]);
+  });
+});
+
+describe('reloading after a profile changed', () => {
+  it('plans a restart of exactly the devices built from the changed profile, nothing else', () => {
+    const rows = (unit: string) => [
+      'profiles:',
+      `  probe: { driver: sim, points: [{ name: level, signal: counter, unit: ${unit} }] }`,
+      '  other: { driver: sim, points: [{ name: n, signal: counter }] }',
+      'devices:',
+      '  - { name: a, profile: probe }',
+      '  - { name: "b{unit_id}", profile: meter, tcp: { host: 10.0.0.5 }, unit_id: [1, 2] }',
+      '  - { name: c, profile: other }',
+    ];
+    const file = folder({ 'profiles/meter.yaml': METER });
+    const at = (text: string) => validateSiteText(text, file, { STATE_DIRECTORY: path.dirname(file) }, drivers, { profileLibrary: null });
+    const before = at(lines(...HEAD, ...rows('cm')));
+    fs.writeFileSync(path.join(path.dirname(file), 'profiles/meter.yaml'), METER.replace('unit: A', 'unit: mA'));
+    const after = at(lines(...HEAD, ...rows('mm')));
+    const plan = planReload(before.config, after.config);
+    expect(plan).toMatchObject({ reconnect: false, restartHttp: false, nextStart: [], stop: ['a', 'b1', 'b2'], start: ['a', 'b1', 'b2'] });
   });
 });
 
