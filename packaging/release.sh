@@ -49,7 +49,7 @@ cp -a "$work/tsc/src" "$work/tsc/drivers" "$common/dist/"
 rm -rf "$work/tsc"
 cp "$repo/bin/fieldgate.js" "$common/bin/"
 cp "$here/files/fieldgate" "$common/bin/fieldgate"
-cp -a "$repo/schema" "$repo/web" "$repo/docs" "$repo/README.md" "$repo/LICENSE" "$common/"
+cp -a "$repo/schema" "$repo/profiles" "$repo/web" "$repo/docs" "$repo/README.md" "$repo/LICENSE" "$common/"
 cp "$repo/config/example.yaml" "$repo/config/demo.yaml" "$common/config/"
 cp "$here/files/setup-functions.sh" "$common/share/"
 # The unit starts the launcher (bundled runtime), not bin/fieldgate.js through the system's node.

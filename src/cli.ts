@@ -44,6 +44,10 @@ commands:
   buffer purge   -c FILE   delete every undelivered message (--yes to confirm)
   demo                     in-process broker + simulated devices; prints messages as they arrive
                            [--duration 10s] [--port N]
+  scan --tcp HOST[:PORT] | --rtu PORT
+                           list the Modbus unit ids that answer, their device identification
+                           and the profiles that match [--baud N] [--parity none|even|odd]
+                           [--units 1-247] [--timeout 200ms] [-c FILE: its profiles too]
   schema                   print the JSON Schema of the site file
   ha preview  -c FILE      print every Home Assistant discovery message of the site file
   config keygen --private FILE --public FILE   an Ed25519 key pair for remote configuration
@@ -51,6 +55,7 @@ commands:
   config history  -c FILE  the stored versions of this gateway [--path DIR instead of -c]
   config diff A B -c FILE  line diff of two stored versions
   config rollback V -c FILE  make a stored version the active one (then systemctl reload fieldgate)
+                           [--profile] of a device profile file instead
 
 options:
   -c, --config FILE        site file
@@ -75,7 +80,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         duration: { type: 'string' },
         port: { type: 'string' },
         yes: { type: 'boolean' },
-
+        profile: { type: 'boolean' },
+        tcp: { type: 'string' },
+        rtu: { type: 'string' },
+        baud: { type: 'string' },
+        parity: { type: 'string' },
+        units: { type: 'string' },
+        timeout: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -155,6 +166,7 @@ async function runConfigCli(argv: readonly string[], io: CliIo): Promise<number>
 
 type Values = {
   config?: string; path?: string; since?: string; until?: string; wait?: string; duration?: string; port?: string; yes?: boolean;
+  profile?: boolean; tcp?: string; rtu?: string; baud?: string; parity?: string; units?: string; timeout?: string;
   'log-level'?: string;
 };
 
@@ -168,8 +180,13 @@ async function dispatch(command: string, sub: string | undefined, values: Values
       return planCommand(configFile, io);
     case 'read':
       return readCommand(configFile, { wait: values.wait, logLevel: values['log-level'] ? logLevel : 'warn' }, io);
+    case 'scan': {
+      // modbus-serial is loaded only for this command.
+      const { scanCommand } = await import('./cli/scan-command.js');
+      return scanCommand({ ...values, config: values.config }, io);
+    }
     case 'schema':
-      return schemaCommand(io);
+      return schemaCommand(io, { profile: values.profile === true });
     case 'ha': {
       const { haCommand } = await import('./cli/ha-commands.js');
       return haCommand(sub, configFile, io);

@@ -57,6 +57,8 @@ export const bleDescriptor: DriverDescriptor<BleDeviceConfig> = {
       field: { type: 'string', description: 'Advertisement devices: the decoded field, default the point name.' },
     },
   },
+  // A list of addresses: one device per sensor of the same kind.
+  fanOut: { key: 'address', ranges: false },
   polled: (device) => isGattDevice(device) && device.points.some((p) => (p.mode ?? 'read') === 'read'),
   // Timeouts and backoff belong to GATT connections; an advertisement device has none to default.
   withDefaults: (device) => mergeDefaults<BleDeviceConfig>({

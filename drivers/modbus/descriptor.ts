@@ -13,6 +13,8 @@ export const modbusDescriptor: DriverDescriptor<ModbusDeviceConfig> = {
   deviceSchema,
   pointSchema,
   polled: () => true,
+  // `unit_id: [1, 3, "5-12"]`: one device per unit on the same link.
+  fanOut: { key: 'unit_id', ranges: true },
   // Device-level defaults only: a point's type and order stay as written, since checks tell an
   // order given for a coil from one left out.
   withDefaults(device) {

@@ -3,8 +3,8 @@ import { drivers } from '../../drivers/index.js';
 import { loadDriver } from '../driver-api/index.js';
 import { loadSite } from '../config/load-site.js';
 import { ConfigError } from '../config/config-error.js';
-import { summarizeSite } from '../config/summarize-site.js';
-import { siteSchemaText } from '../config/site-schema.js';
+import { profileLabel, summarizeSite } from '../config/summarize-site.js';
+import { profileSchemaText, siteSchemaText } from '../config/site-schema.js';
 import type { ResolvedSite } from '../config/resolved-site.js';
 import { DeviceHost } from '../scheduler/device-host.js';
 import { CborCodec, looksLikeCborMap } from '../wire/cbor-codec.js';
@@ -50,7 +50,8 @@ export function planCommand(file: string, io: CliIo): number {
   if (!site) return 1;
   for (const device of site.devices) {
     const factory = drivers.find((d) => d.type === device.driver)!;
-    println(io.stdout, `device ${device.name} (${device.driver}, every ${device.interval})`);
+    const profile = profileLabel(device);
+    println(io.stdout, `device ${device.name} (${device.driver}, every ${device.interval}${profile === undefined ? '' : `, ${profile}`})`);
     const own = driverView(device);
     let plan = factory.plan ? factory.plan(own) : own.points.map((p) => `  ${p.name}`).join('\n');
     const computed = device.points.filter(isComputed);
@@ -60,8 +61,8 @@ export function planCommand(file: string, io: CliIo): number {
   return 0;
 }
 
-export function schemaCommand(io: CliIo): number {
-  io.stdout.write(siteSchemaText(drivers));
+export function schemaCommand(io: CliIo, options: { profile?: boolean } = {}): number {
+  io.stdout.write(options.profile ? profileSchemaText(drivers) : siteSchemaText(drivers));
   return 0;
 }
 
@@ -95,8 +96,12 @@ export async function readCommand(file: string, options: { wait?: string; logLev
   }));
   let failures = 0;
   await Promise.all(hosts.map((h) => h.start({ poll: false })));
+  const labels = new Map(site.devices.map((d) => [d.name, profileLabel(d)]));
   for (const host of hosts) {
     if (!host.polled) continue;
+    // Which register map produced the values below.
+    const label = labels.get(host.name);
+    if (label !== undefined) println(io.stdout, `# ${host.name}: ${label}`);
     try {
       const readings = await host.readOnce();
       print(host.mapper.map(readings, clock.now(), true).entries);
@@ -107,6 +112,10 @@ export async function readCommand(file: string, options: { wait?: string; logLev
     }
   }
   const listenOnly = hosts.some((h) => !h.polled);
+  for (const host of hosts) {
+    const label = labels.get(host.name);
+    if (!host.polled && label !== undefined) println(io.stdout, `# ${host.name}: ${label}`);
+  }
   const waitMs = parseDuration(options.wait ?? (listenOnly ? '5s' : '0ms'));
   if (waitMs > 0) {
     // Listening ends early on Ctrl-C or SIGTERM, or when the reader of our output left.

@@ -11,3 +11,5 @@ export const TLS_FILE_MAX_BYTES = 1024 * 1024;
 export const MAX_LISTED_ISSUES = 100;
 /** remote_config.public_key (PEM): an Ed25519 key is about 113 bytes. */
 export const PUBLIC_KEY_MAX_BYTES = 64 * 1024;
+/** One device profile file (a register map of a few hundred points is far below this). */
+export const PROFILE_FILE_MAX_BYTES = 1024 * 1024;

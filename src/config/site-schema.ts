@@ -7,6 +7,8 @@ import { DURATION_PATTERN, SIZE_PATTERN } from '../util/duration.js';
 import { SITE_DEFAULTS } from './defaults.js';
 import { durationSchema, sizeSchema, UNIT_KEYWORDS, type DurationRange, type JsonSchema } from './schema-units.js';
 import { RELOAD_KEYWORD, type ReloadEffect } from './reload-plan.js';
+import { PROFILE_NAME_PATTERN } from './profile-library.js';
+import { profiledDeviceSchema, profileSchema, templateName, withFanOut } from './profile-schema.js';
 
 export type { JsonSchema } from './schema-units.js';
 
@@ -250,6 +252,8 @@ export function coreDeviceProperties(): Record<string, JsonSchema> {
       additionalProperties: { type: 'string' },
       description: 'Extra template variables, e.g. area: north gives {area}.',
     },
+    profile: { type: 'string', pattern: PROFILE_NAME_PATTERN, description: 'Profile this device is built from (driver, defaults and points); see docs/configuration.md.' },
+    profile_version: { type: 'string', description: "The profile's version: filled in from the profile, not written by hand." },
   };
 }
 
@@ -290,7 +294,7 @@ export function topLevelSchema(): JsonSchema {
   return topLevelWith({ type: 'object', required: ['name', 'driver'], properties: { name: deviceName, driver } });
 }
 
-function topLevelWith(deviceItems: JsonSchema): JsonSchema {
+function topLevelWith(deviceItems: JsonSchema, profileItems: JsonSchema = { type: 'object' }): JsonSchema {
   return strictObject(
     {
       // Client id, status topic and every topic are rendered from these.
@@ -318,6 +322,18 @@ function topLevelWith(deviceItems: JsonSchema): JsonSchema {
       payload: reload(['devices'], { ...PAYLOAD, default: SITE_DEFAULTS.payload }),
       payload_encoding: reload(['devices'], { ...PAYLOAD_ENCODING, default: SITE_DEFAULTS.payload_encoding }),
       devices: { type: 'array', minItems: 1, items: deviceItems, description: 'Devices to read.' },
+      // A profile's effect shows up in the devices built from it, which the plan compares.
+      profiles: reload([], {
+        type: 'object',
+        propertyNames: { pattern: PROFILE_NAME_PATTERN },
+        additionalProperties: profileItems,
+        description: 'Profiles defined in this file, by name; devices use them with profile: <name>.',
+      }),
+      profile_paths: reload([], {
+        type: 'array',
+        items: { type: 'string', minLength: 1 },
+        description: 'More directories of profile files (<name>.yaml), relative to the site file; searched after profiles/ next to it.',
+      }),
     },
     {
       required: ['site', 'mqtt', 'devices'],
@@ -329,27 +345,47 @@ function topLevelWith(deviceItems: JsonSchema): JsonSchema {
 
 /** The one-document schema for editors (yaml-language-server and the like). */
 export function buildSiteSchema(drivers: readonly DriverDescriptor[]): JsonSchema {
+  // A device with profile: takes its driver and points from the profile (profile-schema.ts);
+  // any other names its driver and is checked against that driver's schema.
   const items: JsonSchema = {
     type: 'object',
-    required: ['name', 'driver', 'points'],
     properties: {
-      name: coreDeviceProperties().name,
+      name: templateName(),
       driver: {
         enum: drivers.map((d) => d.type),
         description: drivers.map((d) => `${d.type}: ${d.description}`).join('\n'),
       },
+      profile: coreDeviceProperties().profile,
     },
-    allOf: drivers.map((d) => ({
-      if: { properties: { driver: { const: d.type } }, required: ['driver'] },
-      then: deviceSchemaFor(d),
-    })),
+    if: { properties: { profile: coreDeviceProperties().profile }, required: ['profile'] },
+    then: profiledDeviceSchema(drivers),
+    else: {
+      required: ['name', 'driver', 'points'],
+      allOf: drivers.map((d) => {
+        const schema = deviceSchemaFor(d) as { properties: Record<string, JsonSchema> };
+        return {
+          if: { properties: { driver: { const: d.type } }, required: ['driver'] },
+          then: { ...schema, properties: { ...withFanOut(schema.properties, d), name: templateName() } },
+        };
+      }),
+    },
   };
   return editorForm({
     $schema: SCHEMA_DRAFT,
     title: 'fieldgate site file',
     description: 'Devices, points and the MQTT broker of one fieldgate gateway. See docs/configuration.md.',
-    ...topLevelWith(items),
+    ...topLevelWith(items, profileSchema(drivers)),
   }) as JsonSchema;
+}
+
+/** The schema of a profile file, for editors (`fieldgate schema --profile`). */
+export function profileSchemaText(drivers: readonly DriverDescriptor[]): string {
+  const schema = editorForm({
+    $schema: SCHEMA_DRAFT,
+    title: 'fieldgate device profile',
+    ...profileSchema(drivers),
+  });
+  return JSON.stringify(schema, null, 2) + '\n';
 }
 
 /** The schema file as committed: 2-space JSON plus a final newline. */

@@ -1,5 +1,6 @@
 // The few lines `fieldgate validate` prints for a good site file: enough to spot a wrong broker
 // or a forgotten device at a glance. Never shows credentials.
+import type { DeviceConfigBase } from '../driver-api/index.js';
 import type { ResolvedSite } from './resolved-site.js';
 import { redactUrl } from '../uplink/redact-url.js';
 
@@ -24,8 +25,19 @@ export function summarizeSite(loaded: ResolvedSite): string {
   ];
   const rows = cfg.devices.map((d) => [d.name, d.driver, `every ${d.interval ?? '1s'}`, plural(d.points.length, 'point')]);
   const widths = [0, 1, 2].map((c) => rows.reduce((max, r) => Math.max(max, r[c]!.length), 0));
-  for (const row of rows) lines.push('  ' + row.map((cell, c) => (c < 3 ? cell.padEnd(widths[c]!) : cell)).join('  '));
+  const label = cfg.devices.map(profileLabel);
+  rows.forEach((row, i) => {
+    const cells = row.map((cell, c) => (c < 3 ? cell.padEnd(widths[c]!) : cell));
+    if (label[i] !== undefined) cells.push(`(${label[i]})`);
+    lines.push('  ' + cells.join('  '));
+  });
   return lines.join('\n');
+}
+
+/** `profile em-meter, version 1.2` for a device built from a profile; undefined otherwise. */
+export function profileLabel(device: DeviceConfigBase): string | undefined {
+  if (device.profile === undefined) return undefined;
+  return `profile ${device.profile}${device.profile_version === undefined ? '' : `, version ${device.profile_version}`}`;
 }
 
 function plural(n: number, word: string): string {

@@ -3,6 +3,7 @@
 //   2. top-level schema, then each device against its own driver's schema — site-schema.ts
 //   3. semantic checks on the parts that passed                          — *-checks.ts
 // Only a file with no problem at all gets its defaults filled in and is returned.
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
@@ -27,10 +28,16 @@ import { checkTopics } from './topic-checks.js';
 import { checkPayloads } from './payload-checks.js';
 import { checkRemoteConfig } from './remote-config-checks.js';
 import { parseSource, type ParsedSource } from './yaml-source.js';
+import { expandDevices, type ExpandedSite } from './expand-devices.js';
+import { IssuePlacer } from './expanded-issues.js';
+import { createProfileLibrary, shippedProfilesDir } from './profile-library.js';
+import { corePointProperties } from './site-schema.js';
 
 export interface ValidateOptions {
   /** Default for `gateway`; os.hostname() when absent. */
   hostname?: string;
+  /** The profile library searched after the site's own profiles; default: the one shipped with fieldgate; null: none. */
+  profileLibrary?: string | null;
 }
 
 /**
@@ -78,21 +85,28 @@ export class SiteValidator {
       throw invalid([...issues, { file, line: 1, col: 1, message: 'the site file is empty' }]);
     }
 
+    const expanded = this.expand(source, file, env, options);
+    for (const w of writtenSecrets(expanded.value)) secrets.push(w);
+    const placer = new IssuePlacer(expanded.map);
+    for (const i of expanded.fileIssues) placer.addOffset(i.doc, i.offset, i.message);
+    for (const i of expanded.issues) placer.addExpand(i);
+    const value = expanded.value;
+
     // Values the YAML layer already reported (unset ${VAR}, bad alias) get no second message.
-    const brokenSet = new Set(source.brokenPointers);
+    const brokenSet = new Set(expanded.broken);
     const broken = (pointer: string): boolean => selfOrAncestors(pointer).some((p) => brokenSet.has(p));
     const pathIssues: PathIssue[] = [];
     this.topLevel ??= this.ajv.compile(topLevelSchema());
     // Loops, not push(...list): a list of 100,000 errors spread into arguments overflows the stack.
-    if (!this.topLevel(source.value)) for (const p of describeSchemaErrors(this.topLevel.errors ?? [], '')) pathIssues.push(p);
-    const root = isRecord(source.value) ? source.value : undefined;
+    if (!this.topLevel(value)) for (const p of describeSchemaErrors(this.topLevel.errors ?? [], '')) pathIssues.push(p);
+    const root = isRecord(value) ? value : undefined;
     const candidates = root ? this.checkDevices(root, pathIssues) : [];
 
     // Unknown keys do not make the rest of their object unusable for the semantic checks.
     // A pointer is valid when no problem sits at it or below it: every problem marks itself and its
     // ancestors once, so the checks' many isValid calls stay cheap on a file with thousands of errors.
     const notValid = new Set<string>();
-    for (const bad of [...pathIssues.filter((p) => !p.unknownKey).map((p) => p.pointer), ...source.brokenPointers]) {
+    for (const bad of [...pathIssues.filter((p) => !p.unknownKey).map((p) => p.pointer), ...expanded.broken]) {
       for (const p of selfOrAncestors(bad)) notValid.add(p);
     }
     const isValid = (pointer: string): boolean => !notValid.has(pointer);
@@ -111,7 +125,10 @@ export class SiteValidator {
           .filter((d) => isValid(d.pointer))
           .map((d) => ({ ...d, config: withDeviceDefaults(d.written, inherited, d.driver) })),
         isValid,
-        lineOf: (pointer) => source.lineCounter.linePos(spotOffset(source, pointer, 'value')).line,
+        lineOf: (pointer) => {
+          const { doc, offset } = expanded.map.offsetOf(pointer, 'value');
+          return doc.source.lineCounter.linePos(offset).line;
+        },
         report: (pointer, where, message, column) => pathIssues.push({ pointer, at: where, message, column }),
         secrets,
       };
@@ -124,9 +141,8 @@ export class SiteValidator {
       checkRemoteConfig(ctx);
     }
 
-    for (const p of pathIssues) {
-      if (!broken(p.pointer)) issues.push(issueAt(file, source, spotOffset(source, p.pointer, p.at, p.column), p.message));
-    }
+    for (const p of pathIssues) if (!broken(p.pointer)) placer.addPath(p);
+    for (const i of placer.issues()) issues.push(i);
     if (ctx?.passwordFromFile !== undefined) secrets.push(ctx.passwordFromFile);
     if (ctx?.tokenFromFile !== undefined) secrets.push(ctx.tokenFromFile);
     if (issues.length > 0 || !root || !ctx) throw invalid(issues);
@@ -142,6 +158,28 @@ export class SiteValidator {
     if (config.mqtt.password !== undefined) secrets.push(config.mqtt.password);
     if (config.http?.token !== undefined) secrets.push(config.http.token);
     return resolveSite(config, path.resolve(file), [...new Set(secrets.filter((s) => s !== ''))]);
+  }
+
+  /** Devices built from their profiles and fanned out; see expand-devices.ts. */
+  private expand(source: ParsedSource, file: string, env: NodeJS.ProcessEnv, options: ValidateOptions): ExpandedSite {
+    const dir = path.dirname(path.resolve(file));
+    const root = isRecord(source.value) ? source.value : {};
+    const paths = Array.isArray(root.profile_paths) ? root.profile_paths.filter((p): p is string => typeof p === 'string') : [];
+    const shipped = options.profileLibrary === undefined ? shippedProfilesDir() : options.profileLibrary;
+    const dirs = [path.join(dir, 'profiles'), ...paths.map((p) => path.resolve(dir, p)), ...(shipped ? [shipped] : [])];
+    const site = { file, source };
+    const library = createProfileLibrary({ site, inline: isRecord(root.profiles) ? root.profiles : undefined, dirs, env });
+    const overridable = Object.keys(corePointProperties()).filter((k) => k !== 'name');
+    const expanded = expandDevices({ site, library, overridable, fanOut: (type) => this.drivers.find((d) => d.type === type)?.fanOut });
+    // A listed directory that is not there is a typo, not an empty library.
+    if (Array.isArray(root.profile_paths)) {
+      root.profile_paths.forEach((p: unknown, i) => {
+        if (typeof p !== 'string' || isDirectory(path.resolve(dir, p))) return;
+        const pointer = `/profile_paths/${i}`;
+        expanded.issues.push({ doc: site, pointer, at: 'value', message: at(pointer, `no directory ${path.resolve(dir, p)}`) });
+      });
+    }
+    return expanded;
   }
 
   /** Checks each device against its driver's schema; returns those with a known driver (config as written). */
@@ -213,23 +251,16 @@ function selfOrAncestors(pointer: string): string[] {
   return out;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
-/** Offset of a pointer's key or value; unknown pointers fall back to their nearest ancestor. */
-function spotOffset(source: ParsedSource, pointer: string, where: 'key' | 'value', column?: number): number {
-  const exact = source.spots.get(pointer);
-  if (column !== undefined && where === 'value' && exact?.text !== undefined) return exact.text + column;
-  let p = pointer;
-  let side = where;
-  for (;;) {
-    const spot = source.spots.get(p);
-    if (spot) return side === 'key' ? (spot.key ?? spot.value) : spot.value;
-    if (p === '') return 0;
-    p = p.slice(0, p.lastIndexOf('/'));
-    side = 'value';
-  }
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function issueAt(file: string, source: ParsedSource, offset: number, message: string): SiteIssue {

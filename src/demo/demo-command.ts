@@ -17,6 +17,9 @@ import { parseDuration } from '../util/duration.js';
 import { packageRoot } from '../util/package-root.js';
 import { println, type CliIo } from '../cli/io.js';
 import { startModbusMeterSim } from './modbus-meter-sim.js';
+import { startProfileSim } from './profile-sim.js';
+import { profileLabel } from '../config/summarize-site.js';
+import type { ModbusPointConfig } from '../../drivers/modbus/index.js';
 import { setLongTimeout, type LongTimer } from '../util/long-timer.js';
 
 export interface DemoOptions {
@@ -51,7 +54,11 @@ export async function demoCommand(options: DemoOptions, io: CliIo): Promise<numb
   const meterPort = await listen(probe, 0);
   await new Promise<void>((resolve) => probe.close(() => resolve()));
   const meter = await startModbusMeterSim({ port: meterPort, host: '127.0.0.1' });
-  const env = { ...io.env, DEMO_MQTT_URL: url, DEMO_BUFFER: path.join(dir, 'buffer.db'), DEMO_MODBUS_PORT: String(meterPort) };
+  const profilePort = await listen(probe, 0);
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  const env = {
+    ...io.env, DEMO_MQTT_URL: url, DEMO_BUFFER: path.join(dir, 'buffer.db'), DEMO_MODBUS_PORT: String(meterPort), DEMO_PROFILE_PORT: String(profilePort),
+  };
   const file = path.join(packageRoot(), 'config', 'demo.yaml');
   let site;
   try {
@@ -62,11 +69,22 @@ export async function demoCommand(options: DemoOptions, io: CliIo): Promise<numb
     return 1;
   }
   const logger = createLogger({ level: options.logLevel, destination: process.stderr });
+  // The devices built from a profile on the second simulated port: it serves their points.
+  const profiled = site.devices.filter((d) => d.profile !== undefined && (d as { tcp?: { port?: number } }).tcp?.port === profilePort);
+  const profileSim = await startProfileSim({
+    port: profilePort,
+    points: (profiled[0]?.points ?? []) as ModbusPointConfig[],
+    units: profiled.map((d) => Number(d.unit_id)),
+    logger,
+  });
   const gateway = new Gateway({ site, drivers, logger });
 
   println(io.stdout, `fieldgate demo: in-process MQTT broker at ${url}, site file ${file}`);
   println(io.stdout, `  watch from another shell:  mosquitto_sub -h 127.0.0.1 -p ${port} -t '#' -v`);
   println(io.stdout, `  simulated Modbus meter:    127.0.0.1:${meterPort} (device meter-1, polled every second)`);
+  for (const d of profiled) {
+    println(io.stdout, `  simulated ${d.name}:`.padEnd(29) + `127.0.0.1:${profilePort} unit ${String(d.unit_id)} (${profileLabel(d)})`);
+  }
   println(io.stdout, `  send a command:            mosquitto_pub -h 127.0.0.1 -p ${port} -t demo/boiler/setpoint/set -m 70`);
   println(io.stdout, `                             mosquitto_pub -h 127.0.0.1 -p ${port} -t demo/meter-1/power_limit/set -m 15000`);
   println(io.stdout, '  Ctrl-C to stop.\n');
@@ -89,6 +107,7 @@ export async function demoCommand(options: DemoOptions, io: CliIo): Promise<numb
   await gateway.stop({ drainMs: 1000 });
   await watcher.endAsync();
   await meter.stop();
+  await profileSim.stop();
   await new Promise<void>((resolve) => broker.close(() => resolve()));
   server.close();
   fs.rmSync(dir, { recursive: true, force: true });

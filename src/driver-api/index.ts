@@ -69,6 +69,10 @@ export interface DeviceConfigBase {
   payload?: PayloadFormat;
   payload_encoding?: PayloadEncoding;
   tags?: Record<string, string>;
+  /** The profile the device was built from (the core expands it before any driver sees the device). */
+  profile?: string;
+  /** That profile's `version:`, when it has one. */
+  profile_version?: string;
   points: PointConfigBase[];
   [key: string]: unknown;
 }
@@ -189,6 +193,13 @@ export interface DriverDescriptor<D extends DeviceConfigBase = DeviceConfigBase>
    * Home Assistant discovery shows a writable boolean as a switch, a number as a number.
    */
   valueType?(device: D, point: D['points'][number]): PointValueType | undefined;
+
+  /**
+   * The device key one site-file entry may list several values of, making one device per value
+   * (`unit_id: [1, 3, "5-12"]`); `ranges`: integer ranges such as "5-12" are accepted. The core
+   * expands the list before the schema sees the device, so the schema keeps a single value.
+   */
+  fanOut?: { key: string; ranges: boolean };
 }
 
 export type PointValueType = 'number' | 'boolean' | 'text';

@@ -29,6 +29,8 @@ export interface MetaPoint {
 export interface MetaContent {
   ts: number;
   device: string;
+  /** The profile (register map) the device was built from: consumers know what produced the data. */
+  profile?: { name: string; version?: string };
   points: readonly MetaPoint[];
 }
 
@@ -64,12 +66,13 @@ export function metaRenderer(encoding: PayloadEncoding, content: MetaContent, cb
       return [p.name, info];
     }),
   );
+  const profile = content.profile === undefined ? {} : { profile: content.profile };
   if (encoding === 'cbor') {
     const codec = requireCodec(cbor);
-    return (seq) => codec.encode({ ts: content.ts, seq, device: content.device, points });
+    return (seq) => codec.encode({ ts: content.ts, seq, device: content.device, ...profile, points });
   }
   const ts = new Date(content.ts).toISOString();
-  return (seq) => Buffer.from(JSON.stringify({ ts, seq, device: content.device, points }));
+  return (seq) => Buffer.from(JSON.stringify({ ts, seq, device: content.device, ...profile, points }));
 }
 
 function requireCodec(cbor: CborCodec | undefined): CborCodec {

@@ -215,7 +215,13 @@ export class DeviceMapper {
       qos: batch.qos,
       retain: true,
       encoding: this.encoding,
-      render: metaRenderer(this.encoding, { ts: now, device: this.device.name, points }, this.cbor),
+      render: metaRenderer(this.encoding, { ts: now, device: this.device.name, ...profileOf(this.device), points }, this.cbor),
     };
   }
+}
+
+/** The profile a device was built from, as the meta message names it. */
+export function profileOf(device: DeviceConfigBase): { profile?: { name: string; version?: string } } {
+  if (device.profile === undefined) return {};
+  return { profile: { name: device.profile, ...(device.profile_version === undefined ? {} : { version: device.profile_version }) } };
 }

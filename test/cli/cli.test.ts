@@ -190,5 +190,8 @@ describe('fieldgate demo', () => {
     expect(r.out).toMatch(/demo\/boiler\/counter {2}\{"value":\d+,"ts":"[^"]+","seq":\d+\}/);
     expect(r.out).toMatch(/demo\/meter-1\/voltage_l1 {2}\{"value":2\d\d(\.\d+)?,.*"unit":"V"\}/);
     expect(r.out).toMatch(/demo\/meter-1\/model {2}\{"value":"FG-EM340"/);
+    // Two meters from the shipped sdm630 profile (fan-out over unit ids 1 and 2) on the profile simulator.
+    expect(r.out).toMatch(/demo\/sdm-2\/meta {2}\{.*"device":"sdm-2","profile":\{"name":"sdm630","version":"1\.0"\}/);
+    expect(r.out).toMatch(/demo\/sdm-1 {2}\{.*"values":\{.*"voltage_l1":2\d\d/);
   }, 30_000);
 });

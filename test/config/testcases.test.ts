@@ -1,6 +1,6 @@
 // Golden folders, in the manner of Telegraf's modbus testcases/: each folder under testcases/
 // holds a site.yaml and expected.txt, the exact `fieldgate validate` problems (file:line:col:
-// message, the file shown as site.yaml) or `valid` for a file that passes. Adding a case is adding
+// message, the files shown relative to the folder: site.yaml, profiles/x.yaml) or `valid` for a file that passes. Adding a case is adding
 // a folder; after an intended change of wording, regenerate with
 //   FIELDGATE_UPDATE_GOLDEN=1 npx vitest run test/config/testcases.test.ts
 // and read the diff.
@@ -20,11 +20,12 @@ function problems(dir: string): string {
   const text = fs.readFileSync(file, 'utf8');
   try {
     // A site file with no buffer.path would default next to it: keep it inside the case folder.
-    validateSiteText(text, file, { STATE_DIRECTORY: dir }, drivers);
+    validateSiteText(text, file, { STATE_DIRECTORY: dir }, drivers, { profileLibrary: null });
     return 'valid\n';
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    return `${err.format().split(file).join('site.yaml')}\n`;
+    // Problems in profile files of the case (profiles/) are shown relative to its folder too.
+    return `${err.format().split(dir + path.sep).join('')}\n`;
   }
 }
 

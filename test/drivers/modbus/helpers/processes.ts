@@ -27,9 +27,12 @@ export interface TableSpec {
   values?: { table: 'hr' | 'ir'; address: number; type: string; order?: string; value: number | string; length?: number }[];
 }
 
+/** FC 43/14 objects every unit answers with, by pymodbus name (VendorName, ProductCode, MajorMinorRevision, ProductName, …). */
+export type IdentitySpec = Record<string, string>;
+
 export type PymodbusSpec =
-  | { mode: 'tcp'; port: number; framer?: 'socket' | 'rtu'; units: Record<string, TableSpec> }
-  | { mode: 'rtu'; path: string; baud?: number; framer?: 'rtu' | 'ascii'; parity?: 'N' | 'E' | 'O'; bytesize?: 7 | 8; units: Record<string, TableSpec> };
+  | { mode: 'tcp'; port: number; framer?: 'socket' | 'rtu'; units: Record<string, TableSpec>; identity?: IdentitySpec }
+  | { mode: 'rtu'; path: string; baud?: number; framer?: 'rtu' | 'ascii'; parity?: 'N' | 'E' | 'O'; bytesize?: 7 | 8; units: Record<string, TableSpec>; identity?: IdentitySpec };
 
 /** Starts /usr/bin/python3 fixtures/pymodbus_server.py and resolves once it prints READY. */
 export function startPymodbus(spec: PymodbusSpec, timeoutMs = 10_000): Promise<Peer> {
