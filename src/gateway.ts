@@ -123,6 +123,7 @@ export class Gateway {
       path: buffer.path,
       maxMessages: buffer.maxMessages,
       maxBytes: buffer.maxBytes,
+      keepDeliveredMs: buffer.keepDeliveredMs,
       whenFull: buffer.whenFull,
       synchronous: buffer.synchronous,
       logger: this.logger.child({ component: 'journal' }),

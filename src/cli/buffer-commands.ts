@@ -76,6 +76,10 @@ function stats(reader: JournalReader, options: BufferOptions, io: CliIo): number
   println(io.stdout, `journal:      ${s.journalId}`);
   println(io.stdout, `backlog:      ${s.depth} messages, ${s.bytes} bytes (file ${s.fileBytes} bytes)`);
   println(io.stdout, `oldest:       ${s.oldestTs === null ? '-' : `${new Date(s.oldestTs).toISOString()} (${Math.round((now - s.oldestTs) / 1000)} s ago, seq ${s.oldestSeq})`}`);
+  const d = s.delivered;
+  if (d.depth > 0) {
+    println(io.stdout, `delivered:    ${d.depth} messages, ${d.bytes} bytes kept for replay (keep_delivered), from seq ${d.oldestSeq} (${new Date(d.oldestTs!).toISOString()})`);
+  }
   println(io.stdout, `last seq:     ${s.lastSeq}`);
   println(io.stdout, `drops:        ${drops}`);
   return 0;

@@ -32,6 +32,7 @@ export const CORE_RANGES = {
   unhealthy_after: { min: '1ms', max: '30d' },
   interval: { min: '1ms', max: '366d' },
   heartbeat: { min: '1ms', max: '366d' },
+  keep_delivered: { min: '0s', max: '366d' },
 } as const satisfies Record<string, DurationRange>;
 const name = (description: string): JsonSchema => ({ type: 'string', pattern: NAME_PATTERN, description });
 const qos = (description: string, def?: number): JsonSchema => ({
@@ -121,6 +122,11 @@ function bufferSchema(): JsonSchema {
       max_bytes: reload(['next_start'], sizeSchema('Largest journal size, e.g. 256MiB, 1GB or a number of bytes;', { min: '64KiB', max: '1024GiB' }, b.max_bytes)),
       when_full: reload(['next_start'], { enum: ['drop_oldest', 'drop_newest'], default: b.when_full, description: 'What to drop when full.' }),
       synchronous: reload(['next_start'], { enum: ['normal', 'full'], default: b.synchronous, description: 'SQLite synchronous mode.' }),
+      // Decided by the journal at open (it expires or keeps rows from then on).
+      keep_delivered: reload(['next_start'], duration(
+        'Keep acknowledged readings this long, marked delivered, within max_messages/max_bytes (undelivered ones win), so that `cmd/replay` can send them again; absent or 0s = off.',
+        CORE_RANGES.keep_delivered,
+      )),
       // The forwarder's knobs: it is rebuilt with the uplink.
       inflight: {
         type: 'integer',
