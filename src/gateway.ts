@@ -13,6 +13,8 @@ import { AppendQueue } from './journal/append-queue.js';
 import { Forwarder } from './forwarder/forwarder.js';
 import { DeviceHost } from './scheduler/device-host.js';
 import { CommandHandler } from './commands/command-handler.js';
+import { ReplayService } from './replay/replay-service.js';
+import { replayTopicsOf } from './replay/replay-topics.js';
 import { Metrics } from './service/metrics.js';
 import { SharedResourcePool } from './util/shared-resources.js';
 import { compileTemplate } from './mapping/template.js';
@@ -54,6 +56,7 @@ export class Gateway {
   private uplink: Uplink | undefined;
   private forwarder: Forwarder | undefined;
   private commands: CommandHandler | undefined;
+  private replay: ReplayService | undefined;
   private hosts = new Map<string, DeviceHost>();
   private readonly resources = new SharedResourcePool();
   private readonly loadedDrivers = new Map<string, Promise<DriverFactory>>();
@@ -300,6 +303,13 @@ export class Gateway {
       onResult: (success) => this.metrics.commands.inc({ result: success ? 'ok' : 'rejected' }),
     });
     this.commands.setDevices([...this.hosts.values()]);
+    this.replay = new ReplayService({
+      journal: this.journal!, uplink, clock: this.clock, logger: this.logger.child({ component: 'replay' }),
+      topic: `${this.site.site}/${this.site.gateway}/cmd/replay`, keepDelivered: buffer.keepDeliveredMs > 0,
+      rate: buffer.replayRate, inflight: buffer.inflight, pack: buffer.pack,
+      topics: replayTopicsOf(() => this.hosts.values()),
+    });
+    this.replay.start();
     this.uplink = uplink;
     this.forwarder.start();
     uplink.start();
@@ -317,6 +327,7 @@ export class Gateway {
   private async stopUplink(): Promise<void> {
     const forwarder = this.forwarder;
     forwarder?.stop();
+    this.replay?.stop();
     await this.uplink?.stop();
     // Acknowledgements that arrived while the uplink closed are removed now, not after the
     // journal is gone (they would be sent again on the next start).
@@ -325,6 +336,8 @@ export class Gateway {
     this.uplink = undefined;
     this.forwarder = undefined;
     this.commands = undefined;
+    this.replay?.stop();
+    this.replay = undefined;
     this.metrics.connected.set(0);
   }
 
