@@ -16,6 +16,8 @@ export interface BufferOptions {
   since?: string;
   until?: string;
   yes?: boolean;
+  /** export: the delivered rows kept by buffer.keep_delivered too, marked `"delivered": true`. */
+  delivered?: boolean;
 }
 
 export function bufferPathOf(site: ResolvedSite): string {
@@ -51,7 +53,7 @@ function openJournal(file: string, site: ResolvedSite | undefined): SqliteJourna
 
 export function bufferCommand(action: string, options: BufferOptions, site: ResolvedSite | undefined, io: CliIo): number {
   if (!['stats', 'export', 'purge'].includes(action)) {
-    println(io.stderr, `unknown buffer action "${action}" (stats | export | purge)`);
+    println(io.stderr, `unknown buffer action "${action}" (stats | export | replay | purge)`);
     return 1;
   }
   if (!fs.existsSync(options.path)) {
@@ -102,7 +104,7 @@ function exportRows(reader: JournalReader, options: BufferOptions, io: CliIo): n
     gaps += 1;
     const upTo = Number.isFinite(gap.before) ? `before seq ${gap.before}` : 'to the end';
     println(io.stderr, `unreadable: rows after seq ${gap.after} ${upTo} (${gap.error})`);
-  });
+  }, { delivered: options.delivered === true });
   for (const e of rows) {
     // The reader left (`| head`): stop reading the journal, quietly. Leaving the loop closes the
     // export's page iterator.
@@ -112,6 +114,7 @@ function exportRows(reader: JournalReader, options: BufferOptions, io: CliIo): n
     println(io.stdout, JSON.stringify({
       seq: e.seq, ts: new Date(e.ts).toISOString(), topic: e.topic, qos: e.qos, retain: e.retain,
       ...(payload === undefined ? { payload_base64: e.payload.toString('base64') } : { payload }),
+      ...(e.delivered ? { delivered: true } : {}),
     }));
     n += 1;
   }

@@ -138,6 +138,19 @@ export class JournalReader {
     }
   }
 
+  /** Up to `limit` rows, delivered or not, with afterSeq < seq <= toSeq (replay from the CLI). */
+  readHeld(afterSeq: number, toSeq: number, limit: number): HeldEntry[] {
+    const encoding = this.hasColumn('encoding') ? 'encoding' : 'NULL AS encoding';
+    const delivered = this.deliveredColumn() ? 'delivered_at IS NOT NULL' : '0';
+    try {
+      return (this.db.prepare(
+        `SELECT seq, ts, topic, qos, retain, ${encoding}, payload, ${delivered} AS delivered FROM entries WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`,
+      ).all(afterSeq, toSeq, limit) as (StoredRow & { delivered: number })[]).map(heldEntry);
+    } catch (err) {
+      throw readError(this.file, err);
+    }
+  }
+
   close(): void {
     this.db.close();
   }

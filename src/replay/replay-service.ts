@@ -103,7 +103,7 @@ export class ReplayService {
       selects = (topic) => topics.has(topic);
     }
     const session = new ReplaySession({
-      journal: o.journal, uplink: o.uplink, logger: o.logger, clock: o.clock, request, selects,
+      source: { readHeld: (a, t, l) => o.journal.readHeld(a, t, l), lastSeq: () => o.journal.stats().lastSeq }, uplink: o.uplink, logger: o.logger, clock: o.clock, request, selects,
       window: Math.max(1, Math.min(o.inflight, MAX_REPLAY_WINDOW)), rate: o.rate, pack: this.packLimits(),
       liveBacklog: () => o.journal.stats().depth, liveWindow: o.inflight,
       done: (result) => {

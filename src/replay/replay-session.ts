@@ -15,7 +15,7 @@
 // - A failed publish (connection lost) ends the replay; the result says from which seq to ask again.
 import type { Logger } from 'pino';
 import type { Clock } from '../driver-api/index.js';
-import type { HeldEntry, Journal, JournalEntry } from '../journal/journal.js';
+import type { HeldEntry, JournalEntry } from '../journal/journal.js';
 import type { Uplink } from '../uplink/uplink.js';
 import { TokenBucket } from '../forwarder/token-bucket.js';
 import { planPublishes, singlePublish, type PackLimits, type PlannedPublish } from '../forwarder/packer.js';
@@ -39,8 +39,15 @@ export interface ReplayResult {
   resume_from_seq?: number;
 }
 
+/** Where a replay reads: the gateway's journal, or the CLI's read-only JournalReader. */
+export interface HeldSource {
+  readHeld(afterSeq: number, toSeq: number, limit: number): HeldEntry[];
+  /** The journal's last seq now. */
+  lastSeq(): number;
+}
+
 export interface ReplaySessionOptions {
-  journal: Journal;
+  source: HeldSource;
   uplink: Uplink;
   logger: Logger;
   clock: Clock;
@@ -82,7 +89,7 @@ export class ReplaySession {
 
   constructor(private readonly options: ReplaySessionOptions) {
     this.bucket = new TokenBucket(options.rate, options.clock);
-    this.lastSeq = options.journal.stats().lastSeq;
+    this.lastSeq = options.source.lastSeq();
     const range = options.request.range;
     this.toSeq = range.kind === 'seq' ? Math.min(range.to, this.lastSeq) : this.lastSeq;
     this.after = range.kind === 'seq' ? range.from - 1 : 0;
@@ -141,7 +148,7 @@ export class ReplaySession {
   }
 
   private readChunk(): void {
-    const rows = this.options.journal.readHeld(this.after, this.toSeq, CHUNK);
+    const rows = this.options.source.readHeld(this.after, this.toSeq, CHUNK);
     if (rows.length === 0) {
       this.exhausted = true;
       if (this.options.request.range.kind === 'seq') this.gone.add(this.expect, this.toSeq);
