@@ -15,6 +15,9 @@ import { DeviceHost } from './scheduler/device-host.js';
 import { CommandHandler } from './commands/command-handler.js';
 import { ReplayService } from './replay/replay-service.js';
 import { replayTopicsOf } from './replay/replay-topics.js';
+import { ClockGuard } from './clock/clock-guard.js';
+import { ClockSegmentFile, clockFileFor } from './clock/clock-segments.js';
+import { type ClockSource, SystemClockSource } from './clock/clock-source.js';
 import { Metrics } from './service/metrics.js';
 import { SharedResourcePool } from './util/shared-resources.js';
 import { compileTemplate } from './mapping/template.js';
@@ -36,6 +39,8 @@ export interface GatewayOptions {
   drivers: readonly DriverEntry[];
   logger: Logger;
   clock?: Clock;
+  /** Whether the system clock is synchronized, monotonic time, boot id (clock-guard.ts). */
+  clockSource?: ClockSource;
   metrics?: Metrics;
 }
 
@@ -57,6 +62,7 @@ export class Gateway {
   private forwarder: Forwarder | undefined;
   private commands: CommandHandler | undefined;
   private replay: ReplayService | undefined;
+  private clockGuard: ClockGuard | undefined;
   private hosts = new Map<string, DeviceHost>();
   private readonly resources = new SharedResourcePool();
   private readonly loadedDrivers = new Map<string, Promise<DriverFactory>>();
@@ -164,6 +170,7 @@ export class Gateway {
       },
     });
     journal.open();
+    this.startClockGuard(journal);
     const stats = journal.stats();
     if (stats.available) this.logger.info({ path: this.site.buffer.path, backlog: stats.depth, lastSeq: stats.lastSeq }, 'journal open');
 
@@ -182,6 +189,7 @@ export class Gateway {
       this.logger.info({ delivered: done, backlog: depth }, done ? 'backlog delivered before stop' : 'stopping with a backlog; it is kept for the next start');
     }
     await this.stopUplink();
+    this.clockGuard?.stop();
     this.journal?.close();
     this.journal = undefined;
     this.logger.info('gateway stopped');
@@ -272,6 +280,7 @@ export class Gateway {
       this.metrics.connected.set(1);
       // Before the forwarder's first row of this connection (it pumps on a later turn).
       this.announceJournal();
+      this.clockGuard?.connected();
     });
     uplink.on('disconnect', () => {
       this.disconnectedSince = this.clock.now();
@@ -286,6 +295,7 @@ export class Gateway {
       inflight: buffer.inflight,
       replayRate: buffer.replayRate,
       pack: buffer.pack,
+      restamp: this.clockGuard && ((rows) => this.clockGuard!.restamp(rows)),
       logger: this.logger.child({ component: 'forwarder' }),
       clock: this.clock,
       onPublished: (success, rows) => {
@@ -308,11 +318,36 @@ export class Gateway {
       topic: `${this.site.site}/${this.site.gateway}/cmd/replay`, keepDelivered: buffer.keepDeliveredMs > 0,
       rate: buffer.replayRate, inflight: buffer.inflight, pack: buffer.pack,
       topics: replayTopicsOf(() => this.hosts.values()),
+      restamp: this.clockGuard && ((rows) => this.clockGuard!.restamp(rows, false)),
     });
     this.replay.start();
     this.uplink = uplink;
     this.forwarder.start();
     uplink.start();
+  }
+
+  private startClockGuard(journal: Journal): void {
+    const guard = new ClockGuard({
+      source: this.options.clockSource ?? new SystemClockSource(),
+      file: new ClockSegmentFile(clockFileFor(this.site.buffer.path)),
+      lastSeq: () => journal.stats().lastSeq,
+      oldestHeldSeq: () => {
+        const s = journal.stats();
+        return Math.min(s.oldestSeq ?? s.lastSeq + 1, s.delivered.oldestSeq ?? s.lastSeq + 1);
+      },
+      logger: this.logger.child({ component: 'clock' }),
+      onChange: () => this.forwarder?.notify(),
+    });
+    try {
+      guard.open();
+    } catch (err) {
+      // Clock handling is a refinement: without it readings keep the times they were taken with.
+      this.logger.error({ err: errorText(err) }, 'clock guard could not start; readings keep their wall-clock times');
+      return;
+    }
+    guard.start();
+    this.clockGuard = guard;
+    this.metrics.setClockSource(() => guard.synchronized);
   }
 
   private announceJournal(): void {

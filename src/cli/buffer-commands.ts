@@ -10,6 +10,8 @@ import { bufferForPath } from '../config/resolved-site.js';
 import { createLogger } from '../util/logger.js';
 import { parseDuration } from '../util/duration.js';
 import { outputClosed, println, type CliIo } from './io.js';
+import { ClockSegmentFile, clockFileFor } from '../clock/clock-segments.js';
+import { type ClockSource, SystemClockSource } from '../clock/clock-source.js';
 
 export interface BufferOptions {
   path: string;
@@ -18,6 +20,8 @@ export interface BufferOptions {
   yes?: boolean;
   /** export: the delivered rows kept by buffer.keep_delivered too, marked `"delivered": true`. */
   delivered?: boolean;
+  /** stats: where to ask whether the system clock is synchronized (tests replace it). */
+  clockSource?: ClockSource;
 }
 
 export function bufferPathOf(site: ResolvedSite): string {
@@ -84,7 +88,24 @@ function stats(reader: JournalReader, options: BufferOptions, io: CliIo): number
   }
   println(io.stdout, `last seq:     ${s.lastSeq}`);
   println(io.stdout, `drops:        ${drops}`);
+  clockLines(options, io);
   return 0;
+}
+
+/** Warns while the system clock is unsynchronized, and names readings stamped while it was. */
+function clockLines(options: BufferOptions, io: CliIo): void {
+  const source = options.clockSource ?? new SystemClockSource();
+  if (source.synchronized() === false) {
+    println(io.stdout, 'warning:      the system clock is not synchronized: new readings wait for a sync (then re-stamped) or go out flagged "clock":"unsynced"');
+  }
+  const open = new ClockSegmentFile(clockFileFor(options.path)).read().filter((s) => !s.final);
+  if (open.length === 0) return;
+  const boot = source.bootId();
+  const seqs = (s: { fromSeq: number; toSeq?: number }) => `${s.fromSeq}-${s.toSeq ?? 'now'}`;
+  const mine = open.filter((s) => s.boot === boot);
+  const lost = open.filter((s) => s.boot !== boot);
+  if (mine.length > 0) println(io.stdout, `clock:        seqs ${mine.map(seqs).join(', ')} stamped by an unsynchronized clock; re-stamped once it is synchronized`);
+  if (lost.length > 0) println(io.stdout, `clock:        seqs ${lost.map(seqs).join(', ')} stamped by an unsynchronized clock before a reboot; published flagged "clock":"unsynced"`);
 }
 
 function exportRows(reader: JournalReader, options: BufferOptions, io: CliIo): number {

@@ -4,7 +4,7 @@
 // buffer.keep_delivered is set (without it there is nothing delivered to send again).
 import type { Logger } from 'pino';
 import type { Clock } from '../driver-api/index.js';
-import type { Journal } from '../journal/journal.js';
+import type { HeldEntry, Journal } from '../journal/journal.js';
 import type { Uplink } from '../uplink/uplink.js';
 import type { PackLimits } from '../forwarder/packer.js';
 import type { PackOptions } from '../forwarder/journal-cursor.js';
@@ -34,6 +34,8 @@ export interface ReplayServiceOptions {
   /** buffer.pack: replayed rows are packed the same way. */
   pack?: PackOptions;
   topics: ReplayTopics;
+  /** Rows' times as the forwarder sends them (clock-guard.ts), never holding any back. */
+  restamp?: (rows: HeldEntry[]) => HeldEntry[];
   /** Called with every answer (metrics, tests). */
   onResult?: (result: ReplayResult | Refusal) => void;
 }
@@ -103,7 +105,14 @@ export class ReplayService {
       selects = (topic) => topics.has(topic);
     }
     const session = new ReplaySession({
-      source: { readHeld: (a, t, l) => o.journal.readHeld(a, t, l), lastSeq: () => o.journal.stats().lastSeq }, uplink: o.uplink, logger: o.logger, clock: o.clock, request, selects,
+      source: {
+        readHeld: (a, t, l) => {
+          const rows = o.journal.readHeld(a, t, l);
+          return o.restamp ? o.restamp(rows) : rows;
+        },
+        lastSeq: () => o.journal.stats().lastSeq,
+      },
+      uplink: o.uplink, logger: o.logger, clock: o.clock, request, selects,
       window: Math.max(1, Math.min(o.inflight, MAX_REPLAY_WINDOW)), rate: o.rate, pack: this.packLimits(),
       liveBacklog: () => o.journal.stats().depth, liveWindow: o.inflight,
       done: (result) => {
