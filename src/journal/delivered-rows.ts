@@ -7,6 +7,10 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { HeldEntry, JournalEntry } from './journal.js';
 import { type StoredRow, toEntry } from './journal-schema.js';
+import type { Counters } from './sqlite-store.js';
+
+/** Writes meta.last_seq if it is not there yet (SqliteStore's, run inside its transaction). */
+type SaveSeq = (seq: number, c: Counters) => number;
 
 /** Rows and their bytes affected by one statement. */
 export interface RowsBytes {
@@ -47,8 +51,39 @@ export class DeliveredRows {
     };
   }
 
+  /** remove() with keep_delivered: the rows are marked, and move from the backlog's counters to the delivered ones. */
+  markDelivered(seqs: readonly number[], now: number, c: Counters): Counters {
+    const marked = this.mark(seqs, now);
+    // Kept tight, so the backlog's reads never walk the delivered history: a short scan from the
+    // old bound over the rows just marked.
+    const undeliveredFrom = this.firstUndelivered(c.undeliveredFrom, c.lastSeq + 1);
+    return {
+      ...c, depth: c.depth - marked.n, bytes: c.bytes - marked.b, undeliveredFrom,
+      deliveredDepth: c.deliveredDepth + marked.n, deliveredBytes: c.deliveredBytes + marked.b,
+    };
+  }
+
+  /** Delivered rows make room (oldest first) for `rowsOver` rows and `bytesOver` bytes, as far as they go. */
+  makeRoom(rowsOver: number, bytesOver: number, c: Counters, saveSeq: SaveSeq): { c: Counters; gone: RowsBytes } {
+    if (c.deliveredDepth === 0 || (rowsOver <= 0 && bytesOver <= 0)) return { c, gone: { n: 0, b: 0 } };
+    return this.deleted(this.evict(rowsOver, bytesOver), c, saveSeq);
+  }
+
+  /** Deletes the rows delivered at or before `cutoff` (keep-delivered.ts). */
+  expire(cutoff: number, c: Counters, saveSeq: SaveSeq): { c: Counters; gone: RowsBytes } {
+    if (c.deliveredDepth === 0) return { c, gone: { n: 0, b: 0 } };
+    return this.deleted(this.evict(Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY, cutoff), c, saveSeq);
+  }
+
+  private deleted(gone: RowsBytes, c: Counters, saveSeq: SaveSeq): { c: Counters; gone: RowsBytes } {
+    // The newest row may have been among them: the last seq must then live in meta. Written
+    // after the DELETE, still inside the same transaction, so both commit or neither.
+    const persistedSeq = gone.n > 0 ? saveSeq(c.lastSeq, c) : c.persistedSeq;
+    return { c: { ...c, persistedSeq, deliveredDepth: c.deliveredDepth - gone.n, deliveredBytes: c.deliveredBytes - gone.b }, gone };
+  }
+
   /** Marks ascending, distinct seqs delivered at `now`; unknown or already delivered ones are skipped. */
-  mark(seqs: readonly number[], now: number): RowsBytes {
+  private mark(seqs: readonly number[], now: number): RowsBytes {
     let n = 0;
     let b = 0;
     let i = 0;

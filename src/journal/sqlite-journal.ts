@@ -3,7 +3,10 @@
 // Design rules
 // - Every reading is committed here before anyone tries to publish it; an entry leaves the
 //   journal only when the forwarder says it was delivered (remove), when capacity forces it out
-//   (drop_oldest), or by an operator's purge. Nothing is ever rewritten in place.
+//   (drop_oldest), or by an operator's purge. Nothing is ever rewritten in place, except that
+//   with buffer.keep_delivered remove() sets a delivered row's delivered_at instead of deleting
+//   it (rules in keep-delivered.ts, SQL in delivered-rows.ts); depth and bytes then count the
+//   undelivered rows, and the delivered ones are counted apart within the same capacity.
 // - seq is gateway-wide and strictly increasing: +1 for every entry journaled, never reused, kept
 //   across restarts, drains and purges. The journal assigns it from an in-memory counter; on disk
 //   the last seq is max(meta.last_seq, max(entries.seq)), and every transaction keeps that true:
@@ -46,9 +49,11 @@
 //     schema_version, last_seq, drops_drop_oldest, drops_drop_newest, drops_purge,
 //     journal_id (random 48-bit), created_at (epoch ms)
 //   entries(seq INTEGER PRIMARY KEY, ts INTEGER, topic TEXT, qos INTEGER, retain INTEGER 0|1,
-//           size INTEGER, payload BLOB, encoding INTEGER)
+//           size INTEGER, payload BLOB, encoding INTEGER, delivered_at INTEGER)
 //     encoding (1 json, 2 cbor, 3 text) was added without a schema bump, so an older fieldgate
 //     still opens the file; its rows have NULL there and are read by their first byte.
+//     delivered_at (epoch ms, NULL = not delivered) was added the same way; an older fieldgate
+//     takes delivered rows for backlog and sends them once more.
 //     seq is the rowid, so readAfter/remove walk the table's own B-tree. There is no index on ts:
 //     export is a rare operator command and scans by seq filtering on ts (rows are nearly in ts
 //     order, but not strictly: clocks jump and devices report late), which keeps appends lean.

@@ -177,13 +177,8 @@ export class SqliteStore {
     };
 
     // Delivered rows make room first (both policies), uncounted; only then undelivered ones go.
-    const makeRoom = (rowsOver: number, bytesOver: number, c: Counters): { c: Counters; gone: RowsBytes } => {
-      if (!delivered || c.deliveredDepth === 0 || (rowsOver <= 0 && bytesOver <= 0)) return { c, gone: { n: 0, b: 0 } };
-      // The newest row may be among them: the last seq must then live in meta.
-      const persistedSeq = saveSeq(c.lastSeq, c);
-      const gone = delivered.evict(rowsOver, bytesOver);
-      return { c: { ...c, persistedSeq, deliveredDepth: c.deliveredDepth - gone.n, deliveredBytes: c.deliveredBytes - gone.b }, gone };
-    };
+    const makeRoom = (rowsOver: number, bytesOver: number, c: Counters): { c: Counters; gone: RowsBytes } =>
+      delivered ? delivered.makeRoom(rowsOver, bytesOver, c, saveSeq) : { c, gone: { n: 0, b: 0 } };
 
     const commit = (plan: Plan, given: Counters): Committed => {
       let toWrite = plan.accepted;
@@ -256,20 +251,7 @@ export class SqliteStore {
     };
 
     const remove = (seqs: number[], c: Counters, now: number): Committed => {
-      if (keeps) {
-        const marked = delivered!.mark(seqs, now);
-        // Kept tight, so the backlog's reads never walk the delivered history: a short scan from
-        // the old bound over the rows just marked.
-        const undeliveredFrom = delivered!.firstUndelivered(c.undeliveredFrom, c.lastSeq + 1);
-        return {
-          stored: [],
-          evicted: 0,
-          counters: {
-            ...c, depth: c.depth - marked.n, bytes: c.bytes - marked.b, undeliveredFrom,
-            deliveredDepth: c.deliveredDepth + marked.n, deliveredBytes: c.deliveredBytes + marked.b,
-          },
-        };
-      }
+      if (keeps) return { stored: [], evicted: 0, counters: delivered!.markDelivered(seqs, now, c) };
       // Deleting the newest row would lose the last seq unless meta holds it.
       const persistedSeq = seqs[seqs.length - 1]! >= c.lastSeq ? saveSeq(c.lastSeq, c) : c.persistedSeq;
       const gone = removeSorted(st, seqs);
@@ -281,15 +263,9 @@ export class SqliteStore {
     };
 
     const expire = (cutoff: number, c: Counters): Committed => {
-      if (!delivered || c.deliveredDepth === 0) return { stored: [], evicted: 0, counters: c };
-      const persistedSeq = saveSeq(c.lastSeq, c);
-      const gone = delivered.evict(Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY, cutoff);
-      return {
-        stored: [],
-        evicted: 0,
-        counters: { ...c, persistedSeq, deliveredDepth: c.deliveredDepth - gone.n, deliveredBytes: c.deliveredBytes - gone.b },
-        freed: gone.n,
-      };
+      if (!delivered) return { stored: [], evicted: 0, counters: c };
+      const done = delivered.expire(cutoff, c, saveSeq);
+      return { stored: [], evicted: 0, counters: done.c, freed: done.gone.n };
     };
 
     const purge = (c: Counters): Committed => {
