@@ -53,6 +53,13 @@ const MAX_REPLAY_WINDOW = 16;
 export class ReplayService {
   private running: { id: string; session: ReplaySession } | undefined;
   private stopped = false;
+  /** A result that ended while the connection was down (an interrupted replay): sent on the next connect. */
+  private unsent: ReplayResult | Refusal | undefined;
+  private readonly onConnect = (): void => {
+    const result = this.unsent;
+    this.unsent = undefined;
+    if (result) this.answer(result, false);
+  };
 
   constructor(private readonly options: ReplayServiceOptions) {}
 
@@ -62,9 +69,11 @@ export class ReplayService {
 
   start(): void {
     this.options.uplink.subscribe(this.options.topic, 1, (_t, payload, meta) => this.handle(payload, meta.retain));
+    this.options.uplink.on('connect', this.onConnect);
   }
 
   stop(): void {
+    this.options.uplink.off('connect', this.onConnect);
     this.stopped = true;
     this.running?.session.cancel();
     this.running = undefined;
@@ -142,11 +151,12 @@ export class ReplayService {
     };
   }
 
-  private answer(result: ReplayResult | Refusal): void {
-    this.options.onResult?.(result);
+  private answer(result: ReplayResult | Refusal, first = true): void {
+    if (first) this.options.onResult?.(result);
     const { uplink, logger } = this.options;
     if (!uplink.connected) {
-      logger.warn({ id: result.id }, 'replay result not sent: not connected to the broker');
+      logger.warn({ id: result.id }, 'replay result waits for the connection to the broker');
+      this.unsent = result;
       return;
     }
     uplink.publish({ topic: this.resultTopic, payload: Buffer.from(JSON.stringify(result)), qos: 1, retain: false }, (err) => {
