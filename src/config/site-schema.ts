@@ -140,7 +140,7 @@ function bufferSchema(): JsonSchema {
         minimum: 0,
         maximum: 1_000_000,
         default: b.replay_rate,
-        description: 'Messages per second while a backlog drains, 0 to 1000000; 0 = unlimited.',
+        description: 'Messages per second while a backlog drains, and for a replay on request (cmd/replay), 0 to 1000000; 0 = unlimited.',
       },
       pack: {
         type: 'boolean',
