@@ -199,9 +199,11 @@ export class ReplaySession {
     };
     if (error !== undefined) {
       result.error = error;
-      // Everything from the oldest row not confirmed on must be asked for again.
-      const open = [...this.inflight, ...this.planned].map((p) => Math.min(...p.seqs));
-      result.resume_from_seq = Math.min(failedSeq ?? Number.POSITIVE_INFINITY, ...open, this.after + 1);
+      // Everything from the oldest row not confirmed on must be asked for again (a publish's
+      // seqs ascend, so its first is its oldest).
+      let resume = Math.min(failedSeq ?? Number.POSITIVE_INFINITY, this.after + 1);
+      for (const p of [...this.inflight, ...this.planned]) resume = Math.min(resume, p.seqs[0]!);
+      result.resume_from_seq = resume;
     }
     this.inflight.clear();
     this.planned = [];

@@ -43,7 +43,7 @@ export class SeqGaps {
       .map(([a, b]): SeqRange => [a, Math.min(b, limit)])
       .filter(([a, b]) => a <= b)
       .flatMap((r) => subtract(r, this.asked));
-    this.asked.push(...due);
+    for (const r of due) this.asked.push(r);
     return due;
   }
 
