@@ -66,6 +66,9 @@ export interface ReplaySessionOptions {
 }
 
 const CHUNK = 500;
+// A request may span millions of rows none of which is sent (filtered out, not delivered): read
+// at most this many chunks per turn of the event loop, so live forwarding is never starved.
+const CHUNKS_PER_TURN = 4;
 const WAIT_MS = 50;
 
 export class ReplaySession {
@@ -113,13 +116,16 @@ export class ReplaySession {
       if (!o.uplink.connected) return this.finish('not connected to the broker');
       if (o.liveBacklog() > o.liveWindow) return this.wait(WAIT_MS);
       const next = this.peek();
-      if (!next) break;
+      if (!next) {
+        if (!this.exhausted) return this.wait(1);
+        break;
+      }
       const wait = this.bucket.take(next.seqs.length);
       if (wait > 0) return this.wait(wait);
       this.planned.shift();
       this.send(next);
     }
-    if (this.inflight.size === 0 && this.peek() === undefined) this.finish();
+    if (this.inflight.size === 0 && this.planned.length === 0 && this.exhausted) this.finish();
   }
 
   private wait(ms: number): void {
@@ -141,9 +147,9 @@ export class ReplaySession {
     });
   }
 
-  /** The next publish, reading and planning chunks until one has something to send or all is read. */
+  /** The next publish, reading and planning a few chunks if needed; undefined if none yet (or none left). */
   private peek(): PlannedPublish | undefined {
-    while (this.planned.length === 0 && !this.exhausted) this.readChunk();
+    for (let i = 0; i < CHUNKS_PER_TURN && this.planned.length === 0 && !this.exhausted; i += 1) this.readChunk();
     return this.planned[0];
   }
 

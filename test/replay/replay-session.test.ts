@@ -92,6 +92,30 @@ describe('ReplaySession', () => {
     expect(uplink.waiting.length).toBeGreaterThan(0);
   });
 
+  it('reads a long stretch with nothing to send a few chunks per turn, not all at once', async () => {
+    let reads = 0;
+    let result: ReplayResult | undefined;
+    // 5000 rows held, none delivered yet: ten chunks, nothing to send.
+    const readHeld = (after: number, to: number, limit: number) => {
+      reads += 1;
+      const rows = [];
+      for (let seq = after + 1; seq <= Math.min(to, after + limit); seq += 1) {
+        rows.push({ seq, ts: seq, topic: 't', qos: 1 as const, retain: false, encoding: 'text' as const, payload: Buffer.from('x'), delivered: false });
+      }
+      return rows;
+    };
+    new ReplaySession({
+      source: { readHeld, lastSeq: () => 5000 },
+      uplink: new RecordingUplink() as never, logger: silentLogger(), clock: new ManualClock(),
+      request: { id: 'l', range: { kind: 'seq', from: 1, to: 5000 } }, window: 4, rate: 0, liveBacklog: () => 0, liveWindow: 10,
+      done: (r) => { result = r; },
+    }).start();
+    expect(reads).toBe(4);
+    await expect.poll(() => result).toBeDefined();
+    expect(reads).toBe(11);
+    expect(result).toMatchObject({ ok: true, sent: 0, gone: [], pending: [[1, 5000]] });
+  });
+
   it('a failed publish ends the replay with the seq to ask again from', () => {
     const journal = setup(10, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     const uplink = new RecordingUplink();
