@@ -144,6 +144,8 @@ export class Gateway {
         if (opening.reset) this.metrics.journalResets.inc({ reason: opening.reset.reason });
         this.journalInfo = journalInfoPayload(opening);
         this.announceJournal();
+        // Once the journal knows its last seq (a journal that cannot be opened yet does not).
+        if (!this.clockGuard) this.startClockGuard(journal);
       },
     });
     this.journal = journal;
@@ -170,7 +172,6 @@ export class Gateway {
       },
     });
     journal.open();
-    this.startClockGuard(journal);
     const stats = journal.stats();
     if (stats.available) this.logger.info({ path: this.site.buffer.path, backlog: stats.depth, lastSeq: stats.lastSeq }, 'journal open');
 
@@ -190,6 +191,7 @@ export class Gateway {
     }
     await this.stopUplink();
     this.clockGuard?.stop();
+    this.clockGuard = undefined;
     this.journal?.close();
     this.journal = undefined;
     this.logger.info('gateway stopped');
@@ -295,7 +297,7 @@ export class Gateway {
       inflight: buffer.inflight,
       replayRate: buffer.replayRate,
       pack: buffer.pack,
-      restamp: this.clockGuard && ((rows) => this.clockGuard!.restamp(rows)),
+      restamp: (rows) => (this.clockGuard ? this.clockGuard.restamp(rows) : rows),
       logger: this.logger.child({ component: 'forwarder' }),
       clock: this.clock,
       onPublished: (success, rows) => {
@@ -318,7 +320,7 @@ export class Gateway {
       topic: `${this.site.site}/${this.site.gateway}/cmd/replay`, keepDelivered: buffer.keepDeliveredMs > 0,
       rate: buffer.replayRate, inflight: buffer.inflight, pack: buffer.pack,
       topics: replayTopicsOf(() => this.hosts.values()),
-      restamp: this.clockGuard && ((rows) => this.clockGuard!.restamp(rows, false)),
+      restamp: (rows) => (this.clockGuard ? this.clockGuard.restamp(rows, false) : rows),
     });
     this.replay.start();
     this.uplink = uplink;
