@@ -69,6 +69,12 @@ export class ClockGuard {
     if (!this.synced) {
       this.openSegment();
       this.warnUnsynced(true);
+    } else if (this.waiting()) {
+      // The service restarted in the same boot and the clock was synchronized meanwhile: the
+      // offset measured now corrects what the earlier run held.
+      this.synced = false;
+      this.correct(this.offset, true, 0);
+      return;
     }
     const lost = this.segments.filter((s) => s.boot !== this.boot && !s.final);
     if (lost.length > 0) {

@@ -131,6 +131,20 @@ describe('ClockGuard', () => {
     expect(second.guard.restamp(first.j.readAfter(0, 10)).map((r) => tsOf(r.payload))).toEqual([STALE + YEAR, STALE + 2000 + YEAR]);
   });
 
+  it('the service restarting in the same boot after the clock was synchronized corrects what it held', () => {
+    const clock = new FakeClock(STALE, 5_000, false);
+    const first = setup(clock);
+    first.j.append([reading(clock.wall, 'json')]);
+    first.guard.stop();
+    clock.advance(2000);
+    clock.wall += YEAR;
+    clock.synced = true;
+    const second = setup(clock, first.segments.file, first.j);
+    expect(second.guard.synchronized).toBe(true);
+    second.guard.connected();
+    expect(second.guard.restamp(first.j.readAfter(0, 10)).map((r) => [tsOf(r.payload), flagOf(r.payload)])).toEqual([[STALE + YEAR, undefined]]);
+  });
+
   it('after holdMs connected without a sync, held rows go out flagged', () => {
     const clock = new FakeClock(STALE, 5_000, false);
     const { j, guard, changes } = setup(clock);
