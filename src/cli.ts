@@ -10,6 +10,7 @@ import { runCommand } from './cli/run-command.js';
 import { validateCommand, planCommand, readCommand, schemaCommand, loadOrReport } from './cli/site-commands.js';
 import { bufferCommand, bufferPathOf } from './cli/buffer-commands.js';
 import { configCommand } from './cli/config-commands.js';
+import { replayCommand } from './cli/replay-command.js';
 import { FieldgateError } from './util/errors.js';
 import { isDurationText, parseDuration } from './util/duration.js';
 
@@ -41,6 +42,9 @@ commands:
   buffer stats   -c FILE   backlog depth, oldest age, bytes, drops   [--path DB instead of -c]
   buffer export  -c FILE   undelivered messages as JSON lines [--since T] [--until T]
                            (T: ISO 8601, epoch ms, or a duration ago such as 2h)
+                           [--delivered] also the delivered ones kept by buffer.keep_delivered
+  buffer replay  -c FILE   publish delivered messages again to the configured broker
+                           --from-seq A --to-seq B, or --since ISO --until ISO
   buffer purge   -c FILE   delete every undelivered message (--yes to confirm)
   demo                     in-process broker + simulated devices; prints messages as they arrive
                            [--duration 10s] [--port N]
@@ -87,6 +91,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         parity: { type: 'string' },
         units: { type: 'string' },
         timeout: { type: 'string' },
+        delivered: { type: 'boolean' },
+        'from-seq': { type: 'string' },
+        'to-seq': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -167,7 +174,7 @@ async function runConfigCli(argv: readonly string[], io: CliIo): Promise<number>
 type Values = {
   config?: string; path?: string; since?: string; until?: string; wait?: string; duration?: string; port?: string; yes?: boolean;
   profile?: boolean; tcp?: string; rtu?: string; baud?: string; parity?: string; units?: string; timeout?: string;
-  'log-level'?: string;
+  'log-level'?: string; delivered?: boolean; 'from-seq'?: string; 'to-seq'?: string;
 };
 
 async function dispatch(command: string, sub: string | undefined, values: Values, configFile: string, logLevel: LevelWithSilent, io: CliIo): Promise<number> {
@@ -197,10 +204,18 @@ async function dispatch(command: string, sub: string | undefined, values: Values
       return demoCommand({ duration: values.duration, port: values.port, logLevel: values['log-level'] ? logLevel : 'warn' }, io);
     }
     case 'buffer': {
-      if (values.path !== undefined) return bufferCommand(sub ?? 'stats', { path: values.path, since: values.since, until: values.until, yes: values.yes }, undefined, io);
+      const common = { since: values.since, until: values.until, yes: values.yes, delivered: values.delivered };
+      if (sub === 'replay' && values.path !== undefined) {
+        println(io.stderr, 'fieldgate buffer replay: needs the site file (-c) for the broker; --path is not enough');
+        return 64;
+      }
+      if (values.path !== undefined) return bufferCommand(sub ?? 'stats', { path: values.path, ...common }, undefined, io);
       const site = loadOrReport(configFile, io);
       if (!site) return 1;
-      return bufferCommand(sub ?? 'stats', { path: bufferPathOf(site), since: values.since, until: values.until, yes: values.yes }, site, io);
+      if (sub === 'replay') {
+        return replayCommand(site, { fromSeq: values['from-seq'], toSeq: values['to-seq'], since: values.since, until: values.until }, io);
+      }
+      return bufferCommand(sub ?? 'stats', { path: bufferPathOf(site), ...common }, site, io);
     }
     default:
       println(io.stderr, `fieldgate: unknown command "${command}"\n\n${USAGE}`);

@@ -13,6 +13,11 @@ import { AppendQueue } from './journal/append-queue.js';
 import { Forwarder } from './forwarder/forwarder.js';
 import { DeviceHost } from './scheduler/device-host.js';
 import { CommandHandler } from './commands/command-handler.js';
+import { ReplayService } from './replay/replay-service.js';
+import { replayTopicsOf } from './replay/replay-topics.js';
+import { ClockGuard } from './clock/clock-guard.js';
+import { ClockSegmentFile, clockFileFor } from './clock/clock-segments.js';
+import { type ClockSource, SystemClockSource } from './clock/clock-source.js';
 import { Metrics } from './service/metrics.js';
 import { SharedResourcePool } from './util/shared-resources.js';
 import { compileTemplate } from './mapping/template.js';
@@ -38,6 +43,8 @@ export interface GatewayOptions {
   drivers: readonly DriverEntry[];
   logger: Logger;
   clock?: Clock;
+  /** Whether the system clock is synchronized, monotonic time, boot id (clock-guard.ts). */
+  clockSource?: ClockSource;
   metrics?: Metrics;
   /** Called with every uplink the gateway builds (start, and reloads that reconnect), before it connects. */
   onUplink?: (uplink: Uplink) => void;
@@ -65,6 +72,8 @@ export class Gateway {
   private announcer: HomeAssistantAnnouncer | undefined;
   /** Home Assistant discovery of the site in force; undefined when it is off. */
   private discovery: DiscoveryPlan | undefined;
+  private replay: ReplayService | undefined;
+  private clockGuard: ClockGuard | undefined;
   private hosts = new Map<string, DeviceHost>();
   private readonly resources = new SharedResourcePool();
   private readonly loadedDrivers = new Map<string, Promise<DriverFactory>>();
@@ -140,6 +149,7 @@ export class Gateway {
       path: buffer.path,
       maxMessages: buffer.maxMessages,
       maxBytes: buffer.maxBytes,
+      keepDeliveredMs: buffer.keepDeliveredMs,
       whenFull: buffer.whenFull,
       synchronous: buffer.synchronous,
       logger: this.logger.child({ component: 'journal' }),
@@ -151,6 +161,8 @@ export class Gateway {
         if (opening.reset) this.metrics.journalResets.inc({ reason: opening.reset.reason });
         this.journalInfo = journalInfoPayload(opening);
         this.announceJournal();
+        // Once the journal knows its last seq (a journal that cannot be opened yet does not).
+        if (!this.clockGuard) this.startClockGuard(journal);
       },
     });
     this.journal = journal;
@@ -195,6 +207,8 @@ export class Gateway {
       this.logger.info({ delivered: done, backlog: depth }, done ? 'backlog delivered before stop' : 'stopping with a backlog; it is kept for the next start');
     }
     await this.stopUplink();
+    this.clockGuard?.stop();
+    this.clockGuard = undefined;
     this.journal?.close();
     this.journal = undefined;
     this.logger.info('gateway stopped');
@@ -294,6 +308,7 @@ export class Gateway {
       this.metrics.connected.set(1);
       // Before the forwarder's first row of this connection (it pumps on a later turn).
       this.announceJournal();
+      this.clockGuard?.connected();
     });
     uplink.on('disconnect', () => {
       this.disconnectedSince = this.clock.now();
@@ -308,6 +323,7 @@ export class Gateway {
       inflight: buffer.inflight,
       replayRate: buffer.replayRate,
       pack: buffer.pack,
+      restamp: (rows) => (this.clockGuard ? this.clockGuard.restamp(rows) : rows),
       logger: this.logger.child({ component: 'forwarder' }),
       clock: this.clock,
       onPublished: (success, rows) => {
@@ -333,6 +349,14 @@ export class Gateway {
       health: () => [...this.hosts.values()].map((h) => [h.name, h.healthy] as const),
     });
     this.announcer.start();
+    this.replay = new ReplayService({
+      journal: this.journal!, uplink, clock: this.clock, logger: this.logger.child({ component: 'replay' }),
+      topic: `${this.site.site}/${this.site.gateway}/cmd/replay`, keepDelivered: buffer.keepDeliveredMs > 0,
+      rate: buffer.replayRate, inflight: buffer.inflight, pack: buffer.pack,
+      topics: replayTopicsOf(() => this.hosts.values()),
+      restamp: (rows) => (this.clockGuard ? this.clockGuard.restamp(rows, false) : rows),
+    });
+    this.replay.start();
     this.uplink = uplink;
     this.options.onUplink?.(uplink);
     this.forwarder.start();
@@ -342,6 +366,30 @@ export class Gateway {
   /** Publishes the journal announcement again (its birth fields changed). */
   announce(): void {
     this.announceJournal();
+  }
+
+  private startClockGuard(journal: Journal): void {
+    const guard = new ClockGuard({
+      source: this.options.clockSource ?? new SystemClockSource(),
+      file: new ClockSegmentFile(clockFileFor(this.site.buffer.path)),
+      lastSeq: () => journal.stats().lastSeq,
+      oldestHeldSeq: () => {
+        const s = journal.stats();
+        return Math.min(s.oldestSeq ?? s.lastSeq + 1, s.delivered.oldestSeq ?? s.lastSeq + 1);
+      },
+      logger: this.logger.child({ component: 'clock' }),
+      onChange: () => this.forwarder?.notify(),
+    });
+    try {
+      guard.open();
+    } catch (err) {
+      // Clock handling is a refinement: without it readings keep the times they were taken with.
+      this.logger.error({ err: errorText(err) }, 'clock guard could not start; readings keep their wall-clock times');
+      return;
+    }
+    guard.start();
+    this.clockGuard = guard;
+    this.metrics.setClockSource(() => guard.synchronized);
   }
 
   private announceJournal(): void {
@@ -358,6 +406,7 @@ export class Gateway {
   private async stopUplink(): Promise<void> {
     const forwarder = this.forwarder;
     forwarder?.stop();
+    this.replay?.stop();
     await this.uplink?.stop();
     // Acknowledgements that arrived while the uplink closed are removed now, not after the
     // journal is gone (they would be sent again on the next start).
@@ -367,6 +416,8 @@ export class Gateway {
     this.forwarder = undefined;
     this.commands = undefined;
     this.announcer = undefined;
+    this.replay?.stop();
+    this.replay = undefined;
     this.metrics.connected.set(0);
   }
 

@@ -10,12 +10,18 @@ import { bufferForPath } from '../config/resolved-site.js';
 import { createLogger } from '../util/logger.js';
 import { parseDuration } from '../util/duration.js';
 import { outputClosed, println, type CliIo } from './io.js';
+import { ClockSegmentFile, clockFileFor } from '../clock/clock-segments.js';
+import { type ClockSource, SystemClockSource } from '../clock/clock-source.js';
 
 export interface BufferOptions {
   path: string;
   since?: string;
   until?: string;
   yes?: boolean;
+  /** export: the delivered rows kept by buffer.keep_delivered too, marked `"delivered": true`. */
+  delivered?: boolean;
+  /** stats: where to ask whether the system clock is synchronized (tests replace it). */
+  clockSource?: ClockSource;
 }
 
 export function bufferPathOf(site: ResolvedSite): string {
@@ -54,7 +60,7 @@ function openJournal(file: string, site: ResolvedSite | undefined): SqliteJourna
 
 export async function bufferCommand(action: string, options: BufferOptions, site: ResolvedSite | undefined, io: CliIo): Promise<number> {
   if (!['stats', 'export', 'purge'].includes(action)) {
-    println(io.stderr, `unknown buffer action "${action}" (stats | export | purge)`);
+    println(io.stderr, `unknown buffer action "${action}" (stats | export | replay | purge)`);
     return 1;
   }
   if (!fs.existsSync(options.path)) {
@@ -79,9 +85,30 @@ function stats(reader: JournalReader, options: BufferOptions, io: CliIo): number
   println(io.stdout, `journal:      ${s.journalId}`);
   println(io.stdout, `backlog:      ${s.depth} messages, ${s.bytes} bytes (file ${s.fileBytes} bytes)`);
   println(io.stdout, `oldest:       ${s.oldestTs === null ? '-' : `${new Date(s.oldestTs).toISOString()} (${Math.round((now - s.oldestTs) / 1000)} s ago, seq ${s.oldestSeq})`}`);
+  const d = s.delivered;
+  if (d.depth > 0) {
+    println(io.stdout, `delivered:    ${d.depth} messages, ${d.bytes} bytes kept for replay (keep_delivered), from seq ${d.oldestSeq} (${new Date(d.oldestTs!).toISOString()})`);
+  }
   println(io.stdout, `last seq:     ${s.lastSeq}`);
   println(io.stdout, `drops:        ${drops}`);
+  clockLines(options, io);
   return 0;
+}
+
+/** Warns while the system clock is unsynchronized, and names readings stamped while it was. */
+function clockLines(options: BufferOptions, io: CliIo): void {
+  const source = options.clockSource ?? new SystemClockSource();
+  if (source.synchronized() === false) {
+    println(io.stdout, 'warning:      the system clock is not synchronized: new readings wait for a sync (then re-stamped) or go out flagged "clock":"unsynced"');
+  }
+  const open = new ClockSegmentFile(clockFileFor(options.path)).read().filter((s) => !s.final);
+  if (open.length === 0) return;
+  const boot = source.bootId();
+  const seqs = (s: { fromSeq: number; toSeq?: number }) => `${s.fromSeq}-${s.toSeq ?? 'now'}`;
+  const mine = open.filter((s) => s.boot === boot);
+  const lost = open.filter((s) => s.boot !== boot);
+  if (mine.length > 0) println(io.stdout, `clock:        seqs ${mine.map(seqs).join(', ')} stamped by an unsynchronized clock; re-stamped once it is synchronized`);
+  if (lost.length > 0) println(io.stdout, `clock:        seqs ${lost.map(seqs).join(', ')} stamped by an unsynchronized clock before a reboot; published flagged "clock":"unsynced"`);
 }
 
 async function exportRows(reader: JournalReader, options: BufferOptions, io: CliIo): Promise<number> {
@@ -101,7 +128,7 @@ async function exportRows(reader: JournalReader, options: BufferOptions, io: Cli
     gaps += 1;
     const upTo = Number.isFinite(gap.before) ? `before seq ${gap.before}` : 'to the end';
     println(io.stderr, `unreadable: rows after seq ${gap.after} ${upTo} (${gap.error})`);
-  });
+  }, { delivered: options.delivered === true });
   for (const e of rows) {
     // A failed write (EPIPE) is reported on a later turn of the event loop: give it one now and
     // then, or a fast loop would write the whole journal into a pipe nobody reads.
@@ -114,6 +141,7 @@ async function exportRows(reader: JournalReader, options: BufferOptions, io: Cli
     println(io.stdout, JSON.stringify({
       seq: e.seq, ts: new Date(e.ts).toISOString(), topic: e.topic, qos: e.qos, retain: e.retain,
       ...(payload === undefined ? { payload_base64: e.payload.toString('base64') } : { payload }),
+      ...(e.delivered ? { delivered: true } : {}),
     }));
     n += 1;
   }

@@ -117,6 +117,8 @@ export function applyDefaults(input: SiteConfig, ctx: DefaultsContext): SiteConf
     pack: rb.pack ?? d.pack,
     max_pack: rb.max_pack ?? d.max_pack,
     max_pack_bytes: rb.max_pack_bytes ?? d.max_pack_bytes,
+    // Off unless set: no default to fill in.
+    ...(rb.keep_delivered === undefined ? {} : { keep_delivered: rb.keep_delivered }),
   };
 
   const inherited: DeviceInheritance = {

@@ -42,6 +42,8 @@ export interface ResolvedBuffer {
   replayRate: number;
   /** Packing of a draining backlog; undefined = off. */
   pack: { maxRows: number; maxBytes: number } | undefined;
+  /** buffer.keep_delivered in ms; 0 = delivered rows are deleted (and replay is refused). */
+  keepDeliveredMs: number;
 }
 
 export interface ResolvedHttp {
@@ -135,6 +137,7 @@ export function resolveSite(config: SiteConfig, file: string, secrets: string[])
     inflight: b.inflight!,
     replayRate: b.replay_rate!,
     pack: b.pack ? { maxRows: b.max_pack!, maxBytes: parseSize(b.max_pack_bytes!) } : undefined,
+    keepDeliveredMs: b.keep_delivered === undefined ? 0 : parseDuration(b.keep_delivered),
   };
   const h = config.http;
   const http: ResolvedHttp | undefined = h?.listen === undefined ? undefined : {
@@ -187,5 +190,6 @@ export function bufferForPath(file: string): ResolvedBuffer {
     inflight: d.inflight,
     replayRate: d.replay_rate,
     pack: undefined,
+    keepDeliveredMs: 0,
   };
 }

@@ -35,6 +35,7 @@ export const CORE_RANGES = {
   interval: { min: '1ms', max: '366d' },
   heartbeat: { min: '1ms', max: '366d' },
   trial: { min: '1s', max: '1h' },
+  keep_delivered: { min: '0s', max: '366d' },
 } as const satisfies Record<string, DurationRange>;
 const name = (description: string): JsonSchema => ({ type: 'string', pattern: NAME_PATTERN, description });
 const qos = (description: string, def?: number): JsonSchema => ({
@@ -124,6 +125,11 @@ function bufferSchema(): JsonSchema {
       max_bytes: reload(['next_start'], sizeSchema('Largest journal size, e.g. 256MiB, 1GB or a number of bytes;', { min: '64KiB', max: '1024GiB' }, b.max_bytes)),
       when_full: reload(['next_start'], { enum: ['drop_oldest', 'drop_newest'], default: b.when_full, description: 'What to drop when full.' }),
       synchronous: reload(['next_start'], { enum: ['normal', 'full'], default: b.synchronous, description: 'SQLite synchronous mode.' }),
+      // Decided by the journal at open (it expires or keeps rows from then on).
+      keep_delivered: reload(['next_start'], duration(
+        'Keep acknowledged readings this long, marked delivered, within max_messages/max_bytes (undelivered ones win), so that `cmd/replay` can send them again; absent or 0s = off.',
+        CORE_RANGES.keep_delivered,
+      )),
       // The forwarder's knobs: it is rebuilt with the uplink.
       inflight: {
         type: 'integer',
@@ -137,7 +143,7 @@ function bufferSchema(): JsonSchema {
         minimum: 0,
         maximum: 1_000_000,
         default: b.replay_rate,
-        description: 'Messages per second while a backlog drains, 0 to 1000000; 0 = unlimited.',
+        description: 'Messages per second while a backlog drains, and for a replay on request (cmd/replay), 0 to 1000000; 0 = unlimited.',
       },
       pack: {
         type: 'boolean',

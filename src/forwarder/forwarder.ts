@@ -17,7 +17,7 @@
 // duplicates stay bounded by window × pack. Live data (no backlog) keeps one message per row.
 import { setLongTimeout, type LongTimer } from '../util/long-timer.js';
 import type { Logger } from 'pino';
-import type { Journal } from '../journal/journal.js';
+import type { Journal, JournalEntry } from '../journal/journal.js';
 import type { Uplink } from '../uplink/uplink.js';
 import type { Clock } from '../driver-api/index.js';
 import type { PlannedPublish } from './packer.js';
@@ -40,6 +40,8 @@ export interface ForwarderOptions {
   clock: Clock;
   /** Called for every acknowledged (ok) or failed (error) publish, with the rows it carried. */
   onPublished?: (ok: boolean, rows: number) => void;
+  /** Rewrites rows' times before they are sent, holding back rows that wait for a clock sync. */
+  restamp?: (rows: JournalEntry[]) => JournalEntry[];
   /** Remove acknowledged rows once this many are waiting, or after removeDelayMs. */
   removeBatch?: number;
   removeDelayMs?: number;
@@ -81,7 +83,9 @@ export class Forwarder {
 
   constructor(private readonly options: ForwarderOptions) {
     const { journal, uplink } = options;
-    this.cursor = new JournalCursor({ journal, inflight: options.inflight, pack: options.pack, maxPacketSize: () => uplink.maxPacketSize });
+    this.cursor = new JournalCursor({
+      journal, inflight: options.inflight, pack: options.pack, maxPacketSize: () => uplink.maxPacketSize, restamp: options.restamp,
+    });
     this.bucket = new TokenBucket(options.replayRate, options.clock);
     this.acks = new AckBatcher({
       remove: (seqs) => journal.remove(seqs),

@@ -2,7 +2,7 @@
 // each chunk into publishes (packing it when it is a backlog, packer.ts) and hands them out in
 // order. rewind() goes back to the start: the next read returns the oldest row still journaled,
 // which after a connection loss is the oldest one not yet acknowledged.
-import type { Journal } from '../journal/journal.js';
+import type { Journal, JournalEntry } from '../journal/journal.js';
 import { CborCodec } from '../wire/cbor-codec.js';
 import { planPublishes, singlePublish, type PackLimits, type PlannedPublish } from './packer.js';
 
@@ -21,6 +21,8 @@ export interface JournalCursorOptions {
   pack?: PackOptions;
   /** The broker's Maximum Packet Size on the current connection, if it set one. */
   maxPacketSize(): number | undefined;
+  /** Rewrites rows' times before they are planned (clock-guard.ts); may hold back a tail. */
+  restamp?: (rows: JournalEntry[]) => JournalEntry[];
 }
 
 // Room for the fixed header, topic length, packet id and MQTT 5 properties of a pack's PUBLISH.
@@ -68,7 +70,8 @@ export class JournalCursor {
   }
 
   private readChunk(): void {
-    const rows = this.options.journal.readAfter(this.after, this.chunkRows());
+    const read = this.options.journal.readAfter(this.after, this.chunkRows());
+    const rows = this.options.restamp && read.length > 0 ? this.options.restamp(read) : read;
     this.next = 0;
     if (rows.length === 0) {
       this.planned = [];

@@ -27,7 +27,7 @@ export interface JournalOpening {
 export interface OpenerContext {
   file: string;
   settings: Omit<OpenSettings, 'walPages' | 'locking'>;
-  limits: { maxMessages: number; whenFull: WhenFull };
+  limits: { maxMessages: number; whenFull: WhenFull; keepDelivered: boolean };
   budget: DiskBudget;
   lease: SeqLease;
   logger: Logger;

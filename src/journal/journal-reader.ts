@@ -7,7 +7,7 @@
 //   reports the seq ranges it could not read.
 import Database from 'better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
-import type { JournalEntry, JournalStats } from './journal.js';
+import type { HeldEntry, JournalStats } from './journal.js';
 import { META_KEYS, type StoredRow, hasColumn, toEntry } from './journal-schema.js';
 import { isCorrupt, isSpaceOrIo } from './sqlite-store.js';
 import { fileSizeOrUndefined, formatJournalId } from './journal-files.js';
@@ -66,12 +66,20 @@ export class JournalReader {
       );
       const t = this.db.prepare('SELECT count(*) AS n, coalesce(sum(size), 0) AS b, max(seq) AS m FROM entries')
         .get() as { n: number; b: number; m: number | null };
-      const oldest = this.db.prepare('SELECT seq, ts FROM entries ORDER BY seq LIMIT 1').get() as { seq: number; ts: number } | undefined;
+      const held = this.deliveredColumn();
+      const pending = held ? 'delivered_at IS NULL' : '1';
+      const d = held
+        ? this.db.prepare('SELECT count(*) AS n, coalesce(sum(size), 0) AS b FROM entries WHERE delivered_at IS NOT NULL').get() as { n: number; b: number }
+        : { n: 0, b: 0 };
+      const oldest = this.db.prepare(`SELECT seq, ts FROM entries WHERE ${pending} ORDER BY seq LIMIT 1`).get() as { seq: number; ts: number } | undefined;
+      const oldestDelivered = held
+        ? this.db.prepare('SELECT seq, ts FROM entries WHERE delivered_at IS NOT NULL ORDER BY seq LIMIT 1').get() as { seq: number; ts: number } | undefined
+        : undefined;
       const id = meta.get(META_KEYS.journalId);
       return {
         journalId: id === undefined ? '-' : formatJournalId(id),
-        depth: t.n,
-        bytes: t.b,
+        depth: t.n - d.n,
+        bytes: t.b - d.b,
         fileBytes: (fileSizeOrUndefined(this.file) ?? 0) + (fileSizeOrUndefined(`${this.file}-wal`) ?? 0),
         oldestSeq: oldest?.seq ?? null,
         oldestTs: oldest?.ts ?? null,
@@ -81,6 +89,7 @@ export class JournalReader {
           drop_newest: meta.get(META_KEYS.dropsNewest) ?? 0,
           purge: meta.get(META_KEYS.dropsPurge) ?? 0,
         },
+        delivered: { depth: d.n, bytes: d.b, oldestSeq: oldestDelivered?.seq ?? null, oldestTs: oldestDelivered?.ts ?? null },
       };
     } catch (err) {
       throw readError(this.file, err);
@@ -88,14 +97,20 @@ export class JournalReader {
   }
 
   /**
-   * Rows with since <= ts < until, in seq order. Damaged pages are stepped over: `onUnreadable`
-   * hears of each stretch of seqs that could not be read, and the export goes on after it.
+   * Undelivered rows (with `delivered`, the delivered ones kept by buffer.keep_delivered too) with
+   * since <= ts < until, in seq order. Damaged pages are stepped over: `onUnreadable` hears of
+   * each stretch of seqs that could not be read, and the export goes on after it.
    */
-  *export(since: number, until: number, onUnreadable: (gap: Unreadable) => void = () => {}): Generator<JournalEntry> {
+  *export(
+    since: number, until: number, onUnreadable: (gap: Unreadable) => void = () => {}, options: { delivered?: boolean } = {},
+  ): Generator<HeldEntry> {
     // A file last written by an older fieldgate has no encoding column (a reader does not add it).
-    const encoding = this.encodingColumn() ? 'encoding' : 'NULL AS encoding';
+    const encoding = this.hasColumn('encoding') ? 'encoding' : 'NULL AS encoding';
+    const keeps = this.deliveredColumn();
+    const delivered = keeps ? 'delivered_at IS NOT NULL' : '0';
+    const which = keeps && options.delivered !== true ? 'AND delivered_at IS NULL' : '';
     const page = this.db.prepare(
-      `SELECT seq, ts, topic, qos, retain, ${encoding}, payload FROM entries WHERE seq > ? AND ts >= ? AND ts < ? ORDER BY seq LIMIT ?`,
+      `SELECT seq, ts, topic, qos, retain, ${encoding}, payload, ${delivered} AS delivered FROM entries WHERE seq > ? AND ts >= ? AND ts < ? ${which} ORDER BY seq LIMIT ?`,
     );
     const probe = this.db.prepare('SELECT seq FROM entries WHERE seq > ? ORDER BY seq LIMIT 1').pluck();
     const ceiling = this.ceiling();
@@ -117,9 +132,22 @@ export class JournalReader {
         after = resume.next - 1;
         continue;
       }
-      for (const r of rows) yield toEntry(r);
+      for (const r of rows) yield heldEntry(r);
       if (rows.length < PAGE) return;
       after = rows[rows.length - 1]!.seq;
+    }
+  }
+
+  /** Up to `limit` rows, delivered or not, with afterSeq < seq <= toSeq (replay from the CLI). */
+  readHeld(afterSeq: number, toSeq: number, limit: number): HeldEntry[] {
+    const encoding = this.hasColumn('encoding') ? 'encoding' : 'NULL AS encoding';
+    const delivered = this.deliveredColumn() ? 'delivered_at IS NOT NULL' : '0';
+    try {
+      return (this.db.prepare(
+        `SELECT seq, ts, topic, qos, retain, ${encoding}, payload, ${delivered} AS delivered FROM entries WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`,
+      ).all(afterSeq, toSeq, limit) as (StoredRow & { delivered: number })[]).map(heldEntry);
+    } catch (err) {
+      throw readError(this.file, err);
     }
   }
 
@@ -127,12 +155,16 @@ export class JournalReader {
     this.db.close();
   }
 
-  private encodingColumn(): boolean {
+  private hasColumn(column: string): boolean {
     try {
-      return hasColumn(this.db, 'entries', 'encoding');
+      return hasColumn(this.db, 'entries', column);
     } catch (err) {
       throw readError(this.file, err);
     }
+  }
+
+  private deliveredColumn(): boolean {
+    return this.hasColumn('delivered_at');
   }
 
   private ceiling(): number {
@@ -146,15 +178,15 @@ export class JournalReader {
 
   private skipDamage(
     page: BetterSqlite3.Statement, probe: BetterSqlite3.Statement, after: number, since: number, until: number, ceiling: number,
-  ): { rows: JournalEntry[]; lastGood: number; next: number | undefined } {
-    const rows: JournalEntry[] = [];
+  ): { rows: HeldEntry[]; lastGood: number; next: number | undefined } {
+    const rows: HeldEntry[] = [];
     let lastGood = after;
     // Single rows until the first one that fails.
     for (;;) {
       try {
         const one = page.all(lastGood, since, until, 1) as StoredRow[];
         if (one.length === 0) return { rows, lastGood, next: undefined };
-        rows.push(toEntry(one[0]!));
+        rows.push(heldEntry(one[0]!));
         lastGood = one[0]!.seq;
       } catch {
         break;
@@ -174,6 +206,10 @@ export class JournalReader {
     }
     return { rows, lastGood, next: undefined };
   }
+}
+
+function heldEntry(row: StoredRow & { delivered?: number }): HeldEntry {
+  return { ...toEntry(row), delivered: row.delivered === 1 };
 }
 
 function readError(file: string, err: unknown): FieldgateError {

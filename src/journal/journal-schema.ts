@@ -52,6 +52,9 @@ const MIGRATIONS: readonly string[] = [
 const ADDED_COLUMNS: readonly { table: string; column: string; sql: string }[] = [
   // The row's encoding as its writer knew it (ENCODING_CODES); NULL for rows written before.
   { table: 'entries', column: 'encoding', sql: 'ALTER TABLE entries ADD COLUMN encoding INTEGER' },
+  // When the row's delivery was confirmed (epoch ms), for rows kept by buffer.keep_delivered;
+  // NULL = not yet delivered. An older fieldgate ignores it and sends such rows again.
+  { table: 'entries', column: 'delivered_at', sql: 'ALTER TABLE entries ADD COLUMN delivered_at INTEGER' },
 ];
 
 /** entries.encoding on disk. NULL marks a row written by a fieldgate that did not store it. */

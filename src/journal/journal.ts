@@ -19,6 +19,11 @@ export interface JournalEntry {
   payload: Buffer;
 }
 
+/** A row as held for replay: delivered (acknowledged, kept by buffer.keep_delivered) or not yet. */
+export interface HeldEntry extends JournalEntry {
+  delivered: boolean;
+}
+
 export interface NewEntry {
   ts: number;
   topic: string;
@@ -63,19 +68,39 @@ export interface JournalStats {
   oldestTs: number | null;
   lastSeq: number;
   drops: Record<DropReason, number>;
+  /**
+   * Rows kept after delivery (buffer.keep_delivered), beside the backlog above (depth and bytes
+   * count undelivered rows only). They share the capacity and are evicted first, uncounted.
+   */
+  delivered: DeliveredStats;
+}
+
+export interface DeliveredStats {
+  depth: number;
+  bytes: number;
+  oldestSeq: number | null;
+  oldestTs: number | null;
 }
 
 export interface Journal {
   /** Store entries durably (one transaction) and return once committed. */
   append(entries: NewEntry[]): AppendResult;
-  /** Up to `limit` entries with seq > afterSeq, oldest first. */
+  /** Up to `limit` undelivered entries with seq > afterSeq, oldest first. */
   readAfter(afterSeq: number, limit: number): JournalEntry[];
-  /** Forget entries whose delivery was confirmed; unknown seqs are ignored. */
+  /**
+   * Delivery of these entries was confirmed: they are forgotten, or with keep_delivered kept and
+   * marked delivered (readAfter no longer returns them). Unknown or already delivered seqs are ignored.
+   */
   remove(seqs: readonly number[]): void;
+  /** Up to `limit` entries held, delivered or not, with afterSeq < seq <= toSeq, oldest first. */
+  readHeld(afterSeq: number, toSeq: number, limit: number): HeldEntry[];
   stats(): JournalStats;
-  /** Entries with since <= ts < until (epoch ms), oldest first. */
+  /** Undelivered entries with since <= ts < until (epoch ms), oldest first. */
   export(since: number, until: number): Iterable<JournalEntry>;
-  /** Delete everything stored; counted as drops of reason 'purge'. Returns the number removed. */
+  /**
+   * Delete everything stored, delivered rows too; the undelivered ones are counted as drops of
+   * reason 'purge' and their number returned.
+   */
   purge(): number;
   close(): void;
 }

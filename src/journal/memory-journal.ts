@@ -6,7 +6,8 @@ import type { Logger } from 'pino';
 import type { Clock } from '../driver-api/index.js';
 import { FieldgateError } from '../util/errors.js';
 import { DropReporter } from './drop-reporter.js';
-import type { AppendResult, DropReason, Journal, JournalEntry, JournalStats, NewEntry, WhenFull } from './journal.js';
+import { ExpirySchedule } from './keep-delivered.js';
+import type { AppendResult, DropReason, HeldEntry, Journal, JournalEntry, JournalStats, NewEntry, WhenFull } from './journal.js';
 
 export interface MemoryJournalOptions {
   maxMessages: number;
@@ -14,11 +15,15 @@ export interface MemoryJournalOptions {
   whenFull: WhenFull;
   logger: Logger;
   clock: Clock;
+  /** buffer.keep_delivered in ms; 0 or absent = delivered rows are deleted (keep-delivered.ts). */
+  keepDeliveredMs?: number;
 }
 
 interface Stored {
   entry: JournalEntry;
   size: number;
+  /** When its delivery was confirmed (keep_delivered); undefined = not yet delivered. */
+  deliveredAt?: number;
 }
 
 /** The capacity measure: payload bytes plus the topic's UTF-8 bytes. */
@@ -27,16 +32,19 @@ function entrySize(topic: string, payload: Buffer): number {
 }
 
 export class MemoryJournal implements Journal {
-  // Map iteration follows insertion order, and seqs are inserted in increasing order.
+  // Map iteration follows insertion order, and seqs are inserted in increasing order. Holds
+  // delivered rows (keep_delivered) too; `bytes` counts all of them, stats() splits.
   private readonly entries = new Map<number, Stored>();
   private bytes = 0;
   private lastSeq = 0;
   private readonly drops: Record<DropReason, number> = { drop_oldest: 0, drop_newest: 0, purge: 0 };
   private opened = false;
   private readonly reporter: DropReporter;
+  private readonly expiry: ExpirySchedule;
 
   constructor(private readonly options: MemoryJournalOptions) {
     this.reporter = new DropReporter(options.logger, options.clock);
+    this.expiry = new ExpirySchedule(options.keepDeliveredMs ?? 0);
   }
 
   open(): void {
@@ -45,6 +53,7 @@ export class MemoryJournal implements Journal {
       throw new FieldgateError('journal_config', 'journal capacity must be at least 1 message and 1 byte');
     }
     this.opened = true;
+    this.expire(true);
   }
 
   close(): void {
@@ -60,18 +69,21 @@ export class MemoryJournal implements Journal {
     let refused = 0;
     let evicted = 0;
     for (const e of entries) {
-      if (whenFull === 'drop_newest' && this.entries.size + 1 > maxMessages) {
+      const pending = this.undelivered();
+      if (whenFull === 'drop_newest' && pending.depth + 1 > maxMessages) {
         refused += 1;
         continue;
       }
       const payload = Buffer.from(e.render(this.lastSeq + 1));
       const size = entrySize(e.topic, payload);
-      if (size > maxBytes || (whenFull === 'drop_newest' && this.bytes + size > maxBytes)) {
+      if (size > maxBytes || (whenFull === 'drop_newest' && pending.bytes + size > maxBytes)) {
         refused += 1;
         continue;
       }
       while (this.entries.size + 1 > maxMessages || this.bytes + size > maxBytes) {
-        this.evictOldest();
+        // Delivered rows make room first, and uncounted: nothing undelivered is lost.
+        if (this.evictOldest(true)) continue;
+        this.evictOldest(false);
         evicted += 1;
       }
       this.lastSeq += 1;
@@ -91,52 +103,78 @@ export class MemoryJournal implements Journal {
     this.check();
     const out: JournalEntry[] = [];
     if (!(limit >= 1)) return out;
-    for (const { entry } of this.entries.values()) {
+    for (const { entry, deliveredAt } of this.entries.values()) {
       if (out.length >= limit) break;
-      if (entry.seq > afterSeq) out.push(entry);
+      if (entry.seq > afterSeq && deliveredAt === undefined) out.push(entry);
     }
     return out;
   }
 
   remove(seqs: readonly number[]): void {
     this.check();
+    const now = this.options.clock.now();
     for (const seq of seqs) {
       const found = this.entries.get(seq);
-      if (!found) continue;
+      if (!found || found.deliveredAt !== undefined) continue;
+      if (this.expiry.enabled) {
+        found.deliveredAt = now;
+        continue;
+      }
       this.entries.delete(seq);
       this.bytes -= found.size;
     }
+    this.expire(false);
+  }
+
+  readHeld(afterSeq: number, toSeq: number, limit: number): HeldEntry[] {
+    this.check();
+    const out: HeldEntry[] = [];
+    if (!(limit >= 1)) return out;
+    for (const { entry, deliveredAt } of this.entries.values()) {
+      if (out.length >= limit || entry.seq > toSeq) break;
+      if (entry.seq > afterSeq) out.push({ ...entry, delivered: deliveredAt !== undefined });
+    }
+    return out;
   }
 
   stats(): JournalStats {
     this.check();
     this.reporter.flush(false);
-    const oldest = this.entries.values().next();
+    const all = [...this.entries.values()];
+    const oldest = all.find((s) => s.deliveredAt === undefined);
+    const delivered = all.filter((s) => s.deliveredAt !== undefined);
+    const pending = this.undelivered();
     return {
       journalId: 'memory',
       available: true,
       resets: { missing: 0, replaced: 0, corrupt: 0 },
-      depth: this.entries.size,
-      bytes: this.bytes,
+      depth: pending.depth,
+      bytes: pending.bytes,
       fileBytes: 0,
-      oldestSeq: oldest.done ? null : oldest.value.entry.seq,
-      oldestTs: oldest.done ? null : oldest.value.entry.ts,
+      oldestSeq: oldest?.entry.seq ?? null,
+      oldestTs: oldest?.entry.ts ?? null,
       lastSeq: this.lastSeq,
       drops: { ...this.drops },
+      delivered: {
+        depth: delivered.length,
+        bytes: this.bytes - pending.bytes,
+        oldestSeq: delivered[0]?.entry.seq ?? null,
+        oldestTs: delivered[0]?.entry.ts ?? null,
+      },
     };
   }
 
   *export(since: number, until: number): Iterable<JournalEntry> {
     this.check();
     // A snapshot, so removes during the iteration do not disturb it (the SQLite journal pages).
-    for (const { entry } of [...this.entries.values()]) {
-      if (entry.ts >= since && entry.ts < until) yield entry;
+    for (const { entry, deliveredAt } of [...this.entries.values()]) {
+      if (deliveredAt === undefined && entry.ts >= since && entry.ts < until) yield entry;
     }
   }
 
   purge(): number {
     this.check();
-    const n = this.entries.size;
+    const n = this.undelivered().depth;
     this.entries.clear();
     this.bytes = 0;
     this.drops.purge += n;
@@ -144,12 +182,39 @@ export class MemoryJournal implements Journal {
     return n;
   }
 
-  private evictOldest(): void {
-    const first = this.entries.entries().next();
-    if (first.done) throw new Error('unreachable: evicting from an empty journal');
-    const [seq, { size }] = first.value;
-    this.entries.delete(seq);
-    this.bytes -= size;
+  /** Deletes the oldest delivered (or undelivered) row; false if there is none. */
+  private evictOldest(delivered: boolean): boolean {
+    for (const [seq, s] of this.entries) {
+      if ((s.deliveredAt !== undefined) !== delivered) continue;
+      this.entries.delete(seq);
+      this.bytes -= s.size;
+      return true;
+    }
+    if (!delivered) throw new Error('unreachable: evicting from an empty journal');
+    return false;
+  }
+
+  private undelivered(): { depth: number; bytes: number } {
+    let depth = 0;
+    let bytes = 0;
+    for (const s of this.entries.values()) {
+      if (s.deliveredAt !== undefined) continue;
+      depth += 1;
+      bytes += s.size;
+    }
+    return { depth, bytes };
+  }
+
+  /** Deletes delivered rows in seq order up to the first one delivered after the cutoff. */
+  private expire(force: boolean): void {
+    const cutoff = this.expiry.cutoff(this.options.clock.now(), force);
+    if (cutoff === undefined) return;
+    for (const [seq, s] of [...this.entries]) {
+      if (s.deliveredAt === undefined) continue;
+      if (s.deliveredAt > cutoff) return;
+      this.entries.delete(seq);
+      this.bytes -= s.size;
+    }
   }
 
   private check(): void {

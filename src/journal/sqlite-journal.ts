@@ -3,7 +3,10 @@
 // Design rules
 // - Every reading is committed here before anyone tries to publish it; an entry leaves the
 //   journal only when the forwarder says it was delivered (remove), when capacity forces it out
-//   (drop_oldest), or by an operator's purge. Nothing is ever rewritten in place.
+//   (drop_oldest), or by an operator's purge. Nothing is ever rewritten in place, except that
+//   with buffer.keep_delivered remove() sets a delivered row's delivered_at instead of deleting
+//   it (rules in keep-delivered.ts, SQL in delivered-rows.ts); depth and bytes then count the
+//   undelivered rows, and the delivered ones are counted apart within the same capacity.
 // - seq is gateway-wide and strictly increasing: +1 for every entry journaled, never reused, kept
 //   across restarts, drains and purges. The journal assigns it from an in-memory counter; on disk
 //   the last seq is max(meta.last_seq, max(entries.seq)), and every transaction keeps that true:
@@ -46,9 +49,11 @@
 //     schema_version, last_seq, drops_drop_oldest, drops_drop_newest, drops_purge,
 //     journal_id (random 48-bit), created_at (epoch ms)
 //   entries(seq INTEGER PRIMARY KEY, ts INTEGER, topic TEXT, qos INTEGER, retain INTEGER 0|1,
-//           size INTEGER, payload BLOB, encoding INTEGER)
+//           size INTEGER, payload BLOB, encoding INTEGER, delivered_at INTEGER)
 //     encoding (1 json, 2 cbor, 3 text) was added without a schema bump, so an older fieldgate
 //     still opens the file; its rows have NULL there and are read by their first byte.
+//     delivered_at (epoch ms, NULL = not delivered) was added the same way; an older fieldgate
+//     takes delivered rows for backlog and sends them once more.
 //     seq is the rowid, so readAfter/remove walk the table's own B-tree. There is no index on ts:
 //     export is a rare operator command and scans by seq filtering on ts (rows are nearly in ts
 //     order, but not strictly: clocks jump and devices report late), which keeps appends lean.
@@ -59,10 +64,11 @@ import type { Logger } from 'pino';
 import type { Clock } from '../driver-api/index.js';
 import { FieldgateError, errorText } from '../util/errors.js';
 import { DropReporter } from './drop-reporter.js';
-import type { AppendResult, Journal, JournalEntry, JournalStats, NewEntry, ResetReason, SyncMode, WhenFull } from './journal.js';
+import type { AppendResult, HeldEntry, Journal, JournalEntry, JournalStats, NewEntry, ResetReason, SyncMode, WhenFull } from './journal.js';
 import {
-  type Committed, type Counters, type Identity, type Plan, type Planned, type SqliteStore, isCorrupt, isDiskFull, sqliteCode,
+  type Committed, type Counters, type Identity, type Plan, type Planned, type SqliteStore, emptyCountersAt, isCorrupt, isDiskFull, sqliteCode,
 } from './sqlite-store.js';
+import { ExpirySchedule } from './keep-delivered.js';
 import { DiskBudget, type StatFs, capacityForDisk } from './disk-budget.js';
 import { SeqLease, leasePathFor } from './seq-lease.js';
 import { fileSizeOrUndefined, formatJournalId, moveAside } from './journal-files.js';
@@ -91,6 +97,8 @@ export interface SqliteJournalOptions {
   reserveBytes?: number;
   /** Replaces statfs (tests). */
   statfs?: StatFs;
+  /** buffer.keep_delivered in ms: acknowledged rows are kept that long (keep-delivered.ts); 0/absent = deleted. */
+  keepDeliveredMs?: number;
   /** Called after every successful open: at start, after a retry, after a corrupt file was replaced. */
   onOpen?: (opening: JournalOpening) => void;
 }
@@ -126,9 +134,11 @@ export class SqliteJournal implements Journal {
   private capped = false;
   private leaseFailing = false;
   private recovering = false;
+  private readonly expiry: ExpirySchedule;
 
   constructor(private readonly options: SqliteJournalOptions) {
     this.reporter = new DropReporter(options.logger, options.clock);
+    this.expiry = new ExpirySchedule(options.keepDeliveredMs ?? 0);
     this.budget = new DiskBudget({
       file: options.path, clock: options.clock, statfs: options.statfs, reserveBytes: options.reserveBytes,
     });
@@ -200,7 +210,7 @@ export class SqliteJournal implements Journal {
     const store = this.usable();
     if (!store || !(limit >= 1)) return [];
     try {
-      return store.readAfter(afterSeq, Math.floor(limit));
+      return store.readAfter(afterSeq, Math.floor(limit), this.c);
     } catch (err) {
       if (isCorrupt(err) && this.recoverCorrupt(err)) return [];
       throw err;
@@ -209,23 +219,49 @@ export class SqliteJournal implements Journal {
 
   remove(seqs: readonly number[]): void {
     const store = this.usable();
-    if (!store || seqs.length === 0) return;
+    if (!store) return;
+    if (seqs.length === 0) return this.expire(store, false);
     const sorted = [...new Set(seqs)].sort((a, b) => a - b);
     const before = this.c.depth;
     try {
-      this.adopt(store.remove(sorted, this.c));
+      this.adopt(store.remove(sorted, this.c, this.options.clock.now()));
     } catch (err) {
       if (isCorrupt(err) && this.recoverCorrupt(err)) return;
       throw writeError('remove', err);
     }
-    this.removedSinceReclaim += before - this.c.depth;
+    if (!store.keepsDelivered) this.removedSinceReclaim += before - this.c.depth;
+    this.expire(store, false);
     if (this.removedSinceReclaim >= RECLAIM_CHECK_ROWS) this.reclaim(store);
+  }
+
+  readHeld(afterSeq: number, toSeq: number, limit: number): HeldEntry[] {
+    const store = this.usable();
+    if (!store || !(limit >= 1)) return [];
+    try {
+      return store.readHeld(afterSeq, toSeq, Math.floor(limit));
+    } catch (err) {
+      if (isCorrupt(err) && this.recoverCorrupt(err)) return [];
+      throw err;
+    }
+  }
+
+  /** Deletes delivered rows past keep_delivered when a run is due (at open: always). */
+  private expire(store: SqliteStore, force: boolean): void {
+    const cutoff = this.expiry.cutoff(this.options.clock.now(), force);
+    if (cutoff === undefined || this.c.deliveredDepth === 0) return;
+    try {
+      this.removedSinceReclaim += this.adopt(store.expire(cutoff, this.c)).freed ?? 0;
+    } catch (err) {
+      // They are tried again at the next run; meanwhile they only take room delivered rows give up anyway.
+      this.options.logger.warn({ err: errorText(err) }, 'journal could not expire delivered rows');
+    }
   }
 
   stats(): JournalStats {
     const store = this.usable();
     this.reporter.flush(false);
-    const oldest = store && this.c.depth > 0 ? store.oldest() : undefined;
+    const oldest = store && this.c.depth > 0 ? store.oldest(this.c) : undefined;
+    const oldestDelivered = store && this.c.deliveredDepth > 0 ? store.delivered?.oldestDelivered() : undefined;
     return {
       journalId: this.identity ? formatJournalId(this.identity.journalId) : '',
       available: store !== undefined,
@@ -237,6 +273,12 @@ export class SqliteJournal implements Journal {
       oldestTs: oldest?.ts ?? null,
       lastSeq: this.c.lastSeq,
       drops: { ...this.c.drops },
+      delivered: {
+        depth: this.c.deliveredDepth,
+        bytes: this.c.deliveredBytes,
+        oldestSeq: oldestDelivered?.seq ?? null,
+        oldestTs: oldestDelivered?.ts ?? null,
+      },
     };
   }
 
@@ -247,7 +289,7 @@ export class SqliteJournal implements Journal {
     for (;;) {
       const store = this.usable();
       if (!store) return;
-      const rows = store.exportPage(after, since, until, EXPORT_PAGE);
+      const rows = store.exportPage(after, since, until, EXPORT_PAGE, this.c);
       yield* rows;
       if (rows.length < EXPORT_PAGE) return;
       after = rows[rows.length - 1]!.seq;
@@ -311,7 +353,7 @@ export class SqliteJournal implements Journal {
     const o = this.options;
     const opened = openJournal({
       file: o.path, settings: { synchronous: o.synchronous, maxPageCount: o.maxPageCount },
-      limits: { maxMessages: o.maxMessages, whenFull: o.whenFull }, budget: this.budget, lease: this.lease,
+      limits: { maxMessages: o.maxMessages, whenFull: o.whenFull, keepDelivered: (o.keepDeliveredMs ?? 0) > 0 }, budget: this.budget, lease: this.lease,
       logger: o.logger, clock: o.clock,
     }, Math.max(floorSeq, this.c.lastSeq), reasonIfNew, movedTo);
     let c = opened.counters;
@@ -331,6 +373,10 @@ export class SqliteJournal implements Journal {
     if (reason) this.resets[reason] += 1;
     this.coverSeq(c.lastSeq + 1);
     o.logger.info({ path: o.path, journal: opened.opening.journalId, depth: c.depth, lastSeq: c.lastSeq }, 'journal opened');
+    if (this.expiry.enabled && !opened.store.keepsDelivered) {
+      o.logger.warn({ path: o.path }, 'the journal file cannot take the delivered_at column yet (disk full?): delivered rows are deleted, not kept, until a later start');
+    }
+    this.expire(opened.store, true);
     o.onOpen?.(opened.opening);
   }
 
@@ -360,7 +406,7 @@ export class SqliteJournal implements Journal {
       this.store = undefined;
       const aside = moveAside(this.options.path, this.options.clock.now());
       this.options.logger.error({ path: this.options.path, movedTo: aside, err: errorText(err) }, 'journal turned out corrupt; moved aside');
-      this.c = { ...emptyCounters(), drops: this.c.drops, lastSeq };
+      this.c = { ...emptyCountersAt(lastSeq), persistedSeq: 0, drops: this.c.drops };
       this.attach(lastSeq, 'corrupt', aside);
       return true;
     } catch (again) {
@@ -499,9 +545,7 @@ export class SqliteJournal implements Journal {
 }
 
 function emptyCounters(): Counters {
-  return {
-    depth: 0, bytes: 0, lastSeq: 0, persistedSeq: 0, drops: { drop_oldest: 0, drop_newest: 0, purge: 0 }, dropsDirty: false,
-  };
+  return { ...emptyCountersAt(0), persistedSeq: 0 };
 }
 
 function openError(file: string, err: unknown): FieldgateError {

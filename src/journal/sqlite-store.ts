@@ -7,8 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
-import type { DropReason, JournalEntry, WhenFull, SyncMode } from './journal.js';
+import type { DropReason, HeldEntry, JournalEntry, WhenFull, SyncMode } from './journal.js';
 import { META_KEYS, type StoredRow, encodingCode, hasColumn, migrate, toEntry } from './journal-schema.js';
+import { DeliveredRows, type RowsBytes } from './delivered-rows.js';
 
 /** A row about to be inserted: the entry plus its capacity size. */
 export interface Planned extends JournalEntry {
@@ -26,8 +27,14 @@ export interface Plan {
 }
 
 export interface Counters {
+  /** Undelivered rows and their bytes. */
   depth: number;
   bytes: number;
+  /** Rows kept after delivery (keep_delivered) and their bytes; they share the capacity. */
+  deliveredDepth: number;
+  deliveredBytes: number;
+  /** No undelivered row has a lower seq: where reads of the backlog start among delivered rows. */
+  undeliveredFrom: number;
   lastSeq: number;
   /** meta.last_seq on disk; the last seq is max(meta.last_seq, max(entries.seq)). */
   persistedSeq: number;
@@ -39,12 +46,16 @@ export interface Counters {
 export interface Committed {
   stored: number[];
   evicted: number;
+  /** Delivered rows deleted to make room or by expiry (not drops). */
+  freed?: number;
   counters: Counters;
 }
 
 export interface Limits {
   maxMessages: number;
   whenFull: WhenFull;
+  /** buffer.keep_delivered is set: remove() marks rows delivered instead of deleting them. */
+  keepDelivered: boolean;
 }
 
 export interface OpenSettings {
@@ -122,13 +133,23 @@ export class SqliteStore {
   /** Evicts at least `rows` oldest rows holding at least `bytes` (disk full) and records it. */
   readonly evictChunk: (rows: number, bytes: number, c: Counters) => Committed;
   /** Deletes ascending, distinct seqs; unknown ones are skipped. */
-  readonly remove: (sortedSeqs: number[], c: Counters) => Committed;
+  readonly remove: (sortedSeqs: number[], c: Counters, now: number) => Committed;
+  /** Deletes delivered rows delivered at or before `cutoff` (keep-delivered.ts). */
+  readonly expire: (cutoff: number, c: Counters) => Committed;
   readonly purge: (c: Counters) => Committed;
+  /** The file has entries.delivered_at (else delivered rows are deleted, as before). */
+  readonly delivered: DeliveredRows | undefined;
+  /** remove() marks rows delivered rather than deleting them. */
+  readonly keepsDelivered: boolean;
   readonly saveDrops: (drops: Record<DropReason, number>) => void;
 
   constructor(readonly db: BetterSqlite3.Database, limits: Limits) {
     const st = prepareStatements(db);
     this.st = st;
+    const delivered = hasColumn(db, 'entries', 'delivered_at') ? new DeliveredRows(db, st.cols) : undefined;
+    this.delivered = delivered;
+    this.keepsDelivered = limits.keepDelivered && delivered !== undefined;
+    const keeps = this.keepsDelivered;
 
     const saveSeq = (seq: number, c: Counters): number => {
       if (seq !== c.persistedSeq) st.setMeta.run(seq, META_KEYS.lastSeq);
@@ -155,14 +176,25 @@ export class SqliteStore {
       return { n, b };
     };
 
-    const commit = (plan: Plan, c: Counters): Committed => {
+    // Delivered rows make room first (both policies), uncounted; only then undelivered ones go.
+    const makeRoom = (rowsOver: number, bytesOver: number, c: Counters): { c: Counters; gone: RowsBytes } =>
+      delivered ? delivered.makeRoom(rowsOver, bytesOver, c, saveSeq) : { c, gone: { n: 0, b: 0 } };
+
+    const commit = (plan: Plan, given: Counters): Committed => {
       let toWrite = plan.accepted;
+      const incoming = toWrite.reduce((sum, p) => sum + p.size, 0);
+      const over = given.bytes + given.deliveredBytes + incoming - plan.maxBytes;
+      const { c, gone } = makeRoom(
+        given.depth + given.deliveredDepth + toWrite.length - limits.maxMessages,
+        over > 0 ? over + plan.extraEvict : over,
+        given,
+      );
       let evicted = 0;
       let depth = c.depth;
       let bytes = c.bytes;
       if (limits.whenFull === 'drop_oldest') {
-        let rowsOver = depth + toWrite.length - limits.maxMessages;
-        let bytesOver = bytes + toWrite.reduce((sum, p) => sum + p.size, 0) - plan.maxBytes;
+        let rowsOver = depth + c.deliveredDepth + toWrite.length - limits.maxMessages;
+        let bytesOver = bytes + c.deliveredBytes + incoming - plan.maxBytes;
         if (rowsOver > 0 || bytesOver > 0) {
           const extra = bytesOver > 0 ? plan.extraEvict : 0;
           const old = evictOldest(Math.min(rowsOver, depth), bytesOver + extra);
@@ -200,13 +232,15 @@ export class SqliteStore {
       return {
         stored: plan.accepted.map((p) => p.seq),
         evicted,
-        counters: { depth, bytes, lastSeq, persistedSeq, drops, dropsDirty: false },
+        counters: { ...c, depth, bytes, lastSeq, persistedSeq, drops, dropsDirty: false },
+        freed: gone.n,
       };
     };
 
-    const evictChunk = (rows: number, bytes: number, c: Counters): Committed => {
+    const evictChunk = (rows: number, bytes: number, given: Counters): Committed => {
+      const { c, gone } = makeRoom(rows, bytes, given);
       const persistedSeq = saveSeq(c.lastSeq, c);
-      const old = evictOldest(rows, bytes);
+      const old = c.deliveredDepth > 0 ? { n: 0, b: 0 } : evictOldest(rows - gone.n, bytes - gone.b);
       const drops = { ...c.drops, drop_oldest: c.drops.drop_oldest + old.n };
       saveDrops(drops);
       return {
@@ -216,7 +250,8 @@ export class SqliteStore {
       };
     };
 
-    const remove = (seqs: number[], c: Counters): Committed => {
+    const remove = (seqs: number[], c: Counters, now: number): Committed => {
+      if (keeps) return { stored: [], evicted: 0, counters: delivered!.markDelivered(seqs, now, c) };
       // Deleting the newest row would lose the last seq unless meta holds it.
       const persistedSeq = seqs[seqs.length - 1]! >= c.lastSeq ? saveSeq(c.lastSeq, c) : c.persistedSeq;
       const gone = removeSorted(st, seqs);
@@ -227,17 +262,25 @@ export class SqliteStore {
       };
     };
 
+    const expire = (cutoff: number, c: Counters): Committed => {
+      if (!delivered) return { stored: [], evicted: 0, counters: c };
+      const done = delivered.expire(cutoff, c, saveSeq);
+      return { stored: [], evicted: 0, counters: done.c, freed: done.gone.n };
+    };
+
     const purge = (c: Counters): Committed => {
       // Read the newest seq under the write lock: another process may be appending meanwhile.
       const lastSeq = Math.max(c.lastSeq, st.maxSeq.get() ?? 0);
       const persistedSeq = saveSeq(lastSeq, c);
-      const n = st.deleteAll.run().changes;
+      // Delivered rows are no loss; c may be stale (another process), so they are counted here.
+      const kept = delivered ? delivered.load(lastSeq).delivered.n : 0;
+      const n = st.deleteAll.run().changes - kept;
       const drops = { ...c.drops, purge: c.drops.purge + n };
       saveDrops(drops);
       return {
         stored: [],
         evicted: n,
-        counters: { depth: 0, bytes: 0, lastSeq, persistedSeq, drops, dropsDirty: false },
+        counters: { ...emptyCountersAt(lastSeq), persistedSeq, drops },
       };
     };
 
@@ -247,6 +290,7 @@ export class SqliteStore {
     this.evictChunk = db.transaction(evictChunk).immediate;
     this.remove = db.transaction(remove).immediate;
     this.purge = db.transaction(purge).immediate;
+    this.expire = db.transaction(expire).immediate;
     this.saveDrops = db.transaction(saveDrops).immediate;
   }
 
@@ -299,10 +343,15 @@ export class SqliteStore {
     const totals = this.db.prepare('SELECT count(*) AS n, coalesce(sum(size), 0) AS b, max(seq) AS m FROM entries')
       .get() as { n: number; b: number; m: number | null };
     const persistedSeq = meta.get(META_KEYS.lastSeq) ?? 0;
+    const lastSeq = Math.max(persistedSeq, totals.m ?? 0);
+    const held = this.delivered?.load(lastSeq) ?? { delivered: { n: 0, b: 0 }, undeliveredFrom: 0 };
     return {
-      depth: totals.n,
-      bytes: totals.b,
-      lastSeq: Math.max(persistedSeq, totals.m ?? 0),
+      depth: totals.n - held.delivered.n,
+      bytes: totals.b - held.delivered.b,
+      deliveredDepth: held.delivered.n,
+      deliveredBytes: held.delivered.b,
+      undeliveredFrom: held.undeliveredFrom,
+      lastSeq,
       persistedSeq,
       drops: {
         drop_oldest: meta.get(META_KEYS.dropsOldest) ?? 0,
@@ -318,15 +367,26 @@ export class SqliteStore {
     return this.st.dataVersion.get()!;
   }
 
-  readAfter(afterSeq: number, limit: number): JournalEntry[] {
+  // With delivered rows present, reads skip them (starting at undeliveredFrom); without, the plain
+  // statements run, so a gateway without keep_delivered pays nothing for the feature.
+  readAfter(afterSeq: number, limit: number, c: Counters): JournalEntry[] {
+    if (this.delivered && c.deliveredDepth > 0) return this.delivered.readAfter(Math.max(afterSeq, c.undeliveredFrom - 1), limit);
     return this.st.readAfter.all(afterSeq, limit).map(toEntry);
   }
 
-  exportPage(afterSeq: number, since: number, until: number, limit: number): JournalEntry[] {
+  readHeld(afterSeq: number, toSeq: number, limit: number): HeldEntry[] {
+    if (this.delivered) return this.delivered.readHeld(afterSeq, toSeq, limit);
+    return this.st.readAfter.all(afterSeq, limit).filter((r) => r.seq <= toSeq).map((r) => ({ ...toEntry(r), delivered: false }));
+  }
+
+  exportPage(afterSeq: number, since: number, until: number, limit: number, c: Counters): JournalEntry[] {
+    if (this.delivered && c.deliveredDepth > 0) return this.delivered.exportPage(afterSeq, since, until, limit);
     return this.st.exportPage.all(afterSeq, since, until, limit).map(toEntry);
   }
 
-  oldest(): { seq: number; ts: number } | undefined {
+  /** The oldest undelivered row. */
+  oldest(c: Counters): { seq: number; ts: number } | undefined {
+    if (this.delivered && c.deliveredDepth > 0) return this.delivered.oldestUndelivered(c.undeliveredFrom);
     return this.st.oldest.get();
   }
 }
@@ -337,10 +397,12 @@ export class SqliteStore {
 function prepareStatements(db: BetterSqlite3.Database) {
   const withEncoding = hasColumn(db, 'entries', 'encoding');
   const COLS = `seq, ts, topic, qos, retain, ${withEncoding ? 'encoding' : 'NULL AS encoding'}, payload`;
+  const cols = COLS;
   const insert = db.prepare(withEncoding
     ? 'INSERT INTO entries (seq, ts, topic, qos, retain, encoding, size, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'
     : 'INSERT INTO entries (seq, ts, topic, qos, retain, size, payload) VALUES (?, ?, ?, ?, ?, ?, ?)');
   return {
+    cols,
     insert: withEncoding
       ? (p: Planned) => insert.run(p.seq, p.ts, p.topic, p.qos, p.retain ? 1 : 0, encodingCode(p.encoding), p.size, p.payload)
       : (p: Planned) => insert.run(p.seq, p.ts, p.topic, p.qos, p.retain ? 1 : 0, p.size, p.payload),
@@ -362,6 +424,13 @@ function prepareStatements(db: BetterSqlite3.Database) {
 }
 
 type Statements = ReturnType<typeof prepareStatements>;
+
+export function emptyCountersAt(lastSeq: number): Counters {
+  return {
+    depth: 0, bytes: 0, deliveredDepth: 0, deliveredBytes: 0, undeliveredFrom: lastSeq + 1, lastSeq, persistedSeq: lastSeq,
+    drops: { drop_oldest: 0, drop_newest: 0, purge: 0 }, dropsDirty: false,
+  };
+}
 
 function removeSorted(st: Statements, seqs: number[]): { n: number; b: number } {
   let n = 0;

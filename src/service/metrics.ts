@@ -25,6 +25,7 @@ export class Metrics {
   readonly configVersion: Gauge<'version' | 'state'>;
   private backlog: () => BacklogSnapshot = () => ({ depth: 0, bytes: 0, oldestAgeSeconds: 0, available: true });
   private inflightSource: () => number = () => 0;
+  private clockSource: () => boolean = () => true;
 
   constructor() {
     const registers = [this.registry];
@@ -75,6 +76,13 @@ export class Metrics {
       name: 'fieldgate_journal_available', help: '1 while the journal is open; 0 while readings are refused because it cannot be opened.', registers,
       collect() { this.set(backlog().available ? 1 : 0); },
     });
+    const clockSynchronized = (): boolean => this.clockSource();
+    new Gauge({
+      name: 'fieldgate_clock_synchronized',
+      help: '1 while the system clock is synchronized (or the system cannot tell); 0 while readings wait for a sync or go out flagged "clock":"unsynced".',
+      registers,
+      collect() { this.set(clockSynchronized() ? 1 : 0); },
+    });
     new Gauge({
       name: 'fieldgate_backlog_oldest_age_seconds', help: 'Age of the oldest journaled message.', registers,
       collect() { this.set(backlog().oldestAgeSeconds); },
@@ -95,5 +103,9 @@ export class Metrics {
   /** Read at scrape time from the forwarder, like the backlog gauges. */
   setInflightSource(source: () => number): void {
     this.inflightSource = source;
+  }
+
+  setClockSource(source: () => boolean): void {
+    this.clockSource = source;
   }
 }

@@ -25,6 +25,7 @@ describe('resolveSite', () => {
       '  path: data/j.db',
       '  max_bytes: 1MiB',
       '  pack: true',
+      '  keep_delivered: 7d',
       'http: { listen: "127.0.0.1:9464", unhealthy_after: 2m }',
       'devices:',
       '  - name: s',
@@ -40,6 +41,7 @@ describe('resolveSite', () => {
     expect(site.buffer).toEqual({
       path: path.join(dir, 'data/j.db'), maxMessages: 1_000_000, maxBytes: 1024 * 1024, whenFull: 'drop_oldest',
       synchronous: 'normal', inflight: 100, replayRate: 0, pack: { maxRows: 100, maxBytes: 64 * 1024 },
+      keepDeliveredMs: 7 * 86_400_000,
     });
     expect(site.http).toMatchObject({ listen: '127.0.0.1:9464', address: { host: '127.0.0.1', port: 9464 }, unhealthyAfterMs: 120_000 });
     expect(site.mapping).toEqual({ site: 'plant-7', gateway: 'gw-01', topic: '{site}/{device}/{point}', payload: 'json', encoding: 'json', qos: 1 });
@@ -48,6 +50,8 @@ describe('resolveSite', () => {
   });
 
   it('gives a bare journal path (buffer commands with --path) the site defaults', () => {
-    expect(bufferForPath('x.db')).toMatchObject({ path: path.resolve('x.db'), maxMessages: 1_000_000, maxBytes: 256 * 1024 * 1024, whenFull: 'drop_oldest' });
+    expect(bufferForPath('x.db')).toMatchObject({
+      path: path.resolve('x.db'), maxMessages: 1_000_000, maxBytes: 256 * 1024 * 1024, whenFull: 'drop_oldest', keepDeliveredMs: 0,
+    });
   });
 });

@@ -142,6 +142,7 @@ describe('AppendQueue', () => {
         return { stored: entries.map((_, i) => i + 1), refused: 0, evicted: 0 };
       },
       readAfter: () => [],
+      readHeld: () => [],
       remove: () => undefined,
       stats: () => { throw new Error('unused'); },
       export: () => [],

@@ -18,6 +18,7 @@ export interface JournalFactoryOptions {
   whenFull: 'drop_oldest' | 'drop_newest';
   logger: Logger;
   clock: Clock;
+  keepDeliveredMs?: number;
 }
 
 /** Builds an opened journal; dispose() closes it and removes whatever it left on disk. */
@@ -197,6 +198,75 @@ export function describeJournalContract(name: string, factory: JournalFactory): 
       warns = lines.filter((l) => l.level === 40);
       expect(warns).toHaveLength(2);
       expect(warns[1]).toMatchObject({ dropped: { drop_newest: 99 * 3 + 1 } });
+    });
+
+    describe('keep_delivered', () => {
+      const DAY = 86_400_000;
+
+      it('keeps acknowledged rows as delivered: no longer read as backlog, still held for replay', () => {
+        const j = make({ keepDeliveredMs: DAY });
+        j.append(entries(5, 'a'));
+        j.remove([1, 2, 4]);
+        expect(j.readAfter(0, 100).map((e) => e.seq)).toEqual([3, 5]);
+        expect(j.readHeld(0, 100, 100).map((e) => [e.seq, e.delivered])).toEqual([[1, true], [2, true], [3, false], [4, true], [5, false]]);
+        expect(j.readHeld(1, 4, 2).map((e) => e.seq)).toEqual([2, 3]);
+        const s = j.stats();
+        expect([s.depth, s.oldestSeq, s.delivered.depth, s.delivered.oldestSeq]).toEqual([2, 3, 3, 1]);
+        expect(s.bytes + s.delivered.bytes).toBe(5 * (3 + 'site/dev/point'.length));
+        expect([...j.export(0, 1e15)].map((e) => e.seq)).toEqual([3, 5]);
+        // Acknowledging a delivered row again changes nothing.
+        j.remove([1, 2]);
+        expect(j.stats().delivered.depth).toBe(3);
+      });
+
+      it('evicts delivered rows first when room is needed, without counting them as drops', () => {
+        for (const whenFull of ['drop_oldest', 'drop_newest'] as const) {
+          const j = make({ keepDeliveredMs: DAY, maxMessages: 4, whenFull });
+          j.append(entries(4));
+          j.remove([2, 3]);
+          expect(j.append(entries(2))).toEqual({ stored: [5, 6], refused: 0, evicted: 0 });
+          expect(j.readHeld(0, 100, 100).map((e) => [e.seq, e.delivered])).toEqual([[1, false], [4, false], [5, false], [6, false]]);
+          expect(j.stats().drops).toEqual({ drop_oldest: 0, drop_newest: 0, purge: 0 });
+          // Now only undelivered rows are left: the policy applies to them as before.
+          const next = j.append(entries(1));
+          expect(next.refused + next.evicted).toBe(1);
+        }
+      });
+
+      it('expires delivered rows once they are older than keep_delivered', () => {
+        const clock = new ManualClock();
+        const j = make({ keepDeliveredMs: DAY, clock });
+        j.append(entries(4));
+        j.remove([1, 2]);
+        clock.t += DAY / 2;
+        j.remove([3]);
+        clock.t += DAY / 2;
+        j.remove([]); // expiry is due: 1 and 2 were delivered exactly a day ago and go
+        j.remove([4]);
+        expect(j.readHeld(0, 100, 100).map((e) => e.seq)).toEqual([3, 4]);
+        clock.t += DAY;
+        j.remove([99]);
+        expect(j.readHeld(0, 100, 100)).toEqual([]);
+        expect(j.stats().delivered).toEqual({ depth: 0, bytes: 0, oldestSeq: null, oldestTs: null });
+        expect(j.stats().lastSeq).toBe(4);
+      });
+
+      it('without keep_delivered, acknowledged rows are deleted and readHeld sees only the backlog', () => {
+        const j = make();
+        j.append(entries(3));
+        j.remove([2]);
+        expect(j.readHeld(0, 10, 10).map((e) => [e.seq, e.delivered])).toEqual([[1, false], [3, false]]);
+        expect(j.stats().delivered.depth).toBe(0);
+      });
+
+      it('purge deletes delivered rows too but counts only the undelivered ones', () => {
+        const j = make({ keepDeliveredMs: DAY });
+        j.append(entries(3));
+        j.remove([1]);
+        expect(j.purge()).toBe(2);
+        expect(j.stats().drops.purge).toBe(2);
+        expect(j.readHeld(0, 10, 10)).toEqual([]);
+      });
     });
 
     it('refuses to work once closed', () => {

@@ -23,6 +23,8 @@ type Op =
   | { kind: 'remove'; picks: number[] }
   | { kind: 'removeRange'; back: number; count: number }
   | { kind: 'export'; since: number; span: number }
+  | { kind: 'readHeld'; back: number; span: number; limit: number }
+  | { kind: 'tick'; ms: number }
   | { kind: 'reopen' }
   | { kind: 'purge' };
 
@@ -42,6 +44,9 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   // What the forwarder does most: acknowledge a run of consecutive seqs (maybe partly gone).
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('removeRange' as const), back: fc.integer({ min: 0, max: 25 }), count: fc.integer({ min: 1, max: 20 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('export' as const), since: fc.integer({ min: 0, max: 50 }), span: fc.integer({ min: 0, max: 30 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('readHeld' as const), back: fc.integer({ min: -2, max: 25 }), span: fc.integer({ min: 0, max: 25 }), limit: fc.integer({ min: 0, max: 12 }) }) },
+  // Moves time on, so that delivered rows expire (keep_delivered) at the next remove or open.
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('tick' as const), ms: fc.constantFrom(1_000, 30_000, 61_000, 200_000) }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'reopen' as const }) },
   { weight: 1, arbitrary: fc.constant<Op>({ kind: 'purge' }) },
 );
@@ -50,6 +55,8 @@ const config = fc.record({
   maxMessages: fc.integer({ min: 1, max: 15 }),
   maxBytes: fc.integer({ min: 30, max: 400 }),
   whenFull: fc.constantFrom('drop_oldest' as const, 'drop_newest' as const),
+  // Off, and on with a retention that the ticks sometimes pass.
+  keepDeliveredMs: fc.constantFrom(0, 0, 100_000, 500_000),
 });
 
 function toNew(spec: EntrySpec): NewEntry {
@@ -67,7 +74,8 @@ describe('SqliteJournal against the MemoryJournal model', () => {
     fc.assert(
       fc.property(config, fc.array(op, { minLength: 1, maxLength: 60 }), (cfg, ops) => {
         const dir = makeTempDir('fieldgate-model-');
-        const common = { ...cfg, logger: silentLogger(), clock: new ManualClock() };
+        const clock = new ManualClock();
+        const common = { ...cfg, logger: silentLogger(), clock };
         const model = new MemoryJournal(common);
         const options = { ...common, path: path.join(dir, 'j.db'), synchronous: 'normal' as const };
         let real = new SqliteJournal(options);
@@ -104,10 +112,22 @@ describe('SqliteJournal against the MemoryJournal model', () => {
                 expect(a).toEqual(b);
                 break;
               }
+              case 'readHeld': {
+                const from = lastSeq - o.back;
+                const [a, b] = both((j) => j.readHeld(from, from + o.span, o.limit));
+                expect(a).toEqual(b);
+                break;
+              }
+              case 'tick':
+                clock.t += o.ms;
+                break;
               case 'reopen':
                 real.close();
                 real = new SqliteJournal(options);
                 real.open();
+                // Content survives; the model also runs what an open runs (expiry).
+                model.close();
+                model.open();
                 break;
               case 'purge': {
                 const [a, b] = both((j) => j.purge());

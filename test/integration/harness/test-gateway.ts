@@ -1,5 +1,7 @@
 // Runs a fieldgate Gateway for integration tests, either in this process (fast, inspectable) or as
 // a child process (`node --import tsx src/main.ts run`) for signal and kill -9 tests.
+import type { Clock } from '../../../src/driver-api/index.js';
+import type { ClockSource } from '../../../src/clock/clock-source.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +23,9 @@ export interface TestGatewayOptions {
   env?: NodeJS.ProcessEnv;
   drivers?: readonly DriverEntry[];
   logger?: Logger;
+  /** Replace the wall clock readings are stamped with, and the clock source (clock tests). */
+  clock?: Clock;
+  clockSource?: ClockSource;
 }
 
 export interface TestGateway {
@@ -47,7 +52,10 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
   const file = writeSite(dir, options.siteYaml);
   const list = options.drivers ?? drivers;
   const site = loadSite(file, { ...process.env, ...options.env }, list);
-  const gateway = new Gateway({ site, drivers: list, logger: options.logger ?? testLogger() });
+  const gateway = new Gateway({
+    site, drivers: list, logger: options.logger ?? testLogger(),
+    ...(options.clock ? { clock: options.clock } : {}), ...(options.clockSource ? { clockSource: options.clockSource } : {}),
+  });
   await gateway.start();
   return {
     gateway,
