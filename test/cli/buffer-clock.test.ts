@@ -16,7 +16,7 @@ afterAll(() => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
-it('stats warns while unsynchronized and names unsynchronized readings by boot', () => {
+it('stats warns while unsynchronized and names unsynchronized readings by boot', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldgate-cli-clock-'));
   dirs.push(dir);
   const file = path.join(dir, 'buffer.db');
@@ -34,7 +34,7 @@ it('stats warns while unsynchronized and names unsynchronized readings by boot',
   let out = '';
   stdout.on('data', (c: Buffer) => (out += c.toString()));
   const source = { synchronized: () => false, wallMs: () => 0, monotonicMs: () => 0, bootId: () => 'now' };
-  expect(bufferCommand('stats', { path: file, clockSource: source }, undefined, { stdout, stderr: new PassThrough(), env: {} })).toBe(0);
+  expect(await bufferCommand('stats', { path: file, clockSource: source }, undefined, { stdout, stderr: new PassThrough(), env: {} })).toBe(0);
   expect(out).toMatch(/warning:\s+the system clock is not synchronized/);
   expect(out).toMatch(/seqs 8-now stamped by an unsynchronized clock; re-stamped/);
   expect(out).toMatch(/seqs 1-4 .* before a reboot; published flagged "clock":"unsynced"/);
