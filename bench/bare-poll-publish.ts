@@ -2,8 +2,9 @@
 // the holding registers at a fixed cadence, and for every register one mqtt.js QoS 1 publish of
 // the payload fieldgate would send ({"value":…,"ts":…,"seq":…} on <site>/<device>/<point>), with
 // at most WINDOW publishes awaiting PUBACK. No journal, no mapping, no metrics: the least any
-// poll-and-publish program has to do.
-// Run: node --import tsx bench/bare-poll-publish.ts <modbus port> <mqtt url> <interval ms> <registers>
+// poll-and-publish program has to do. With `batch` as fifth argument it publishes one message per
+// poll instead, carrying every register as fieldgate's `payload: batch` does: the floor for (b).
+// Run: node --import tsx bench/bare-poll-publish.ts <modbus port> <mqtt url> <interval ms> <registers> [batch]
 import M from 'modbus-serial';
 import mqtt from 'mqtt';
 
@@ -12,7 +13,7 @@ const ModbusRTU = M.default;
 const WINDOW = 100;
 
 async function main(): Promise<void> {
-  const [modbusPort, url, intervalArg, countArg] = process.argv.slice(2);
+  const [modbusPort, url, intervalArg, countArg, mode] = process.argv.slice(2);
   const intervalMs = Number(intervalArg);
   const count = Number(countArg);
   const modbus = new ModbusRTU();
@@ -41,6 +42,12 @@ async function main(): Promise<void> {
   async function poll(): Promise<void> {
     const { data } = await modbus.readHoldingRegisters(0, count);
     const ts = new Date().toISOString();
+    if (mode === 'batch') {
+      const values = data.map((v, i) => `"p${i}":${v}`).join(',');
+      waiting.push(['bench/b', Buffer.from(`{"ts":"${ts}","seq":${++seq},"values":{${values}}}`)]);
+      pump();
+      return;
+    }
     for (let i = 0; i < count; i++) {
       waiting.push([topics[i]!, Buffer.from(`{"value":${data[i]},"ts":"${ts}","seq":${++seq}}`)]);
     }

@@ -7,6 +7,8 @@
 //   (b) fieldgate with `payload: batch` (one message per poll; its values are counted)
 //   (c) bare: bench/bare-poll-publish.ts — modbus-serial reads + mqtt.js QoS 1 publishes of the
 //       same per-point payloads, window 100, no journal
+//   and, when asked for (VARIANTS=json,batch,bare,bare-batch), the same bare loop publishing one
+//   batch message per poll: the least a batch publisher can cost, for reference
 // at 1,000 readings/s (100 registers every 100 ms) and 10,000/s (every 10 ms). Runs are
 // interleaved (a, b, c, a, b, c, …) so drift in the machine's load hits every variant alike.
 // Run: node --import tsx bench/cpu-per-reading.bench.ts   (ROUNDS=5 WARMUP_S=3 WINDOW_S=10 RATES=1000,10000)
@@ -32,7 +34,7 @@ const dir = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(dir);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-type Variant = 'json' | 'batch' | 'bare';
+type Variant = 'json' | 'batch' | 'bare' | 'bare-batch';
 
 function startSimulator(port: number): Promise<{ close(): Promise<void> }> {
   let reads = 0;
@@ -79,7 +81,7 @@ async function startCounter(url: string): Promise<{ readings: () => number; clos
   let readings = 0;
   client.on('message', (topic, payload) => {
     if (topic.endsWith('/meta')) return;
-    if (topic === 'bench/m') {
+    if (topic === 'bench/m' || topic === 'bench/b') {
       const body = JSON.parse(payload.toString()) as { values?: Record<string, unknown> };
       readings += Object.keys(body.values ?? {}).length;
     } else {
@@ -104,9 +106,10 @@ function rssMiB(pid: number): number {
 
 function launch(variant: Variant, modbusPort: number, url: string, intervalMs: number, work: string): ChildProcess {
   const extra = process.env.CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CPU_PROF}`] : [];
-  if (variant === 'bare') {
+  if (variant === 'bare' || variant === 'bare-batch') {
     return spawn(process.execPath, [...extra, '--import', 'tsx', path.join(dir, 'bare-poll-publish.ts'),
-      String(modbusPort), url, String(intervalMs), String(REGISTERS)], { stdio: ['ignore', 'ignore', 'inherit'] });
+      String(modbusPort), url, String(intervalMs), String(REGISTERS), variant === 'bare' ? 'point' : 'batch'],
+    { stdio: ['ignore', 'ignore', 'inherit'] });
   }
   const site = path.join(work, 'site.yaml');
   fs.writeFileSync(site, siteYaml(variant, modbusPort, url, intervalMs, path.join(work, 'buffer.db')));

@@ -40,7 +40,12 @@ export interface ForwarderOptions {
   clock: Clock;
   /** Called for every acknowledged (ok) or failed (error) publish, with the rows it carried. */
   onPublished?: (ok: boolean, rows: number) => void;
-  /** Remove acknowledged rows once this many are waiting, or after removeDelayMs. */
+  /**
+   * Remove acknowledged rows once this many are waiting (default 500), or removeDelayMs (default
+   * 1 s) after the first of them. A removal is a transaction of its own; at a site's usual rates a
+   * short delay made it one per poll. Rows acknowledged but not yet removed are sent again after a
+   * crash: duplicates, bounded by removeBatch.
+   */
   removeBatch?: number;
   removeDelayMs?: number;
 }
@@ -86,7 +91,7 @@ export class Forwarder {
     this.acks = new AckBatcher({
       remove: (seqs) => journal.remove(seqs),
       maxRows: options.removeBatch ?? 500,
-      delayMs: options.removeDelayMs ?? 20,
+      delayMs: options.removeDelayMs ?? 1000,
       logger: options.logger,
     });
   }
