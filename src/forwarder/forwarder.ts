@@ -197,8 +197,8 @@ export class Forwarder {
     const generation = this.generation;
     const rows = publish.seqs.length;
     this.inflightCount += 1;
-    const message = { topic: publish.topic, payload: publish.payload, qos: publish.qos, retain: publish.retain, contentType: publish.contentType };
-    this.options.uplink.publish(message, (err) => {
+    // A PlannedPublish is an OutgoingMessage (its seqs are not looked at): no copy per message.
+    this.options.uplink.publish(publish, (err) => {
       if (err) this.failed(generation, rows, err);
       else this.acknowledged(generation, publish.seqs);
     });
