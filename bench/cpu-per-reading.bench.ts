@@ -13,6 +13,8 @@
 // interleaved (a, b, c, a, b, c, …) so drift in the machine's load hits every variant alike.
 // Run: node --import tsx bench/cpu-per-reading.bench.ts   (ROUNDS=5 WARMUP_S=3 WINDOW_S=10 RATES=1000,10000)
 // Build first (npx tsc -p tsconfig.build.json): variants (a) and (b) run the compiled gateway.
+// FIELDGATE_BEFORE=<another built checkout> adds its json and batch runs (json@before,
+// batch@before) to the same interleaved rounds, for before/after figures from one run.
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -27,14 +29,15 @@ const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const WARMUP_S = Number(process.env.WARMUP_S ?? 3);
 const WINDOW_S = Number(process.env.WINDOW_S ?? 10);
 const RATES = (process.env.RATES ?? '1000,10000').split(',').map(Number);
-const VARIANTS = (process.env.VARIANTS ?? 'json,batch,bare').split(',') as Variant[];
+const BEFORE = process.env.FIELDGATE_BEFORE;
+const VARIANTS = (process.env.VARIANTS ?? `json,batch,bare${BEFORE ? ',json@before,batch@before' : ''}`).split(',') as Variant[];
 const REGISTERS = 100;
 const CLOCK_TICKS = 100; // USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s on Linux
 const dir = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(dir);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-type Variant = 'json' | 'batch' | 'bare' | 'bare-batch';
+type Variant = 'json' | 'batch' | 'bare' | 'bare-batch' | 'json@before' | 'batch@before';
 
 function startSimulator(port: number): Promise<{ close(): Promise<void> }> {
   let reads = 0;
@@ -53,7 +56,7 @@ function startSimulator(port: number): Promise<{ close(): Promise<void> }> {
   });
 }
 
-function siteYaml(variant: 'json' | 'batch', modbusPort: number, url: string, intervalMs: number, db: string): string {
+function siteYaml(payload: 'json' | 'batch', modbusPort: number, url: string, intervalMs: number, db: string): string {
   const points = Array.from({ length: REGISTERS }, (_, i) => `      - { name: p${i}, table: holding, address: ${i}, type: uint16 }`);
   return [
     'site: bench',
@@ -61,7 +64,7 @@ function siteYaml(variant: 'json' | 'batch', modbusPort: number, url: string, in
     `mqtt: { url: "${url}", qos: 1 }`,
     `buffer: { path: "${db}", inflight: 100 }`,
     'topic: "{site}/{device}/{point}"',
-    `payload: ${variant}`,
+    `payload: ${payload}`,
     'devices:',
     '  - name: m',
     '    driver: modbus',
@@ -111,9 +114,11 @@ function launch(variant: Variant, modbusPort: number, url: string, intervalMs: n
       String(modbusPort), url, String(intervalMs), String(REGISTERS), variant === 'bare' ? 'point' : 'batch'],
     { stdio: ['ignore', 'ignore', 'inherit'] });
   }
+  const [payload, build] = variant.split('@') as ['json' | 'batch', string | undefined];
+  const checkout = build === 'before' ? BEFORE! : root;
   const site = path.join(work, 'site.yaml');
-  fs.writeFileSync(site, siteYaml(variant, modbusPort, url, intervalMs, path.join(work, 'buffer.db')));
-  return spawn(process.execPath, [...extra, path.join(root, 'bin', 'fieldgate.js'), 'run', '-c', site, '--log-level', 'warn'],
+  fs.writeFileSync(site, siteYaml(payload, modbusPort, url, intervalMs, path.join(work, 'buffer.db')));
+  return spawn(process.execPath, [...extra, path.join(checkout, 'bin', 'fieldgate.js'), 'run', '-c', site, '--log-level', 'warn'],
     { stdio: ['ignore', 'ignore', 'inherit'], cwd: work });
 }
 
@@ -168,7 +173,7 @@ async function main(): Promise<void> {
         for (const variant of VARIANTS) {
           const s = await measure(variant, modbusPort, broker.url, rate, counter);
           samples.get(variant)!.push(s);
-          console.log(`  ${fmt(rate)}/s round ${round} ${variant.padEnd(5)}: ${fmt(s.cpuPer1000, 4)} CPU s/1,000 readings,` +
+          console.log(`  ${fmt(rate)}/s round ${round} ${variant.padEnd(12)}: ${fmt(s.cpuPer1000, 4)} CPU s/1,000 readings,` +
             ` ${fmt(s.deliveredPerS)} delivered/s, RSS ${fmt(s.rss)} MiB`);
         }
       }

@@ -226,7 +226,7 @@ export class SqliteJournal implements Journal {
   remove(seqs: readonly number[]): void {
     const store = this.usable();
     if (!store || seqs.length === 0) return;
-    const sorted = [...new Set(seqs)].sort((a, b) => a - b);
+    const sorted = ascendingDistinct(seqs);
     const before = this.c.depth;
     try {
       this.adopt(store.remove(sorted, this.c));
@@ -519,6 +519,13 @@ export class SqliteJournal implements Journal {
       this.options.logger.warn({ err }, 'journal could not reclaim free pages');
     }
   }
+}
+
+/** The seqs ascending and without repeats; acknowledgements mostly arrive that way already. */
+function ascendingDistinct(seqs: readonly number[]): number[] {
+  let ordered = true;
+  for (let i = 1; i < seqs.length && ordered; i++) ordered = seqs[i]! > seqs[i - 1]!;
+  return ordered ? [...seqs] : [...new Set(seqs)].sort((a, b) => a - b);
 }
 
 function emptyCounters(): Counters {
