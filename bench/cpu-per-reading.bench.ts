@@ -15,6 +15,8 @@
 // Build first (npx tsc -p tsconfig.build.json): variants (a) and (b) run the compiled gateway.
 // FIELDGATE_BEFORE=<another built checkout> adds its json and batch runs (json@before,
 // batch@before) to the same interleaved rounds, for before/after figures from one run.
+// CPU_PROF=<dir> runs every child with --cpu-prof (profiles land in <dir>); REGISTERS=<n> changes
+// the registers per poll (REGISTERS=1 RATES=10 shows the fixed cost of a poll).
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
