@@ -42,7 +42,12 @@ export interface ForwarderOptions {
   onPublished?: (ok: boolean, rows: number) => void;
   /** Rewrites rows' times before they are sent, holding back rows that wait for a clock sync. */
   restamp?: (rows: JournalEntry[]) => JournalEntry[];
-  /** Remove acknowledged rows once this many are waiting, or after removeDelayMs. */
+  /**
+   * Remove acknowledged rows once this many are waiting (default 500), or removeDelayMs (default
+   * 1 s) after the first of them. A removal is a transaction of its own; at a site's usual rates a
+   * short delay made it one per poll. Rows acknowledged but not yet removed are sent again after a
+   * crash: duplicates, bounded by removeBatch.
+   */
   removeBatch?: number;
   removeDelayMs?: number;
 }
@@ -90,7 +95,7 @@ export class Forwarder {
     this.acks = new AckBatcher({
       remove: (seqs) => journal.remove(seqs),
       maxRows: options.removeBatch ?? 500,
-      delayMs: options.removeDelayMs ?? 20,
+      delayMs: options.removeDelayMs ?? 1000,
       logger: options.logger,
     });
   }
@@ -196,8 +201,8 @@ export class Forwarder {
     const generation = this.generation;
     const rows = publish.seqs.length;
     this.inflightCount += 1;
-    const message = { topic: publish.topic, payload: publish.payload, qos: publish.qos, retain: publish.retain, contentType: publish.contentType };
-    this.options.uplink.publish(message, (err) => {
+    // A PlannedPublish is an OutgoingMessage (its seqs are not looked at): no copy per message.
+    this.options.uplink.publish(publish, (err) => {
       if (err) this.failed(generation, rows, err);
       else this.acknowledged(generation, publish.seqs);
     });

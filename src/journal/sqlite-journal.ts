@@ -73,6 +73,7 @@ import { DiskBudget, type StatFs, capacityForDisk } from './disk-budget.js';
 import { SeqLease, leasePathFor } from './seq-lease.js';
 import { fileSizeOrUndefined, formatJournalId, moveAside } from './journal-files.js';
 import { type JournalOpening, openJournal } from './journal-opener.js';
+import { RecentRows } from './recent-rows.js';
 
 export type { JournalOpening } from './journal-opener.js';
 
@@ -111,6 +112,9 @@ const RECLAIM_MIN_FREE_PAGES = 1_024;
 const RECLAIM_STEP_PAGES = 256;
 const RETRY_OPEN_MS = 5_000;
 const RESERVE_CHECK_MS = 10_000;
+// The newest committed rows kept for the forwarder (recent-rows.ts): a few windows' worth.
+const RECENT_ROWS = 2_048;
+const RECENT_BYTES = 1024 * 1024;
 
 type State = 'closed' | 'open' | 'unavailable';
 
@@ -118,6 +122,7 @@ export class SqliteJournal implements Journal {
   private store: SqliteStore | undefined;
   private state: State = 'closed';
   private c: Counters = emptyCounters();
+  private readonly recent = new RecentRows(RECENT_ROWS, RECENT_BYTES);
   // PRAGMA data_version as last seen: it moves only when another connection commits.
   private dataVersion = 0;
   private removedSinceReclaim = 0;
@@ -174,6 +179,7 @@ export class SqliteJournal implements Journal {
     const store = this.store;
     this.state = 'closed';
     this.unavailable = undefined;
+    this.recent.clear();
     this.reporter.flush(true);
     if (!store) return;
     if (this.c.dropsDirty) {
@@ -195,6 +201,9 @@ export class SqliteJournal implements Journal {
     this.coverSeqs(plan);
     try {
       const done = this.adopt(store.commit(plan, this.c));
+      // An eviction may take cached rows (or this call's own first ones): start the cache afresh.
+      if (done.evicted > 0) this.recent.clear();
+      else this.recent.added(plan.accepted);
       this.reporter.note('drop_newest', plan.refused, 'capacity');
       this.reporter.note('drop_oldest', done.evicted, this.capped ? 'disk_space' : 'capacity');
       this.maintainReserve();
@@ -207,8 +216,14 @@ export class SqliteJournal implements Journal {
   }
 
   readAfter(afterSeq: number, limit: number): JournalEntry[] {
+    // A forwarder that is caught up asks after every acknowledgement: nothing newer exists.
+    if (this.state === 'open' && afterSeq >= this.c.lastSeq) return [];
     const store = this.usable();
     if (!store || !(limit >= 1)) return [];
+    // Live forwarding reads what was just committed: from memory (usable() has checked that no
+    // other process wrote the file meanwhile, else it reloaded and emptied the cache).
+    const cached = this.recent.after(afterSeq, Math.floor(limit), this.c.lastSeq);
+    if (cached) return cached;
     try {
       return store.readAfter(afterSeq, Math.floor(limit), this.c);
     } catch (err) {
@@ -221,14 +236,16 @@ export class SqliteJournal implements Journal {
     const store = this.usable();
     if (!store) return;
     if (seqs.length === 0) return this.expire(store, false);
-    const sorted = [...new Set(seqs)].sort((a, b) => a - b);
+    const sorted = ascendingDistinct(seqs);
     const before = this.c.depth;
     try {
       this.adopt(store.remove(sorted, this.c, this.options.clock.now()));
     } catch (err) {
+      this.recent.clear();
       if (isCorrupt(err) && this.recoverCorrupt(err)) return;
       throw writeError('remove', err);
     }
+    this.recent.removed(sorted[sorted.length - 1]!);
     if (!store.keepsDelivered) this.removedSinceReclaim += before - this.c.depth;
     this.expire(store, false);
     if (this.removedSinceReclaim >= RECLAIM_CHECK_ROWS) this.reclaim(store);
@@ -300,6 +317,7 @@ export class SqliteJournal implements Journal {
     const store = this.usable();
     if (!store) throw new FieldgateError('journal_unavailable', `journal is not available: ${this.unavailable?.reason ?? 'closed'}`);
     let removed: number;
+    this.recent.clear();
     try {
       removed = this.adopt(store.purge(this.c)).evicted;
     } catch (err) {
@@ -362,6 +380,7 @@ export class SqliteJournal implements Journal {
       this.unsavedRefusals = 0;
     }
     this.store = opened.store;
+    this.recent.clear();
     this.state = 'open';
     this.unavailable = undefined;
     this.c = c;
@@ -404,6 +423,7 @@ export class SqliteJournal implements Journal {
     try {
       this.store?.db.close();
       this.store = undefined;
+      this.recent.clear();
       const aside = moveAside(this.options.path, this.options.clock.now());
       this.options.logger.error({ path: this.options.path, movedTo: aside, err: errorText(err) }, 'journal turned out corrupt; moved aside');
       this.c = { ...emptyCountersAt(lastSeq), persistedSeq: 0, drops: this.c.drops };
@@ -419,6 +439,7 @@ export class SqliteJournal implements Journal {
   }
 
   private reload(store: SqliteStore): void {
+    this.recent.clear();
     const drops = this.c.dropsDirty ? this.c.drops : undefined;
     this.c = store.load();
     if (drops) this.c = { ...this.c, drops, dropsDirty: true };
@@ -489,6 +510,7 @@ export class SqliteJournal implements Journal {
 
   private appendOnDiskFull(store: SqliteStore, plan: Plan, err: unknown): AppendResult {
     let evicted = 0;
+    this.recent.clear();
     // Room for the checkpoint and the eviction's own WAL frames: without it, neither can run.
     if (this.budget.releaseReserve()) {
       this.options.logger.warn({ path: this.options.path }, 'disk full: gave up the journal\'s disk reserve to make room');
@@ -542,6 +564,13 @@ export class SqliteJournal implements Journal {
       this.options.logger.warn({ err }, 'journal could not reclaim free pages');
     }
   }
+}
+
+/** The seqs ascending and without repeats; acknowledgements mostly arrive that way already. */
+function ascendingDistinct(seqs: readonly number[]): number[] {
+  let ordered = true;
+  for (let i = 1; i < seqs.length && ordered; i++) ordered = seqs[i]! > seqs[i - 1]!;
+  return ordered ? [...seqs] : [...new Set(seqs)].sort((a, b) => a - b);
 }
 
 function emptyCounters(): Counters {

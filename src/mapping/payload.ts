@@ -13,6 +13,8 @@ export interface PayloadInput {
   ts: number;
   unit?: string;
   error?: string;
+  /** `ts` as ISO text, when the caller has it already (all readings of a poll share one time). */
+  tsText?: string;
 }
 
 /** JSON text of a value; bigints keep every digit (JSON numbers have no size limit). */
@@ -55,7 +57,7 @@ export function payloadRenderer(
       return cbor.encode(body);
     };
   }
-  const head = `{"value":${valueJson(input.value)},"ts":"${new Date(input.ts).toISOString()}","seq":`;
+  const head = `{"value":${valueJson(input.value)},"ts":"${input.tsText ?? new Date(input.ts).toISOString()}","seq":`;
   let tail = '';
   if (input.unit !== undefined) tail += `,"unit":${JSON.stringify(input.unit)}`;
   if (input.error !== undefined) tail += `,"quality":"bad","error":${JSON.stringify(input.error)}`;

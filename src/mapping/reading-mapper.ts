@@ -89,6 +89,9 @@ export class DeviceMapper {
   private readonly batch: BatchPlan | undefined;
   private readonly cbor: CborCodec | undefined;
   private metaDue: boolean;
+  // The last acquisition time rendered as ISO text: the readings of one poll share it.
+  private isoTs = Number.NaN;
+  private isoText = '';
 
   constructor(
     readonly device: DeviceConfigBase,
@@ -158,7 +161,9 @@ export class DeviceMapper {
         qos: p.qos,
         retain: p.retain,
         encoding: p.format === 'value' ? 'text' : this.encoding,
-        render: payloadRenderer(p.format as 'json' | 'value', { value, ts, unit: p.config.unit, error }, this.encoding, this.cbor),
+        render: payloadRenderer(
+          p.format as 'json' | 'value', { value, ts, unit: p.config.unit, error, tsText: this.jsonTime(p.format, ts) }, this.encoding, this.cbor,
+        ),
       });
     }
     return { entries, unknown };
@@ -201,6 +206,15 @@ export class DeviceMapper {
       });
     }
     return { entries, unknown };
+  }
+
+  private jsonTime(format: PayloadFormat, ts: number): string | undefined {
+    if (format !== 'json' || this.encoding !== 'json') return undefined;
+    if (ts !== this.isoTs) {
+      this.isoTs = ts;
+      this.isoText = new Date(ts).toISOString();
+    }
+    return this.isoText;
   }
 
   private metaEntry(batch: BatchPlan, now: number): NewEntry {

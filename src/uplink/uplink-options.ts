@@ -69,6 +69,11 @@ export function mqttClientOptions(o: MqttUplinkOptions): IClientOptions {
     // of heap held for the life of the process): a fifth of the gateway's heap on a Pi.
     writeCache: false,
     rejectUnauthorized: true,
+    // By default mqtt.js restarts its keepalive timer on every PUBACK it receives: a clearTimeout
+    // and a new Timeout per message, a few per cent of the CPU of live forwarding. Without that the
+    // PINGREQ simply goes every keepalive interval, busy or not, and a broker that stops answering
+    // is still noticed after 1.5 × keepalive.
+    reschedulePings: false,
   };
   if (o.username !== undefined) options.username = o.username;
   if (o.password !== undefined) options.password = o.password;

@@ -139,6 +139,20 @@ describe('SqliteJournal', () => {
     expect(open(o).stats().lastSeq).toBe(11);
   });
 
+  it('never serves rows from memory that another process purged', () => {
+    const o = options();
+    const gateway = open(o);
+    gateway.append(entries(3));
+    expect(gateway.readAfter(0, 10).map((e) => e.seq)).toEqual([1, 2, 3]);
+    const cli = open(o);
+    expect(cli.purge()).toBe(3);
+    cli.close();
+    expect(gateway.readAfter(0, 10)).toEqual([]);
+    expect(gateway.readAfter(1, 10)).toEqual([]);
+    gateway.append(entries(2));
+    expect(gateway.readAfter(3, 10).map((e) => e.seq)).toEqual([4, 5]);
+  });
+
   it('gives disk space back after a purge and after large removes', () => {
     const o = options();
     const j = open(o);

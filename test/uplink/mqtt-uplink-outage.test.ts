@@ -114,6 +114,36 @@ it('notices a hung broker through keepalive and stop() still resolves', async ()
   broker.resume();
 });
 
+// The keepalive timer is not restarted per acknowledgement (reschedulePings: false, for CPU): pings
+// must then keep a busy connection alive, and a hang must still end it within 1.5 × keepalive.
+it('keeps a busy connection alive through its pings and notices a hang while messages flow', async () => {
+  const broker = await startMosquitto();
+  const { uplink } = makeUplink({ urls: [broker.url], keepaliveMs: 1000, stopTimeoutMs: 300 });
+  uplink.start();
+  await nextConnect(uplink);
+  let disconnects = 0;
+  uplink.on('disconnect', () => (disconnects += 1));
+  let acked = 0;
+  let flowing = true;
+  const flow = (async () => {
+    while (flowing && uplink.connected) {
+      if ((await publishResult(uplink, 'busy/x', 'x')) === undefined) acked += 1;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  await new Promise((r) => setTimeout(r, 3500)); // more than three keepalive periods of traffic
+  expect(disconnects).toBe(0);
+  expect(acked).toBeGreaterThan(50);
+  broker.pause();
+  const pausedAt = Date.now();
+  const { reason } = await nextDisconnect(uplink, 4000);
+  expect(reason).toMatch(/keepalive/i);
+  expect(Date.now() - pausedAt).toBeLessThan(3500);
+  flowing = false;
+  await flow;
+  broker.resume();
+});
+
 it('stop() on a connection to a frozen broker is bounded and fails what is in flight', async () => {
   const broker = await startMosquitto();
   const status = { topic: 'gw/s', online: 'on', offline: 'off', qos: 1, retain: true } as const;
