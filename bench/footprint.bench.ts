@@ -5,8 +5,9 @@
 // qemu-user process.memoryUsage() is meaningless. A subscriber here counts what arrives.
 //
 //   node --import tsx bench/footprint.bench.ts [--rate 1000,10000] [--duration 5m] [--sample 5s]
-//        [--flags="--max-semi-space-size=1;--optimize-for-size MALLOC_ARENA_MAX=2"]  flag sets to
-//                                            compare, ';'-separated ("" = none; NAME=v sets env)
+//        [--flags="launcher;;--max-semi-space-size=1"]  flag sets to compare, ';'-separated:
+//                  "launcher" = the packaged launcher's defaults (packaging/files/fieldgate, the
+//                  default), "" = none, NAME=value sets an environment variable
 //        [--tree release/work/arm64/fieldgate --arch arm64]          a packaged tree, run by its
 //                                                                    bundled node (qemu for arm)
 import { spawn } from 'node:child_process';
@@ -37,6 +38,15 @@ const EMULATORS: Record<string, { bin: string; sysroot: string } | undefined> = 
   arm64: { bin: 'qemu-aarch64-static', sysroot: '/usr/aarch64-linux-gnu' },
   armhf: { bin: 'qemu-arm-static', sysroot: '/usr/arm-linux-gnueabihf' },
 };
+/** The V8 flags and environment packaging/files/fieldgate starts the gateway with. */
+function launcherFlags(): string {
+  const text = fs.readFileSync(path.join(repo, 'packaging/files/fieldgate'), 'utf8');
+  const flags = /\$\{FIELDGATE_NODE_FLAGS:-([^}]*)\}/.exec(text)?.[1];
+  const arenas = /MALLOC_ARENA_MAX:-(\d+)/.exec(text)?.[1];
+  if (flags === undefined || arenas === undefined) throw new Error('cannot read the defaults of packaging/files/fieldgate');
+  return `${flags} MALLOC_ARENA_MAX=${arenas}`;
+}
+
 const DEVICES = 10;
 const POINTS = 10;
 
@@ -131,7 +141,7 @@ function report(r: Result): void {
 async function main(): Promise<void> {
   const durationMs = parseDuration(values.duration);
   const warmupMs = Math.min(parseDuration(values.warmup), durationMs / 2);
-  const flagSets = values.flags === undefined ? [''] : values.flags.split(';').map((f) => f.trim());
+  const flagSets = (values.flags ?? 'launcher').split(';').map((f) => (f.trim() === 'launcher' ? launcherFlags() : f.trim()));
   console.log(`footprint: ${DEVICES * POINTS} sim points, journal on, QoS 1 → mosquitto; ${values.duration} per run, RSS of the gateway process`);
   console.log(`machine: ${machine()}`);
   if (values.tree) console.log(`gateway: ${values.tree} (${values.arch}${EMULATORS[values.arch] ? ', under qemu-user' : ''})`);
