@@ -85,7 +85,7 @@ describe('the amd64 .deb under systemd', () => {
     await waitFor('fieldgate active', () => boxStatus('systemctl is-active --quiet fieldgate') === 0);
     expect(box(`readlink /proc/${mainPid()}/exe`)).toBe('/opt/fieldgate/node/bin/node');
     // The launcher's memory settings reach the service (docs/performance.md, "Memory footprint").
-    expect(box(`tr '\\0' ' ' < /proc/${mainPid()}/cmdline`)).toMatch(/--max-semi-space-size=1 --optimize-for-size \/opt\/fieldgate\/bin\/fieldgate\.js run/);
+    expect(box(`tr '\\0' ' ' < /proc/${mainPid()}/cmdline`)).toMatch(/--max-semi-space-size=1 --optimize-for-size --v8-pool-size=1 \/opt\/fieldgate\/bin\/fieldgate\.js run/);
     expect(box(`tr '\\0' '\\n' < /proc/${mainPid()}/environ | grep ^MALLOC_ARENA_MAX=`)).toBe('MALLOC_ARENA_MAX=2');
     expect(box('command -v fieldgate')).toBe('/usr/bin/fieldgate');
     expect(box('fieldgate --version')).toBe(version);
