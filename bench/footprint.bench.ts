@@ -5,8 +5,9 @@
 // qemu-user process.memoryUsage() is meaningless. A subscriber here counts what arrives.
 //
 //   node --import tsx bench/footprint.bench.ts [--rate 1000,10000] [--duration 5m] [--sample 5s]
-//        [--flags="--max-semi-space-size=1;--optimize-for-size MALLOC_ARENA_MAX=2"]  flag sets to
-//                                            compare, ';'-separated ("" = none; NAME=v sets env)
+//        [--flags="launcher;;--max-semi-space-size=1"]  flag sets to compare, ';'-separated:
+//                  "launcher" = the packaged launcher's defaults (packaging/files/fieldgate, the
+//                  default), "" = none, NAME=value sets an environment variable
 //        [--tree release/work/arm64/fieldgate --arch arm64]          a packaged tree, run by its
 //                                                                    bundled node (qemu for arm)
 import { spawn } from 'node:child_process';
@@ -37,6 +38,15 @@ const EMULATORS: Record<string, { bin: string; sysroot: string } | undefined> = 
   arm64: { bin: 'qemu-aarch64-static', sysroot: '/usr/aarch64-linux-gnu' },
   armhf: { bin: 'qemu-arm-static', sysroot: '/usr/arm-linux-gnueabihf' },
 };
+/** The V8 flags and environment packaging/files/fieldgate starts the gateway with. */
+function launcherFlags(): string {
+  const text = fs.readFileSync(path.join(repo, 'packaging/files/fieldgate'), 'utf8');
+  const flags = /\$\{FIELDGATE_NODE_FLAGS:-([^}]*)\}/.exec(text)?.[1];
+  const arenas = /MALLOC_ARENA_MAX:-(\d+)/.exec(text)?.[1];
+  if (flags === undefined || arenas === undefined) throw new Error('cannot read the defaults of packaging/files/fieldgate');
+  return `${flags} MALLOC_ARENA_MAX=${arenas}`;
+}
+
 const DEVICES = 10;
 const POINTS = 10;
 
@@ -58,13 +68,30 @@ function rssMiB(pid: number): number | undefined {
   }
 }
 
+/**
+ * Under qemu-user: the resident part of qemu's translation buffer (the one large anonymous
+ * read-write-execute mapping, host code translated from the guest's), which a real device does
+ * not have. The rest of the process is the guest program plus qemu's own bookkeeping.
+ */
+function translationBufferMiB(pid: number): number {
+  let largest = 0;
+  let current: { perms: string; named: boolean } | undefined;
+  for (const line of fs.readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ (\S+) \S+ \S+ \S+\s*(\S*)/.exec(line);
+    if (head) current = { perms: head[1]!, named: head[2] !== '' };
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss && current?.perms === 'rwxp' && !current.named) largest = Math.max(largest, Number(rss[1]));
+  }
+  return largest / 1024;
+}
+
 /** CPU seconds (user + system) the process has used, from /proc/PID/stat. */
 function cpuSeconds(pid: number): number {
   const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
 }
 
-interface Result { rate: number; flags: string; delivered: number; cpuPercent: number; samples: { t: number; rss: number }[]; warmupMs: number }
+interface Result { rate: number; flags: string; delivered: number; cpuPercent: number; samples: { t: number; rss: number; tcg: number }[]; warmupMs: number }
 
 async function measure(rate: number, flags: string, durationMs: number, sampleMs: number, warmupMs: number): Promise<Result> {
   const broker = await startMosquitto();
@@ -87,7 +114,7 @@ async function measure(rate: number, flags: string, durationMs: number, sampleMs
   const child = emu
     ? spawn(emu.bin, [node, ...argv], { env: { ...process.env, ...env, QEMU_LD_PREFIX: emu.sysroot }, stdio: ['ignore', 'ignore', 'inherit'] })
     : spawn(node, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
-  const samples: { t: number; rss: number }[] = [];
+  const samples: { t: number; rss: number; tcg: number }[] = [];
   const start = Date.now();
   let deliveredAtWarmup = 0;
   let cpuAtWarmup = 0;
@@ -96,7 +123,7 @@ async function measure(rate: number, flags: string, durationMs: number, sampleMs
     await new Promise((r) => setTimeout(r, sampleMs));
     const rss = rssMiB(child.pid!);
     if (rss === undefined) throw new Error('the gateway exited');
-    samples.push({ t: Date.now() - start, rss });
+    samples.push({ t: Date.now() - start, rss, tcg: emu ? translationBufferMiB(child.pid!) : 0 });
     if (warmedAt === 0 && Date.now() - start >= warmupMs) {
       warmedAt = Date.now();
       deliveredAtWarmup = delivered;
@@ -123,6 +150,10 @@ function report(r: Result): void {
   console.log(`${fmt(r.rate).padStart(6)}/s  ${(r.flags || '(none)').padEnd(44)} delivered ${fmt(r.delivered).padStart(6)}/s  CPU ${r.cpuPercent.toFixed(0).padStart(3)}%  ` +
     `RSS after warm-up min ${Math.min(...steady).toFixed(1)}  max ${Math.max(...steady).toFixed(1)}  last ${steady.at(-1)!.toFixed(1)} MiB  ` +
     `drift ${drift >= 0 ? '+' : ''}${drift.toFixed(1)} MiB`);
+  if (r.samples.some((x) => x.tcg > 0)) {
+    const guest = r.samples.filter((x) => x.t >= r.warmupMs).map((x) => x.rss - x.tcg);
+    console.log(`        without qemu's translation buffer: min ${Math.min(...guest).toFixed(1)}  max ${Math.max(...guest).toFixed(1)}  last ${guest.at(-1)!.toFixed(1)} MiB`);
+  }
   const every = Math.max(1, Math.floor(r.samples.length / 10));
   console.log('        ' + r.samples.filter((_, i) => i % every === 0 || i === r.samples.length - 1)
     .map((s) => `${Math.round(s.t / 1000)}s:${s.rss.toFixed(0)}`).join(' '));
@@ -131,7 +162,7 @@ function report(r: Result): void {
 async function main(): Promise<void> {
   const durationMs = parseDuration(values.duration);
   const warmupMs = Math.min(parseDuration(values.warmup), durationMs / 2);
-  const flagSets = values.flags === undefined ? [''] : values.flags.split(';').map((f) => f.trim());
+  const flagSets = (values.flags ?? 'launcher').split(';').map((f) => (f.trim() === 'launcher' ? launcherFlags() : f.trim()));
   console.log(`footprint: ${DEVICES * POINTS} sim points, journal on, QoS 1 → mosquitto; ${values.duration} per run, RSS of the gateway process`);
   console.log(`machine: ${machine()}`);
   if (values.tree) console.log(`gateway: ${values.tree} (${values.arch}${EMULATORS[values.arch] ? ', under qemu-user' : ''})`);
