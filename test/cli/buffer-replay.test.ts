@@ -1,12 +1,11 @@
 // `fieldgate buffer export --delivered` and `fieldgate buffer replay` against a journal that kept
 // delivered rows, the second against a real mosquitto.
 import fs from 'node:fs';
+import { cli } from '../support/run-cli.js';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { runCli } from '../../src/cli.js';
 import { SqliteJournal } from '../../src/journal/sqlite-journal.js';
 import { collect, registerBrokerCleanup, startMosquitto } from '../integration/harness/index.js';
 
@@ -16,16 +15,6 @@ afterAll(() => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await runCli(args, { stdout, stderr, env: {} });
-  return { code, out, err };
-}
 
 /** A site file and a journal of 6 rows, 1–4 delivered (kept), 5–6 not yet. */
 function setup(url: string): string {

@@ -1,27 +1,16 @@
 // validate, plan and read show devices as built from their profiles (fan-out included) and name
 // the profile and its version each came from; read's /meta message carries them too.
 import fs from 'node:fs';
+import { cli } from '../support/run-cli.js';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli.js';
 
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await runCli(args, { stdout, stderr, env: {} });
-  return { code, out, err };
-}
 
 function site(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldgate-cli-prof-'));

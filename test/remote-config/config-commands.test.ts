@@ -1,27 +1,17 @@
 // `fieldgate config …` in-process: keys and a signed message an agent accepts, and history, diff
 // and rollback on a store left by a gateway.
 import fs from 'node:fs';
+import { cli as runCapturedCli } from '../support/run-cli.js';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli.js';
 import { parseCandidate, verifySignature } from '../../src/remote-config/signed-config.js';
 import { VersionStore } from '../../src/remote-config/version-store.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-config-cli-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await runCli(args, { stdout, stderr, env: { STATE_DIRECTORY: dir } });
-  return { code, out, err };
-}
+const cli = (args: string[]) => runCapturedCli(args, { STATE_DIRECTORY: dir });
 
 describe('fieldgate config', () => {
   const priv = path.join(dir, 'signing.key');

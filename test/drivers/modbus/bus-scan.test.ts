@@ -2,11 +2,10 @@
 // their FC 43/14 identification, and the profiles whose identify: block they satisfy; over TCP and
 // over an RTU bus on a socat pty pair.
 import fs from 'node:fs';
+import { cli } from '../../support/run-cli.js';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../src/cli.js';
 import { freePort } from '../../integration/harness/free-port.js';
 import { startPymodbus, startSocat } from './helpers/processes.js';
 
@@ -15,16 +14,6 @@ afterAll(() => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await runCli(args, { stdout, stderr, env: {} });
-  return { code, out, err };
-}
 
 /** A site folder with two profiles that identify themselves differently. */
 function siteWithProfiles(): { dir: string; file: string } {
