@@ -44,22 +44,7 @@
 // - Space: auto_vacuum=INCREMENTAL, so pages freed by removes are returned to the file system a
 //   few at a time once the free list is large, and all at once after a purge.
 //
-// On-disk format (schema version 1; see journal-schema.ts)
-//   meta(key TEXT PRIMARY KEY, value INTEGER) WITHOUT ROWID
-//     schema_version, last_seq, drops_drop_oldest, drops_drop_newest, drops_purge,
-//     journal_id (random 48-bit), created_at (epoch ms)
-//   entries(seq INTEGER PRIMARY KEY, ts INTEGER, topic TEXT, qos INTEGER, retain INTEGER 0|1,
-//           size INTEGER, payload BLOB, encoding INTEGER, delivered_at INTEGER)
-//     encoding (1 json, 2 cbor, 3 text) was added without a schema bump, so an older fieldgate
-//     still opens the file; its rows have NULL there and are read by their first byte.
-//     delivered_at (epoch ms, NULL = not delivered) was added the same way; an older fieldgate
-//     takes delivered rows for backlog and sends them once more.
-//     seq is the rowid, so readAfter/remove walk the table's own B-tree. There is no index on ts:
-//     export is a rare operator command and scans by seq filtering on ts (rows are nearly in ts
-//     order, but not strictly: clocks jump and devices report late), which keeps appends lean.
-//     export pages by seq, so it yields in journal order and never holds the connection busy.
-//   A row costs its topic + payload plus ~30-40 bytes on disk (measured: ~180 bytes for a
-//   ~150-byte entry). The WAL is checkpointed every DiskBudget.walPages pages and reused.
+// On-disk format: see journal-schema.ts.
 import type { Logger } from 'pino';
 import type { Clock } from '../driver-api/index.js';
 import { FieldgateError, errorText } from '../util/errors.js';
@@ -69,7 +54,8 @@ import {
   type Committed, type Counters, type Identity, type Plan, type Planned, type SqliteStore, emptyCountersAt, isCorrupt, isDiskFull, sqliteCode,
 } from './sqlite-store.js';
 import { ExpirySchedule } from './keep-delivered.js';
-import { DiskBudget, type StatFs, capacityForDisk } from './disk-budget.js';
+import { DiskBudget, type StatFs } from './disk-budget.js';
+import { JournalSpace } from './journal-space.js';
 import { SeqLease, leasePathFor } from './seq-lease.js';
 import { fileSizeOrUndefined, formatJournalId, moveAside } from './journal-files.js';
 import { type JournalOpening, openJournal } from './journal-opener.js';
@@ -111,7 +97,6 @@ const RECLAIM_CHECK_ROWS = 4_096;
 const RECLAIM_MIN_FREE_PAGES = 1_024;
 const RECLAIM_STEP_PAGES = 256;
 const RETRY_OPEN_MS = 5_000;
-const RESERVE_CHECK_MS = 10_000;
 // The newest committed rows kept for the forwarder (recent-rows.ts): a few windows' worth.
 const RECENT_ROWS = 2_048;
 const RECENT_BYTES = 1024 * 1024;
@@ -135,8 +120,7 @@ export class SqliteJournal implements Journal {
   private unavailable: { reason: string; lastTry: number } | undefined;
   /** Readings refused while unavailable, recorded in the journal once it opens. */
   private unsavedRefusals = 0;
-  private lastReserveCheck = 0;
-  private capped = false;
+  private readonly space: JournalSpace;
   private leaseFailing = false;
   private recovering = false;
   private readonly expiry: ExpirySchedule;
@@ -148,6 +132,9 @@ export class SqliteJournal implements Journal {
       file: options.path, clock: options.clock, statfs: options.statfs, reserveBytes: options.reserveBytes,
     });
     this.lease = new SeqLease(leasePathFor(options.path));
+    this.space = new JournalSpace({
+      budget: this.budget, path: options.path, maxBytes: options.maxBytes, logger: options.logger, clock: options.clock,
+    });
   }
 
   /** Identity and reset report of the last successful open. */
@@ -205,8 +192,8 @@ export class SqliteJournal implements Journal {
       if (done.evicted > 0) this.recent.clear();
       else this.recent.added(plan.accepted);
       this.reporter.note('drop_newest', plan.refused, 'capacity');
-      this.reporter.note('drop_oldest', done.evicted, this.capped ? 'disk_space' : 'capacity');
-      this.maintainReserve();
+      this.reporter.note('drop_oldest', done.evicted, this.space.limited ? 'disk_space' : 'capacity');
+      this.space.maintainReserve();
       return { stored: done.stored, refused: plan.refused, evicted: done.evicted };
     } catch (err) {
       if (isCorrupt(err) && this.recoverCorrupt(err)) return this.append(entries);
@@ -456,7 +443,7 @@ export class SqliteJournal implements Journal {
   /** Decides, before any write, which entries are refused and which seq each other one gets. */
   private plan(entries: NewEntry[]): Plan {
     const { maxMessages, whenFull } = this.options;
-    const { maxBytes, extraEvict } = this.capacityNow();
+    const { maxBytes, extraEvict } = this.space.capacity(this.c.bytes, () => this.store!.pages());
     const accepted: Planned[] = [];
     let refused = 0;
     let { lastSeq: seq, depth, bytes } = this.c;
@@ -479,42 +466,11 @@ export class SqliteJournal implements Journal {
     return { accepted, refused, maxBytes, extraEvict };
   }
 
-  /** The byte capacity for the next append (capacityForDisk), logging when the disk starts or stops limiting it. */
-  private capacityNow(): { maxBytes: number; extraEvict: number } {
-    const { maxBytes } = this.options;
-    const allowance = this.budget.allowance();
-    const cap = capacityForDisk({
-      bytes: this.c.bytes, maxBytes, allowance, minFree: this.budget.minFree, pages: () => this.store!.pages(),
-    });
-    const capped = cap.maxBytes < maxBytes;
-    if (capped !== this.capped) {
-      this.capped = capped;
-      if (capped) {
-        this.options.logger.warn(
-          { path: this.options.path, capBytes: cap.maxBytes, maxBytes, freeBytes: allowance + this.budget.minFree },
-          'disk is short of room: the journal stops growing and makes room by its capacity policy',
-        );
-      } else {
-        this.options.logger.info({ path: this.options.path }, 'disk has room again: the journal may grow to max_bytes');
-      }
-    }
-    return cap;
-  }
-
-  private maintainReserve(): void {
-    const now = this.options.clock.now();
-    if (now - this.lastReserveCheck < RESERVE_CHECK_MS) return;
-    this.lastReserveCheck = now;
-    this.budget.ensureReserve();
-  }
-
   private appendOnDiskFull(store: SqliteStore, plan: Plan, err: unknown): AppendResult {
     let evicted = 0;
     this.recent.clear();
     // Room for the checkpoint and the eviction's own WAL frames: without it, neither can run.
-    if (this.budget.releaseReserve()) {
-      this.options.logger.warn({ path: this.options.path }, 'disk full: gave up the journal\'s disk reserve to make room');
-    }
+    this.space.releaseReserve();
     store.checkpoint();
     if (this.options.whenFull === 'drop_oldest' && this.c.depth > 0 && plan.accepted.length > 0) {
       // Free about twice what the call needs (pages hold overhead too), and at least 1% of the
@@ -554,7 +510,7 @@ export class SqliteJournal implements Journal {
       const free = Number(store.db.pragma('freelist_count', { simple: true }));
       const pages = Number(store.db.pragma('page_count', { simple: true }));
       // Below a quarter of the file, free pages are left for the next appends to reuse.
-      if (free >= RECLAIM_MIN_FREE_PAGES && free * 4 >= pages && !this.capped) {
+      if (free >= RECLAIM_MIN_FREE_PAGES && free * 4 >= pages && !this.space.limited) {
         store.db.pragma(`incremental_vacuum(${RECLAIM_STEP_PAGES})`);
         return; // keep stepping on the next removes until the free list is small
       }
