@@ -8,6 +8,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { HeldEntry, JournalEntry } from './journal.js';
 import { type StoredRow, toEntry } from './journal-schema.js';
 import type { Counters } from './sqlite-store.js';
+import { seqRuns } from './seq-runs.js';
 
 /** Writes meta.last_seq if it is not there yet (SqliteStore's, run inside its transaction). */
 type SaveSeq = (seq: number, c: Counters) => number;
@@ -86,18 +87,15 @@ export class DeliveredRows {
   private mark(seqs: readonly number[], now: number): RowsBytes {
     let n = 0;
     let b = 0;
-    let i = 0;
-    while (i < seqs.length) {
-      let j = i + 1;
-      while (j < seqs.length && seqs[j] === seqs[j - 1]! + 1) j += 1;
-      const rows = j - i >= RANGE_MARK_MIN
-        ? this.st.markRange.all(now, seqs[i]!, seqs[j - 1]!)
-        : seqs.slice(i, j).flatMap((seq) => this.st.markOne.all(now, seq));
+    const count = (rows: readonly { size: number }[]): void => {
       for (const r of rows) {
         n += 1;
         b += r.size;
       }
-      i = j;
+    };
+    for (const { lo, hi } of seqRuns(seqs)) {
+      if (hi - lo + 1 >= RANGE_MARK_MIN) count(this.st.markRange.all(now, lo, hi));
+      else for (let seq = lo; seq <= hi; seq += 1) count(this.st.markOne.all(now, seq));
     }
     return { n, b };
   }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { DropReason, HeldEntry, JournalEntry, WhenFull, SyncMode } from './journal.js';
+import { seqRuns } from './seq-runs.js';
 import { META_KEYS, type StoredRow, encodingCode, hasColumn, migrate, toEntry } from './journal-schema.js';
 import { DeliveredRows, type RowsBytes } from './delivered-rows.js';
 
@@ -435,29 +436,23 @@ export function emptyCountersAt(lastSeq: number): Counters {
 function removeSorted(st: Statements, seqs: number[]): { n: number; b: number } {
   let n = 0;
   let b = 0;
-  let i = 0;
-  while (i < seqs.length) {
-    let j = i + 1;
-    while (j < seqs.length && seqs[j] === seqs[j - 1]! + 1) j += 1;
-    if (j - i >= RANGE_REMOVE_MIN) {
-      const lo = seqs[i]!;
-      const hi = seqs[j - 1]!;
+  for (const { lo, hi } of seqRuns(seqs)) {
+    if (hi - lo + 1 >= RANGE_REMOVE_MIN) {
       const t = st.rangeTotals.get(lo, hi)!;
       if (t.n > 0) {
         st.deleteRange.run(lo, hi);
         n += t.n;
         b += t.b ?? 0;
       }
-    } else {
-      for (let k = i; k < j; k += 1) {
-        const row = st.deleteOne.get(seqs[k]!);
-        if (row) {
-          n += 1;
-          b += row.size;
-        }
+      continue;
+    }
+    for (let seq = lo; seq <= hi; seq += 1) {
+      const row = st.deleteOne.get(seq);
+      if (row) {
+        n += 1;
+        b += row.size;
       }
     }
-    i = j;
   }
   return { n, b };
 }
