@@ -32,7 +32,6 @@ import { parseDuration, parseSize } from './util/duration.js';
 import { errorText } from './util/errors.js';
 import { readBoundedFile } from './util/read-bounded-file.js';
 import { TLS_FILE_MAX_BYTES } from './config/file-limits.js';
-import { driverView } from './mapping/driver-view.js';
 import { HomeAssistantAnnouncer } from './homeassistant/announcer.js';
 import { discoveryRemovals, sitePlan, type DiscoveryPlan } from './homeassistant/discovery.js';
 import { packageVersion } from './util/package-root.js';
@@ -116,7 +115,7 @@ export class Gateway {
       journal: this.journal?.stats(),
       deliveredPerSecond: this.delivered.perSecond(now),
       devices: [...this.hosts.values()].map((h) => ({
-        config: h.config, healthy: h.healthy, status: h.status, plan: this.factory(h.config.driver)?.plan?.(driverView(h.config)),
+        config: h.config, healthy: h.healthy, status: h.status, plan: h.plan,
       })),
     });
   }

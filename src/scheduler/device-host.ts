@@ -54,12 +54,16 @@ export class DeviceHost {
   private pollFaults = 0;
   private stopped = false;
   private reportedHealthy = true;
+  /** The device as its driver sees it (computed points left out), made once. */
+  private readonly own: DeviceConfigBase;
+  private planText: string | undefined | null = null;
 
   constructor(private readonly options: DeviceHostOptions) {
     this.logger = options.logger.child({ device: options.device.name });
     this.mapper = new DeviceMapper(options.device, options.defaults);
     this.status = new DeviceStatusRecorder(options.device.points);
     this.computed = new ComputedPoints(options.device.points);
+    this.own = driverView(options.device);
     this.faults = new FaultState({ logger: this.logger, clock: options.clock, summaryEveryMs: options.faultSummaryEveryMs });
   }
 
@@ -81,14 +85,20 @@ export class DeviceHost {
 
   /** Whether this device is polled at its interval (false for listen-only devices): asked here only. */
   get polled(): boolean {
-    return this.options.factory.polled(driverView(this.options.device));
+    return this.options.factory.polled(this.own);
+  }
+
+  /** The driver's commissioning view (`plan`), worked out on first request: the device never changes. */
+  get plan(): string | undefined {
+    if (this.planText === null) this.planText = this.options.factory.plan?.(this.own);
+    return this.planText;
   }
 
   /** Creates and starts the driver and its poll loop (when polled). Driver start failures are logged, not thrown. */
   async start(options: { poll?: boolean } = {}): Promise<void> {
     const { device, factory, clock } = this.options;
     // Computed points are evaluated here, after each poll: the driver never sees them.
-    const driver = factory.create(driverView(device), this.context());
+    const driver = factory.create(this.own, this.context());
     this.driver = driver;
     try {
       await this.queue.run(() => driver.start());
