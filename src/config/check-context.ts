@@ -41,6 +41,8 @@ export interface CheckContext {
   tokenFromFile?: string;
   /** Secrets discovered by the checks (passwords inside broker URLs). */
   secrets: string[];
+  /** TLS files the checks read (absolute path → bytes), so loading does not read them again. */
+  files: Map<string, Buffer>;
 }
 
 /** The value at a top-level key when it exists and passed the schema. */

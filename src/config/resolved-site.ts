@@ -106,15 +106,19 @@ export interface ResolvedSite {
 }
 
 /**
- * Converts a validated, defaulted config (applyDefaults) into the resolved site. Reads the TLS
- * files (validation has checked them already; a file changed since is read as it is now).
+ * Converts a validated, defaulted config (applyDefaults) into the resolved site. TLS material
+ * comes from `files` (what validation read); a file not there is read now.
  */
-export function resolveSite(config: SiteConfig, file: string, secrets: string[]): ResolvedSite {
+export function resolveSite(config: SiteConfig, file: string, secrets: string[], files: ReadonlyMap<string, Buffer> = new Map()): ResolvedSite {
   const m = config.mqtt;
   const b = config.buffer!;
   const names = { site: config.site, gateway: config.gateway! };
   const dir = path.dirname(file);
-  const read = (p: string | undefined) => (p === undefined ? undefined : readBoundedFile(path.resolve(dir, p), TLS_FILE_MAX_BYTES));
+  const read = (p: string | undefined): Buffer | undefined => {
+    if (p === undefined) return undefined;
+    const full = path.resolve(dir, p);
+    return files.get(full) ?? readBoundedFile(full, TLS_FILE_MAX_BYTES);
+  };
   const mqtt: ResolvedMqtt = {
     urls: m.urls ?? [m.url!],
     clientId: compileTemplate(m.client_id!).render(names),

@@ -89,7 +89,9 @@ function checkMqtt(ctx: CheckContext): void {
     }
     for (const key of ['ca', 'cert', 'key'] as const) {
       const file = tls[key];
-      if (file !== undefined) readReferencedFile(ctx, `/mqtt/tls/${key}`, file, TLS_FILE_MAX_BYTES);
+      if (file === undefined) continue;
+      const bytes = readReferencedFile(ctx, `/mqtt/tls/${key}`, file, TLS_FILE_MAX_BYTES);
+      if (bytes) ctx.files.set(path.resolve(ctx.dir, file), bytes);
     }
   }
   const passwordFile = field('password_file');

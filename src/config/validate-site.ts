@@ -131,6 +131,7 @@ export class SiteValidator {
         },
         report: (pointer, where, message, column) => pathIssues.push({ pointer, at: where, message, column }),
         secrets,
+        files: new Map(),
       };
       checkSite(ctx);
       checkBufferPath(ctx);
@@ -157,7 +158,7 @@ export class SiteValidator {
     });
     if (config.mqtt.password !== undefined) secrets.push(config.mqtt.password);
     if (config.http?.token !== undefined) secrets.push(config.http.token);
-    return resolveSite(config, path.resolve(file), [...new Set(secrets.filter((s) => s !== ''))]);
+    return resolveSite(config, path.resolve(file), [...new Set(secrets.filter((s) => s !== ''))], ctx.files);
   }
 
   /** Devices built from their profiles and fanned out; see expand-devices.ts. */
