@@ -10,6 +10,7 @@
 // Kept in a small JSON file beside the journal (`.buffer.db.clock`), rewritten (atomically) only
 // when a segment opens or closes, so a synchronized gateway writes it never.
 import fs from 'node:fs';
+import { writeFileAtomic } from '../util/atomic-file.js';
 import path from 'node:path';
 
 export interface ClockSegment {
@@ -52,9 +53,7 @@ export class ClockSegmentFile {
       fs.rmSync(this.file, { force: true });
       return;
     }
-    const tmp = `${this.file}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify({ version: 1, segments }), { mode: 0o600 });
-    fs.renameSync(tmp, this.file);
+    writeFileAtomic(this.file, JSON.stringify({ version: 1, segments }));
   }
 }
 

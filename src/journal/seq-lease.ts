@@ -13,6 +13,7 @@
 // fault of a full disk and a lost journal could then reuse a seq.
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from '../util/atomic-file.js';
 
 export const LEASE_SIZE = 100_000;
 
@@ -66,7 +67,7 @@ export class SeqLease {
     if (current && current.journalId === journalId && seq <= current.ceiling) return true;
     const next: LeaseRecord = { journalId, ceiling: Math.max(seq, current?.ceiling ?? 0) + LEASE_SIZE };
     try {
-      writeAtomically(this.file, `${JSON.stringify({ journal_id: next.journalId, seq_ceiling: next.ceiling })}\n`);
+      writeFileAtomic(this.file, `${JSON.stringify({ journal_id: next.journalId, seq_ceiling: next.ceiling })}\n`, 0o640);
     } catch {
       return false;
     }
@@ -82,29 +83,5 @@ function parseLease(text: string): LeaseRecord | undefined {
     return { journalId: v.journal_id, ceiling: v.seq_ceiling as number };
   } catch {
     return undefined;
-  }
-}
-
-function writeAtomically(file: string, text: string): void {
-  const tmp = `${file}.tmp`;
-  try {
-    const fd = fs.openSync(tmp, 'w', 0o640);
-    try {
-      fs.writeSync(fd, text);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
-  // The rename itself must survive a power cut, or the old ceiling comes back.
-  const dir = fs.openSync(path.dirname(file), 'r');
-  try {
-    fs.fsyncSync(dir);
-  } finally {
-    fs.closeSync(dir);
   }
 }

@@ -12,7 +12,7 @@ import type { Clock } from '../driver-api/index.js';
 import { FieldgateError } from '../util/errors.js';
 import { SITE_FILE_MAX_BYTES } from '../config/file-limits.js';
 import { readBoundedFile } from '../util/read-bounded-file.js';
-import { symlinkAtomic, writeFileAtomic } from './atomic-file.js';
+import { symlinkAtomic, writeFileAtomic } from '../util/atomic-file.js';
 
 export const KEEP_VERSIONS = 10;
 const STATE_FILE = 'state.json';

@@ -5,16 +5,22 @@ import path from 'node:path';
 
 export function writeFileAtomic(file: string, data: string | Buffer, mode = 0o600): void {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  const fd = fs.openSync(tmp, 'w', mode);
   try {
-    const owner = dirOwnerForRoot(path.dirname(file));
-    if (owner) fs.fchownSync(fd, owner.uid, owner.gid);
-    fs.writeFileSync(fd, data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+    const fd = fs.openSync(tmp, 'w', mode);
+    try {
+      const owner = dirOwnerForRoot(path.dirname(file));
+      if (owner) fs.fchownSync(fd, owner.uid, owner.gid);
+      fs.writeFileSync(fd, data);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    // A full disk: no half-written temporary file left behind to take more room.
+    fs.rmSync(tmp, { force: true });
+    throw err;
   }
-  fs.renameSync(tmp, file);
   syncDir(path.dirname(file));
 }
 
