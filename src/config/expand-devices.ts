@@ -2,9 +2,10 @@
 // own keys and overlay applied), and a device whose fan-out key holds a list becomes one device
 // per id. Everything after this stage (schema, checks, defaults, reload) sees plain devices, as if
 // each had been written out in full; the SourceMap remembers where each piece was written.
+import { isRecord } from '../util/is-record.js';
 import { fanOutIds, idForName, isFanOut } from './fan-out.js';
 import {
-  escapeKey, isRecord, OVERLAY_KEYS, pointsOf, ProfileBuilder, type BuiltProfile, type ExpandIssue, type Piece,
+  escapeKey, OVERLAY_KEYS, pointsOf, ProfileBuilder, type BuiltProfile, type ExpandIssue, type Piece,
 } from './profile-builder.js';
 import type { FileIssue, ProfileLibrary } from './profile-library.js';
 import { SourceMap, type Origin, type SourceDoc } from './source-map.js';

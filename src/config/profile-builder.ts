@@ -3,6 +3,7 @@
 // `points_omit` removes points, `points_add` appends them, `overrides` changes per-point mapping
 // keys (deadband, heartbeat, topic, unit, …). Every value keeps the file and pointer it was
 // written at (Piece), so the assembled device can be traced back for error positions.
+import { isRecord } from '../util/is-record.js';
 import type { SourceDoc } from './source-map.js';
 import type { FileIssue, ProfileLibrary } from './profile-library.js';
 import { didYouMean } from './suggest.js';
@@ -268,6 +269,3 @@ export function escapeKey(key: string): string {
   return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}

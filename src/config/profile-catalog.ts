@@ -1,5 +1,6 @@
 // Every profile a site could use, for commands that look at all of them (`fieldgate scan` matches
 // a unit against each profile's identify: block). Same search order as the validator.
+import { isRecord } from '../util/is-record.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { readBoundedFile } from '../util/read-bounded-file.js';
@@ -29,6 +30,3 @@ export function profileCatalog(options: { siteFile?: string; cwd: string; env: N
   });
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}

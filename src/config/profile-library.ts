@@ -3,6 +3,7 @@
 // and last in the library shipped with fieldgate. The first hit wins, so a site can shadow a
 // shipped profile with its own copy. Files are read lazily (only profiles a device names) and
 // through readBoundedFile, like every file the site file names.
+import { isRecord } from '../util/is-record.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { FileReadError, readBoundedFile } from '../util/read-bounded-file.js';
@@ -127,6 +128,3 @@ function escape(key: string): string {
   return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}

@@ -10,6 +10,7 @@
 // A changed device (or one that is added or removed) restarts on its own: its resolved settings,
 // inherited ones included, are compared as a whole. A key with no rule is treated as needing
 // everything, so forgetting a rule costs a reconnect, never a setting silently ignored.
+import { isRecord } from '../util/is-record.js';
 import type { SiteConfig } from './site-config.js';
 import type { JsonSchema } from './schema-units.js';
 import { topLevelSchema } from './site-schema.js';
@@ -107,6 +108,3 @@ function diff(
   out.push({ path, effects: effects ?? EVERYTHING });
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}

@@ -3,6 +3,7 @@
 //   2. top-level schema, then each device against its own driver's schema — site-schema.ts
 //   3. semantic checks on the parts that passed                          — *-checks.ts
 // Only a file with no problem at all gets its defaults filled in and is returned.
+import { isRecord } from '../util/is-record.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -260,9 +261,6 @@ function isDirectory(p: string): boolean {
   }
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
 
 function issueAt(file: string, source: ParsedSource, offset: number, message: string): SiteIssue {
   const { line, col } = source.lineCounter.linePos(offset);
