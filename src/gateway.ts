@@ -179,7 +179,7 @@ export class Gateway {
       onCommit: (result) => {
         if (result.refused > 0) drops.inc({ reason: 'drop_newest' }, result.refused);
         if (result.evicted > 0) drops.inc({ reason: 'drop_oldest' }, result.evicted);
-        this.forwarder?.notify();
+        this.forwarder?.committed();
       },
       onError: (err, lost) => {
         this.lastJournalError = this.clock.now();
@@ -455,7 +455,7 @@ export class Gateway {
         clock: this.clock,
         resources: this.resources,
         sink,
-        onReadings: (name, n) => this.metrics.readings.inc({ device: name }, n),
+        onReadings: readingsCounter(this.metrics, device.name),
         onError: (name, kind) => this.metrics.pollErrors.inc({ device: name, kind }),
         onTick: () => {
           this.lastTick = this.clock.now();
@@ -479,4 +479,10 @@ export class Gateway {
     await Promise.all(hosts.map((h) => h.stop()));
     this.commands?.setDevices([...this.hosts.values()]);
   }
+}
+
+/** The readings counter of one device, its label resolved once rather than at every poll. */
+function readingsCounter(metrics: Metrics, device: string): (name: string, n: number) => void {
+  const counter = metrics.readings.labels({ device });
+  return (_name, n) => counter.inc(n);
 }

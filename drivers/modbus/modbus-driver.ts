@@ -239,7 +239,7 @@ async function fetch(c: LineClient, r: ReadRequest): Promise<number[] | boolean[
 function decodePoint(p: CompiledPoint, r: ReadRequest, data: number[] | boolean[], ts: number): Reading {
   const offset = p.address - r.start;
   if (isBitTable(p.table)) return { point: p.name, value: data[offset] === true, ts, quality: 'good' };
-  const value = decodeRegisters((data as number[]).slice(offset, offset + p.size), p.spec);
+  const value = decodeRegisters(data as number[], p.spec, offset);
   if (typeof value === 'number' && !Number.isFinite(value)) {
     // Meters send NaN for "not available"; publishing it would break JSON consumers.
     return { point: p.name, value: null, ts, quality: 'bad', error: `${p.spec.type} is ${value}` };

@@ -82,12 +82,36 @@ export function decodeString(bytes: Buffer): string {
   return bytes.toString('utf8', start, end).replace(/ +$/, '');
 }
 
-/** Decodes the registers of one value (exactly registerCount of them). */
-export function decodeRegisters(regs: ArrayLike<number>, spec: ValueSpec): Scalar {
-  if (spec.type === 'string') return decodeString(registersToBytes(regs, spec.order, true));
-  const b = registersToBytes(regs, spec.order);
+/** One register as a big-endian word, its bytes swapped when the order says so. */
+function wordAt(regs: ArrayLike<number>, i: number, order: ByteOrder): number {
+  const w = regs[i]! & 0xffff;
+  return bytesSwapped(order) ? ((w & 0xff) << 8) | (w >> 8) : w;
+}
+
+/**
+ * Decodes the registers of one value: registerCount of them, starting at `at` (so a poll's answer
+ * need not be cut into a copy per point). The 16- and 32-bit integer types, which most meters
+ * use, are decoded from the words directly; the others through a byte buffer.
+ */
+export function decodeRegisters(regs: ArrayLike<number>, spec: ValueSpec, at = 0): Scalar {
+  const { type, order } = spec;
+  if (type === 'string') return decodeString(registersToBytes(window(regs, at, spec.length ?? 1), order, true));
+  const width = WIDTH[type];
+  if (width === 1) {
+    const w = wordAt(regs, at, order);
+    if (spec.bit !== undefined) return ((w >> spec.bit) & 1) === 1;
+    if (type === 'bool') return w !== 0;
+    if (type === 'int16') return (w << 16) >> 16;
+    if (type === 'uint16') return w;
+  } else if (width === 2 && (type === 'int32' || type === 'uint32')) {
+    const reverse = wordsReversed(order);
+    const hi = wordAt(regs, reverse ? at + 1 : at, order);
+    const lo = wordAt(regs, reverse ? at : at + 1, order);
+    return type === 'int32' ? ((hi << 16) | lo) : hi * 0x10000 + lo;
+  }
+  const b = registersToBytes(window(regs, at, width), order);
   if (spec.bit !== undefined) return ((b.readUInt16BE(0) >> spec.bit) & 1) === 1;
-  switch (spec.type) {
+  switch (type) {
     case 'bool':
       return b.readUInt16BE(0) !== 0;
     case 'int16':
@@ -107,6 +131,11 @@ export function decodeRegisters(regs: ArrayLike<number>, spec: ValueSpec): Scala
     case 'float64':
       return b.readDoubleBE(0);
   }
+}
+
+function window(regs: ArrayLike<number>, at: number, n: number): ArrayLike<number> {
+  if (at === 0 && regs.length === n) return regs;
+  return Array.prototype.slice.call(regs, at, at + n) as number[];
 }
 
 /** A whole number, exactly as sent (the shared command rule: no tolerance, no rounding). */

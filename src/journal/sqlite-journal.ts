@@ -115,6 +115,7 @@ export class SqliteJournal implements Journal {
   private readonly budget: DiskBudget;
   private readonly lease: SeqLease;
   private identity: Identity | undefined;
+  private identityText: { id: Identity; text: string } | undefined;
   private opening: JournalOpening | undefined;
   private readonly resets: Record<ResetReason, number> = { missing: 0, replaced: 0, corrupt: 0 };
   private unavailable: { reason: string; lastTry: number } | undefined;
@@ -395,7 +396,9 @@ export class SqliteJournal implements Journal {
   private coverSeq(seq: number): void {
     const id = this.identity;
     if (!id) return;
-    const ok = this.lease.cover(formatJournalId(id.journalId), seq);
+    // Formatted once per identity: this runs at every append.
+    if (this.identityText?.id !== id) this.identityText = { id, text: formatJournalId(id.journalId) };
+    const ok = this.lease.cover(this.identityText.text, seq);
     if (ok === !this.leaseFailing) return;
     this.leaseFailing = !ok;
     if (ok) this.options.logger.info('seq lease written again');

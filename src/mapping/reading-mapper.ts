@@ -88,6 +88,10 @@ export class DeviceMapper {
   readonly encoding: PayloadEncoding;
   private readonly batch: BatchPlan | undefined;
   private readonly cbor: CborCodec | undefined;
+  // The compiled point of each position of the last readings: drivers report their points in the
+  // same order at every poll, so a name comparison (the same string object) usually replaces a
+  // map lookup.
+  private readonly byPosition: (CompiledPoint | undefined)[] = [];
   private metaDue: boolean;
   // The last acquisition time rendered as ISO text: the readings of one poll share it.
   private isoTs = Number.NaN;
@@ -141,8 +145,9 @@ export class DeviceMapper {
     if (this.batch) return this.mapBatch(this.batch, readings, now, force);
     const entries: NewEntry[] = [];
     const unknown: string[] = [];
-    for (const r of readings) {
-      const p = this.points.get(r.point);
+    for (let i = 0; i < readings.length; i++) {
+      const r = readings[i]!;
+      const p = this.pointAt(i, r.point);
       if (!p) {
         unknown.push(r.point);
         continue;
@@ -179,8 +184,9 @@ export class DeviceMapper {
     const values: [string, Scalar | null][] = [];
     const errors: [string, string][] = [];
     let ts = Number.POSITIVE_INFINITY;
-    for (const r of readings) {
-      const p = this.points.get(r.point);
+    for (let i = 0; i < readings.length; i++) {
+      const r = readings[i]!;
+      const p = this.pointAt(i, r.point);
       if (!p) {
         unknown.push(r.point);
         continue;
@@ -206,6 +212,14 @@ export class DeviceMapper {
       });
     }
     return { entries, unknown };
+  }
+
+  private pointAt(i: number, name: string): CompiledPoint | undefined {
+    const cached = this.byPosition[i];
+    if (cached !== undefined && cached.config.name === name) return cached;
+    const p = this.points.get(name);
+    if (p !== undefined) this.byPosition[i] = p;
+    return p;
   }
 
   private jsonTime(format: PayloadFormat, ts: number): string | undefined {

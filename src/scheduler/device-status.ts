@@ -14,6 +14,7 @@ export interface LastReading {
 
 /** The last reading of one point as it arrived: overwritten in place, converted only when asked. */
 interface Slot {
+  name: string;
   scale: number;
   offset: number;
   seen: boolean;
@@ -32,10 +33,12 @@ export class DeviceStatusRecorder {
   // One slot per configured point, made once: recording a reading allocates nothing (this runs
   // for every reading; the status page that reads it, rarely).
   private readonly slots: Map<string, Slot>;
+  // The slot of each position of the last readings (drivers keep their order from poll to poll).
+  private readonly byPosition: (Slot | undefined)[] = [];
 
   constructor(points: readonly PointConfigBase[]) {
     this.slots = new Map(points.map((p) => [p.name, {
-      scale: p.scale ?? 1, offset: p.offset ?? 0, seen: false, raw: null, bad: false, error: undefined, ts: 0,
+      name: p.name, scale: p.scale ?? 1, offset: p.offset ?? 0, seen: false, raw: null, bad: false, error: undefined, ts: 0,
     }]));
   }
 
@@ -45,9 +48,10 @@ export class DeviceStatusRecorder {
 
   /** Keeps the last reading of each configured point. */
   readings(readings: readonly Reading[], now: number): void {
-    for (const r of readings) {
+    for (let i = 0; i < readings.length; i++) {
+      const r = readings[i]!;
       // Only configured points: a driver reporting others is logged elsewhere, not remembered.
-      const slot = this.slots.get(r.point);
+      const slot = this.slotAt(i, r.point);
       if (!slot) continue;
       slot.seen = true;
       slot.raw = r.value;
@@ -56,6 +60,14 @@ export class DeviceStatusRecorder {
       slot.ts = r.ts ?? now;
       if (!slot.bad) this.lastGoodAt = now;
     }
+  }
+
+  private slotAt(i: number, name: string): Slot | undefined {
+    const cached = this.byPosition[i];
+    if (cached !== undefined && cached.name === name) return cached;
+    const slot = this.slots.get(name);
+    if (slot !== undefined) this.byPosition[i] = slot;
+    return slot;
   }
 
   fault(kind: string, err: unknown, at: number): void {

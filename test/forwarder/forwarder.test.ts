@@ -68,6 +68,24 @@ describe('Forwarder', () => {
     forwarder.stop();
   });
 
+  it('sends rows as soon as their commit is reported, within the window, and not after stop', async () => {
+    const { journal, uplink, forwarder } = setup({ inflight: 3 });
+    uplink.up();
+    await settle();
+    journal.append(entries(5));
+    forwarder.committed();
+    // Synchronously: no turn of the event loop between the commit and the publishes.
+    expect(uplink.received).toEqual([1, 2, 3]);
+    uplink.ack(3);
+    await settle();
+    expect(uplink.received).toEqual(range(1, 5));
+    forwarder.stop();
+    journal.append(entries(2));
+    forwarder.committed();
+    await settle();
+    expect(uplink.received).toEqual(range(1, 5));
+  });
+
   it('never has more than `inflight` publishes unacknowledged', async () => {
     const { uplink, forwarder } = setup({ inflight: 7 }, 100);
     uplink.up();

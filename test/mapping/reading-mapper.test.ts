@@ -181,6 +181,21 @@ describe('DeviceMapper', () => {
     ]);
   });
 
+  it('maps each reading to its own point whatever order and set the driver reports from poll to poll', () => {
+    // The mapper remembers which point sat at which position last time; a changed order, a
+    // missing point or an unknown one in between must never borrow another point's settings.
+    const mapper = new DeviceMapper(device([{ name: 'a', unit: 'A' }, { name: 'b', scale: 10 }, { name: 'c' }]), DEFAULTS);
+    const polls: string[][] = [['a', 'b', 'c'], ['c', 'b', 'a'], ['b'], ['x', 'a', 'c'], ['a', 'b', 'c']];
+    for (const names of polls) {
+      const { entries, unknown } = mapper.map(names.map((point) => ({ point, value: 2, ts: NOW })), NOW);
+      const known = names.filter((n) => n !== 'x');
+      expect(unknown).toEqual(names.filter((n) => n === 'x'));
+      expect(entries.map((e) => e.topic)).toEqual(known.map((n) => `plant1/meter1/${n}`));
+      expect(entries.map((e) => JSON.parse(e.render(1).toString()).value)).toEqual(known.map((n) => (n === 'b' ? 20 : 2)));
+      expect(entries.map((e) => JSON.parse(e.render(1).toString()).unit)).toEqual(known.map((n) => (n === 'a' ? 'A' : undefined)));
+    }
+  });
+
   it('reports readings for unknown points and maps the rest', () => {
     const mapper = new DeviceMapper(device([{ name: 'known' }]), DEFAULTS);
     const { entries, unknown } = mapper.map(

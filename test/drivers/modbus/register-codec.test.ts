@@ -233,3 +233,36 @@ describe('shortestFloat32', () => {
     }
   });
 });
+
+describe('decoding in place', () => {
+  // The driver decodes each point straight out of the poll's answer (no copy per point): a value
+  // at any position of a longer answer must decode exactly as the same registers on their own.
+  const specs: ValueSpec[] = [];
+  for (const order of ORDERS) {
+    for (const type of ['bool', 'int16', 'uint16', 'int32', 'uint32', 'float32', 'int64', 'uint64', 'float64'] as DataType[]) {
+      specs.push({ type, order });
+    }
+    specs.push({ type: 'string', order, length: 3 }, { type: 'uint16', order, bit: 9 });
+  }
+  for (const spec of specs) {
+    it(`${spec.type}${spec.bit === undefined ? '' : `.${spec.bit}`} ${spec.order}`, () => {
+      const word = fc.integer({ min: 0, max: 0xffff });
+      fc.assert(fc.property(fc.array(word, { maxLength: 6 }), fc.array(word, { minLength: 4, maxLength: 4 }), fc.array(word, { maxLength: 6 }),
+        (before, value, after) => {
+          const own = value.slice(0, spec.type === 'string' ? 3 : registerCount(spec));
+          const answer = [...before, ...own, ...after];
+          expect(Object.is(decodeRegisters(answer, spec, before.length), decodeRegisters(own, spec))
+            || (Number.isNaN(decodeRegisters(own, spec)) && Number.isNaN(decodeRegisters(answer, spec, before.length)))).toBe(true);
+        }));
+    });
+  }
+  it('reads 16- and 32-bit integers in every order from the words (a table)', () => {
+    const cases: [DataType, ByteOrder, number[], number][] = [
+      ['int16', 'ABCD', [0xfffe], -2], ['int16', 'BADC', [0xfeff], -2], ['uint16', 'DCBA', [0x3412], 0x1234],
+      ['int32', 'ABCD', [0xffff, 0xfffe], -2], ['int32', 'CDAB', [0xfffe, 0xffff], -2],
+      ['uint32', 'BADC', [0x3412, 0x7856], 0x12345678], ['uint32', 'DCBA', [0x7856, 0x3412], 0x12345678],
+      ['uint32', 'ABCD', [0xffff, 0xffff], 0xffffffff], ['int32', 'ABCD', [0x8000, 0], -0x80000000],
+    ];
+    for (const [type, order, regs, value] of cases) expect(decodeRegisters(regs, { type, order }), `${type} ${order}`).toBe(value);
+  });
+});
