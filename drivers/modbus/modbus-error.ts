@@ -40,6 +40,22 @@ export class ModbusError extends DeviceError {
   }
 }
 
+/**
+ * What fieldgate's own Modbus TCP client throws: it knows the kind of fault, so toModbusError takes
+ * it from here instead of guessing it from a library's wording.
+ */
+export class TransportError extends Error {
+  readonly fault: FaultKind;
+  readonly modbusCode: number | undefined;
+
+  constructor(fault: FaultKind, message: string, options: { cause?: unknown; modbusCode?: number } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'TransportError';
+    this.fault = fault;
+    this.modbusCode = options.modbusCode;
+  }
+}
+
 interface LibraryError {
   name?: string;
   message?: string;
@@ -48,7 +64,10 @@ interface LibraryError {
   modbusCode?: number;
 }
 
-/** Maps what modbus-serial, net and serialport throw to a ModbusError; `what` says which request. */
+/**
+ * Maps what fieldgate's TCP client, modbus-serial, net and serialport throw to a ModbusError;
+ * `what` says which request.
+ */
 export function toModbusError(err: unknown, what: string): ModbusError {
   if (err instanceof ModbusError) return err;
   const e = (typeof err === 'object' && err !== null ? err : { message: String(err) }) as LibraryError;
@@ -58,12 +77,22 @@ export function toModbusError(err: unknown, what: string): ModbusError {
     const code = e.modbusCode.toString(16).padStart(2, '0');
     return new ModbusError('exception', `${what}: exception ${code} (${name})`, { cause: err, modbusCode: e.modbusCode });
   }
-  if (e.errno === 'ETIMEDOUT' || e.name === 'TransactionTimedOutError' || /timed out/i.test(message)) {
-    return new ModbusError('timeout', `${what}: no answer (timeout)`, { cause: err });
+  switch (err instanceof TransportError ? err.fault : guessFault(e, message)) {
+    case 'timeout':
+      return new ModbusError('timeout', `${what}: no answer (timeout)`, { cause: err });
+    case 'crc':
+      return new ModbusError('crc', `${what}: CRC error`, { cause: err });
+    case 'protocol':
+      return new ModbusError('protocol', `${what}: malformed answer`, { cause: err });
+    default:
+      return new ModbusError('connection', `${what}: ${message || 'connection failed'}`, { cause: err });
   }
-  if (/crc/i.test(message)) return new ModbusError('crc', `${what}: CRC error`, { cause: err });
-  if (/data length error|unexpected data/i.test(message)) {
-    return new ModbusError('protocol', `${what}: malformed answer`, { cause: err });
-  }
-  return new ModbusError('connection', `${what}: ${message || 'connection failed'}`, { cause: err });
+}
+
+/** The libraries say what went wrong only in their names, errno values and messages. */
+function guessFault(e: LibraryError, message: string): FaultKind {
+  if (e.errno === 'ETIMEDOUT' || e.name === 'TransactionTimedOutError' || /timed out/i.test(message)) return 'timeout';
+  if (/crc/i.test(message)) return 'crc';
+  if (/data length error|unexpected data/i.test(message)) return 'protocol';
+  return 'connection';
 }

@@ -14,6 +14,7 @@ import { Backoff, type Logger, errorText } from '../../src/driver-api/index.js';
 import { FairQueue } from './fair-queue.js';
 import { ModbusError, toModbusError } from './modbus-error.js';
 import type { Connection, ModbusClient } from './modbus-transport.js';
+import { ReusableTimer } from './reusable-timer.js';
 
 export type LineState = 'idle' | 'connecting' | 'open' | 'down' | 'stopped';
 
@@ -70,7 +71,10 @@ export class ModbusLine {
   private retryTimer: NodeJS.Timeout | undefined;
   private retryAt = 0;
   private consecutiveTimeouts = 0;
+  /** Ends the guarded frame on the wire (see guarded()); unset between frames. */
   private dropInFlight: ((err: Error) => void) | undefined;
+  private guardWhat = '';
+  private readonly guard = new ReusableTimer(() => this.dropInFlight?.(new ModbusError('timeout', `${this.guardWhat}: no answer (timeout)`)));
   private readonly backoff: Backoff;
   /** A frame was answered (data or a Modbus exception) since the line last went down. */
   private answered = true;
@@ -96,6 +100,7 @@ export class ModbusLine {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
     clearTimeout(this.retryTimer);
+    this.guard.stop();
     const err = new ModbusError('connection', `${this.options.label}: stopped`);
     this.dropInFlight?.(err);
     for (const p of this.queue.drain()) p.reject(err);
@@ -240,15 +245,8 @@ export class ModbusLine {
       await sleep(Math.ceil(wait));
     }
     conn.discardInput();
-    let guard: NodeJS.Timeout | undefined;
-    const dropped = new Promise<never>((_, reject) => {
-      this.dropInFlight = reject;
-    });
-    const guarded = new Promise<never>((_, reject) => {
-      guard = setTimeout(() => reject(new ModbusError('timeout', `${what}: no answer (timeout)`)), s.timeoutMs + GUARD_MARGIN_MS);
-    });
     try {
-      const result = await Promise.race([send(conn.client), dropped, guarded]);
+      const result = await (conn.client.settlesEveryRequest ? send(conn.client) : this.guarded(conn.client, s, what, send));
       this.consecutiveTimeouts = 0;
       this.onAnswer();
       return result;
@@ -258,10 +256,22 @@ export class ModbusLine {
       this.afterFailure(conn, failure);
       throw failure;
     } finally {
-      clearTimeout(guard);
       this.dropInFlight = undefined;
       this.lastFrameEnd = performance.now();
     }
+  }
+
+  /**
+   * A request of a client that may never settle it (modbus-serial, its timer lost with the port):
+   * it ends at the latest GUARD_MARGIN_MS after its timeout, or at once when the line drops it.
+   */
+  private guarded<T>(client: ModbusClient, s: JobSettings, what: string, send: (c: ModbusClient) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.dropInFlight = reject;
+      this.guardWhat = what;
+      this.guard.start(s.timeoutMs + GUARD_MARGIN_MS);
+      send(client).then(resolve, reject);
+    });
   }
 
   /** The device (or the gateway in front of it) answered: the line works. */

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { toModbusError } from '../../../drivers/modbus/modbus-error.js';
+import { TransportError, toModbusError } from '../../../drivers/modbus/modbus-error.js';
 
 // Error texts end up in published readings and tell one fault from another: the same failure must
 // give the same text every time, whatever varies in the library's wording.
@@ -13,4 +13,16 @@ it.each([
   expect(new Set(texts).size).toBe(1);
   expect(texts[0]).not.toMatch(/\d+ ?ms\b|got \d|\b[0-9a-f]{2} [0-9a-f]{2} [0-9a-f]{2}\b/i);
   expect(toModbusError(errors[0], 'x').cause).toBe(errors[0]);
+});
+
+// fieldgate's TCP client says what the fault is; its wording must not be guessed from.
+it.each([
+  [new TransportError('timeout', 'no answer (timed out)'), 'timeout', 'x: no answer (timeout)'],
+  [new TransportError('protocol', 'unexpected answer: byte count 2 in 2 bytes, 4 expected'), 'protocol', 'x: malformed answer'],
+  [new TransportError('connection', 'connection closed'), 'connection', 'x: connection closed'],
+  // A connection fault whose wording a guess would take for a timeout or a CRC error.
+  [new TransportError('connection', 'connect timed out, CRC'), 'connection', 'x: connect timed out, CRC'],
+  [new TransportError('exception', 'Modbus exception 3', { modbusCode: 3 }), 'exception', 'x: exception 03 (illegal data value)'],
+])('a TransportError keeps its fault: %s', (err, fault, message) => {
+  expect(toModbusError(err, 'x')).toMatchObject({ fault, message, cause: err });
 });

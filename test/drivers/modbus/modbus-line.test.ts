@@ -256,3 +256,43 @@ describe('ModbusLine', () => {
     await expect(read(line, 'a', settings(1))).rejects.toMatchObject({ fault: 'connection' });
   });
 });
+
+/** A link whose library loses a request now and then: `hang` makes every request never settle. */
+function hangingConnection(): Connection {
+  const never = () => new Promise<never>(() => {});
+  const client: ModbusClient = {
+    setID: () => {},
+    setTimeout: () => {},
+    readHoldingRegisters: never,
+    readInputRegisters: never,
+    readCoils: never,
+    readDiscreteInputs: never,
+    writeCoil: never,
+    writeCoils: never,
+    writeRegister: never,
+    writeRegisters: never,
+  };
+  return { client, onClose: () => {}, discardInput: () => {}, close: async () => {} };
+}
+
+describe('ModbusLine with a client that may never settle a request (modbus-serial)', () => {
+  it('ends such a request by its guard soon after the timeout, and stop() ends one at once', async () => {
+    const line = new ModbusLine({
+      label: 'rtu /dev/fake', connect: async () => hangingConnection(), logger: pino({ level: 'silent' }),
+      reconnect: { initialMs: 50, maxMs: 200 }, recycleAfterTimeouts: 0,
+    });
+    lines.push(line);
+    const t0 = performance.now();
+    const err = await read(line, 'a', settings(1, { timeoutMs: 20 })).catch((e: unknown) => e);
+    const waited = performance.now() - t0;
+    expect(err).toMatchObject({ fault: 'timeout', message: 'read holding 0..0 (unit 1): no answer (timeout)' });
+    expect(waited).toBeGreaterThanOrEqual(515);
+    expect(waited).toBeLessThan(520 + 300);
+    const onWire = read(line, 'a', settings(1, { timeoutMs: 10_000 })).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 10));
+    const t1 = performance.now();
+    await line.stop();
+    expect(await onWire).toMatchObject({ fault: 'connection' });
+    expect(performance.now() - t1).toBeLessThan(100);
+  });
+});
