@@ -4,7 +4,7 @@
 // at most WINDOW publishes awaiting PUBACK. No journal, no mapping, no metrics: the least any
 // poll-and-publish program has to do. With `batch` as fifth argument it publishes one message per
 // poll instead, carrying every register as fieldgate's `payload: batch` does: the floor for (b).
-// Run: node --import tsx bench/bare-poll-publish.ts <modbus port> <mqtt url> <interval ms> <registers> [batch]
+// Run: node --import tsx bench/bare-poll-publish.ts <modbus port> <mqtt url> <interval ms> <registers> [point|batch] [topic prefix]
 import M from 'modbus-serial';
 import mqtt from 'mqtt';
 
@@ -13,7 +13,7 @@ const ModbusRTU = M.default;
 const WINDOW = 100;
 
 async function main(): Promise<void> {
-  const [modbusPort, url, intervalArg, countArg, mode] = process.argv.slice(2);
+  const [modbusPort, url, intervalArg, countArg, mode, prefix = 'bench'] = process.argv.slice(2);
   const intervalMs = Number(intervalArg);
   const count = Number(countArg);
   const modbus = new ModbusRTU();
@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   modbus.setID(1);
   modbus.setTimeout(2000);
   const client = await mqtt.connectAsync(url!, { clientId: `bare-${process.pid}`, reconnectPeriod: 0 });
-  const topics = Array.from({ length: count }, (_, i) => `bench/b/p${i}`);
+  const topics = Array.from({ length: count }, (_, i) => `${prefix}/m/p${i}`);
 
   const waiting: [string, Buffer][] = [];
   let inFlight = 0;
@@ -44,7 +44,7 @@ async function main(): Promise<void> {
     const ts = new Date().toISOString();
     if (mode === 'batch') {
       const values = data.map((v, i) => `"p${i}":${v}`).join(',');
-      waiting.push(['bench/b', Buffer.from(`{"ts":"${ts}","seq":${++seq},"values":{${values}}}`)]);
+      waiting.push([`${prefix}/m`, Buffer.from(`{"ts":"${ts}","seq":${++seq},"values":{${values}}}`)]);
       pump();
       return;
     }

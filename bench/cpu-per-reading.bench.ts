@@ -1,22 +1,28 @@
 // CPU per reading: what does fieldgate cost, per reading delivered, next to the least any
 // poll-and-publish program must do? One Modbus TCP simulator (100 holding registers that change
-// at every read), one mosquitto and a counting subscriber live in this process; each variant runs
-// as its own process and is measured from /proc/<pid>/stat (utime + stime) over a fixed window
-// after warm-up, against the readings the subscriber received in that window:
-//   (a) fieldgate, one JSON message per point (`node bin/fieldgate.js run`, journal on, from dist/)
-//   (b) fieldgate with `payload: batch` (one message per poll; its values are counted)
-//   (c) bare: bench/bare-poll-publish.ts — modbus-serial reads + mqtt.js QoS 1 publishes of the
-//       same per-point payloads, window 100, no journal
-//   and, when asked for (VARIANTS=json,batch,bare,bare-batch), the same bare loop publishing one
-//   batch message per poll: the least a batch publisher can cost, for reference
-// at 1,000 readings/s (100 registers every 100 ms) and 10,000/s (every 10 ms). Runs are
-// interleaved (a, b, c, a, b, c, …) so drift in the machine's load hits every variant alike.
-// Run: node --import tsx bench/cpu-per-reading.bench.ts   (ROUNDS=5 WARMUP_S=3 WINDOW_S=10 RATES=1000,10000)
-// Build first (npx tsc -p tsconfig.build.json): variants (a) and (b) run the compiled gateway.
-// FIELDGATE_BEFORE=<another built checkout> adds its json and batch runs (json@before,
-// batch@before) to the same interleaved rounds, for before/after figures from one run.
-// CPU_PROF=<dir> runs every child with --cpu-prof (profiles land in <dir>); REGISTERS=<n> changes
-// the registers per poll (REGISTERS=1 RATES=10 shows the fixed cost of a poll).
+// at every read), one mosquitto and a counting subscriber live in this process; each variant is a
+// process of its own, measured from /proc/<pid>/stat (utime + stime) against the readings the
+// subscriber received from it:
+//   json        fieldgate, one JSON message per point (`node bin/fieldgate.js run`, journal on, dist/)
+//   batch       fieldgate with `payload: batch` (one message per poll; its values are counted)
+//   bare        bench/bare-poll-publish.ts — modbus-serial reads + mqtt.js QoS 1 publishes of the
+//               same per-point payloads, window 100, no journal
+//   bare-batch  the same bare loop publishing one batch message per poll: the floor for `batch`
+//   json@before, batch@before  fieldgate from another built checkout (FIELDGATE_BEFORE=<dir>)
+// at 1,000 readings/s (100 registers every 100 ms) and 10,000/s (every 10 ms).
+//
+// Steady state, side by side. A gateway runs for months, so what counts is its cost once V8 has
+// optimised the code it runs; code that runs ten times a second is optimised only after minutes
+// (measured: the bare batch loop fell from 0.010 to 0.006 CPU s per 1,000 readings over its first
+// 4 minutes at 1,000/s). So every variant runs for WARMUP_S first, then WINDOWS windows of
+// WINDOW_S are measured. The variants run at the same time, against the same simulator and broker,
+// so a change in the machine's load hits all of them in the same window; the ratios are taken
+// window by window.
+// Run: node --import tsx bench/cpu-per-reading.bench.ts
+//   (RATES=1000,10000 WARMUP_S=150 WINDOWS=5 WINDOW_S=30 VARIANTS=json,batch,bare,bare-batch)
+// Build first (npx tsc -p tsconfig.build.json): the fieldgate variants run the compiled gateway.
+// CPU_PROF=<dir> runs every child with --cpu-prof (CPU_PROF_INTERVAL_US, default 1000); THREADS=1
+// prints each variant's CPU by thread; REGISTERS=<n> changes the registers per poll.
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -27,12 +33,12 @@ import mqtt from 'mqtt';
 import { disposeAllBrokers, freePort, startMosquitto } from '../test/integration/harness/index.js';
 import { fmt, machine, median } from './bench-util.js';
 
-const ROUNDS = Number(process.env.ROUNDS ?? 5);
-const WARMUP_S = Number(process.env.WARMUP_S ?? 3);
-const WINDOW_S = Number(process.env.WINDOW_S ?? 10);
+const WARMUP_S = Number(process.env.WARMUP_S ?? 150);
+const WINDOWS = Number(process.env.WINDOWS ?? 5);
+const WINDOW_S = Number(process.env.WINDOW_S ?? 30);
 const RATES = (process.env.RATES ?? '1000,10000').split(',').map(Number);
 const BEFORE = process.env.FIELDGATE_BEFORE;
-const VARIANTS = (process.env.VARIANTS ?? `json,batch,bare${BEFORE ? ',json@before,batch@before' : ''}`).split(',') as Variant[];
+const VARIANTS = (process.env.VARIANTS ?? `json,batch,bare,bare-batch${BEFORE ? ',json@before,batch@before' : ''}`).split(',') as Variant[];
 const REGISTERS = Number(process.env.REGISTERS ?? 100);
 const CLOCK_TICKS = 100; // USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s on Linux
 const dir = path.dirname(fileURLToPath(import.meta.url));
@@ -40,6 +46,9 @@ const root = path.dirname(dir);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 type Variant = 'json' | 'batch' | 'bare' | 'bare-batch' | 'json@before' | 'batch@before';
+
+/** Each variant publishes under a prefix of its own, so the counter can tell them apart. */
+const prefixOf = (v: Variant) => `b-${v.replace('@', '-')}`;
 
 function startSimulator(port: number): Promise<{ close(): Promise<void> }> {
   let reads = 0;
@@ -58,10 +67,11 @@ function startSimulator(port: number): Promise<{ close(): Promise<void> }> {
   });
 }
 
-function siteYaml(payload: 'json' | 'batch', modbusPort: number, url: string, intervalMs: number, db: string): string {
+function siteYaml(variant: Variant, modbusPort: number, url: string, intervalMs: number, db: string): string {
+  const payload = variant.startsWith('batch') ? 'batch' : 'json';
   const points = Array.from({ length: REGISTERS }, (_, i) => `      - { name: p${i}, table: holding, address: ${i}, type: uint16 }`);
   return [
-    'site: bench',
+    `site: ${prefixOf(variant)}`,
     'gateway: gw',
     `mqtt: { url: "${url}", qos: 1 }`,
     `buffer: { path: "${db}", inflight: 100 }`,
@@ -80,28 +90,45 @@ function siteYaml(payload: 'json' | 'batch', modbusPort: number, url: string, in
   ].join('\n');
 }
 
-/** Counts readings arriving under bench/#: a batch message counts its values. */
-async function startCounter(url: string): Promise<{ readings: () => number; close(): Promise<void> }> {
+/** Counts readings per variant prefix: a batch message (`<prefix>/m`) counts its values. */
+async function startCounter(url: string): Promise<{ readings: (v: Variant) => number; close(): Promise<void> }> {
   const client = await mqtt.connectAsync(url, { clientId: `cpu-bench-counter-${process.pid}`, reconnectPeriod: 0 });
-  let readings = 0;
+  const counts = new Map<string, number>();
   client.on('message', (topic, payload) => {
     if (topic.endsWith('/meta')) return;
-    if (topic === 'bench/m' || topic === 'bench/b') {
-      const body = JSON.parse(payload.toString()) as { values?: Record<string, unknown> };
-      readings += Object.keys(body.values ?? {}).length;
-    } else {
-      readings += 1;
-    }
+    const slash = topic.indexOf('/');
+    const prefix = topic.slice(0, slash);
+    // Readings only (device `m`): not the gateway's status and journal announcements.
+    if (topic[slash + 1] !== 'm' || (topic.length > slash + 2 && topic[slash + 2] !== '/')) return;
+    let n = 1;
+    if (topic.length - slash === 2) n = Object.keys((JSON.parse(payload.toString()) as { values?: object }).values ?? {}).length;
+    counts.set(prefix, (counts.get(prefix) ?? 0) + n);
   });
-  await client.subscribeAsync('bench/#', { qos: 0 });
-  return { readings: () => readings, close: () => client.endAsync() };
+  await client.subscribeAsync(VARIANTS.map((v) => `${prefixOf(v)}/#`), { qos: 0 });
+  return { readings: (v) => counts.get(prefixOf(v)) ?? 0, close: () => client.endAsync() };
 }
 
-function cpuSeconds(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+/** utime and stime (fields 14 and 15) of a process or one of its threads, in seconds. */
+function times(statPath: string): [number, number] {
+  const stat = fs.readFileSync(statPath, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  return [Number(fields[11]) / CLOCK_TICKS, Number(fields[12]) / CLOCK_TICKS];
+}
+
+interface Cpu { user: number; sys: number; main: number; threads: Map<number, number> }
+
+/** The process's user and system time, its main thread's (the rest is GC and compiler threads), each thread's. */
+function cpuTimes(pid: number): Cpu {
+  const [user, sys] = times(`/proc/${pid}/stat`);
+  const [mu, ms] = times(`/proc/${pid}/task/${pid}/stat`);
+  const threads = new Map<number, number>();
+  if (process.env.THREADS) {
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+      const [u, s] = times(`/proc/${pid}/task/${tid}/stat`);
+      threads.set(Number(tid), u + s);
+    }
+  }
+  return { user, sys, main: mu + ms, threads };
 }
 
 function rssMiB(pid: number): number {
@@ -110,54 +137,92 @@ function rssMiB(pid: number): number {
 }
 
 function launch(variant: Variant, modbusPort: number, url: string, intervalMs: number, work: string): ChildProcess {
-  const extra = process.env.CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CPU_PROF}`] : [];
+  const extra = process.env.CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CPU_PROF}`, `--cpu-prof-interval=${process.env.CPU_PROF_INTERVAL_US ?? 1000}`]
+    : [];
   if (variant === 'bare' || variant === 'bare-batch') {
     return spawn(process.execPath, [...extra, '--import', 'tsx', path.join(dir, 'bare-poll-publish.ts'),
-      String(modbusPort), url, String(intervalMs), String(REGISTERS), variant === 'bare' ? 'point' : 'batch'],
+      String(modbusPort), url, String(intervalMs), String(REGISTERS), variant === 'bare' ? 'point' : 'batch', prefixOf(variant)],
     { stdio: ['ignore', 'ignore', 'inherit'] });
   }
-  const [payload, build] = variant.split('@') as ['json' | 'batch', string | undefined];
-  const checkout = build === 'before' ? BEFORE! : root;
+  const checkout = variant.endsWith('@before') ? BEFORE! : root;
   const site = path.join(work, 'site.yaml');
-  fs.writeFileSync(site, siteYaml(payload, modbusPort, url, intervalMs, path.join(work, 'buffer.db')));
+  fs.writeFileSync(site, siteYaml(variant, modbusPort, url, intervalMs, path.join(work, 'buffer.db')));
   return spawn(process.execPath, [...extra, path.join(checkout, 'bin', 'fieldgate.js'), 'run', '-c', site, '--log-level', 'warn'],
     { stdio: ['ignore', 'ignore', 'inherit'], cwd: work });
 }
 
-interface Sample { cpuPer1000: number; deliveredPerS: number; rss: number }
+interface Sample { cpuPer1000: number; deliveredPerS: number; sysShare: number; mainShare: number }
 
-async function measure(variant: Variant, modbusPort: number, url: string, rate: number, counter: { readings(): number }): Promise<Sample> {
+interface Running { variant: Variant; child: ChildProcess; exited: Promise<void>; work: string }
+
+async function runRate(rate: number, modbusPort: number, url: string, counter: Awaited<ReturnType<typeof startCounter>>): Promise<void> {
   const intervalMs = (REGISTERS * 1000) / rate;
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldgate-cpu-'));
-  const child = launch(variant, modbusPort, url, intervalMs, work);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const running: Running[] = VARIANTS.map((variant) => {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldgate-cpu-'));
+    const child = launch(variant, modbusPort, url, intervalMs, work);
+    return { variant, child, work, exited: new Promise<void>((resolve) => child.once('exit', () => resolve())) };
+  });
+  const samples = new Map<Variant, Sample[]>(VARIANTS.map((v) => [v, []]));
+  const rss = new Map<Variant, number>();
   try {
     await sleep(WARMUP_S * 1000);
-    if (child.exitCode !== null) throw new Error(`${variant} exited early with ${child.exitCode}`);
-    const pid = child.pid!;
-    const cpu0 = cpuSeconds(pid);
-    const n0 = counter.readings();
-    const t0 = process.hrtime.bigint();
-    await sleep(WINDOW_S * 1000);
-    const cpu1 = cpuSeconds(pid);
-    const n1 = counter.readings();
-    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-    const rss = rssMiB(pid);
-    const delivered = n1 - n0;
-    return { cpuPer1000: (cpu1 - cpu0) / (delivered / 1000), deliveredPerS: delivered / secs, rss };
+    for (const r of running) if (r.child.exitCode !== null) throw new Error(`${r.variant} exited early with ${r.child.exitCode}`);
+    let before = running.map((r) => ({ cpu: cpuTimes(r.child.pid!), n: counter.readings(r.variant), t: process.hrtime.bigint() }));
+    for (let w = 1; w <= WINDOWS; w++) {
+      await sleep(WINDOW_S * 1000);
+      const after = running.map((r) => ({ cpu: cpuTimes(r.child.pid!), n: counter.readings(r.variant), t: process.hrtime.bigint() }));
+      const line: string[] = [];
+      running.forEach((r, i) => {
+        const a = before[i]!;
+        const b = after[i]!;
+        const user = b.cpu.user - a.cpu.user;
+        const sys = b.cpu.sys - a.cpu.sys;
+        const cpu = user + sys;
+        const delivered = b.n - a.n;
+        const s: Sample = {
+          cpuPer1000: cpu / (delivered / 1000), deliveredPerS: delivered / (Number(b.t - a.t) / 1e9),
+          sysShare: sys / cpu, mainShare: (b.cpu.main - a.cpu.main) / cpu,
+        };
+        samples.get(r.variant)!.push(s);
+        line.push(`${r.variant} ${fmt(s.cpuPer1000, 4)} (${fmt(s.deliveredPerS)}/s)`);
+        if (process.env.THREADS) {
+          const deltas = [...b.cpu.threads].map(([tid, t]) => `${tid === r.child.pid ? 'main' : tid}:${Math.round((t - (a.cpu.threads.get(tid) ?? 0)) * 1000)}ms`);
+          console.log(`    ${r.variant} threads: ${deltas.join(' ')}`);
+        }
+      });
+      console.log(`  ${fmt(rate)}/s window ${w}: ${line.join(', ')}`);
+      before = after;
+    }
+    for (const r of running) rss.set(r.variant, rssMiB(r.child.pid!));
   } finally {
     // SIGINT: with --cpu-prof the profile is written on a clean exit.
-    child.kill('SIGINT');
-    await Promise.race([exited, sleep(5000)]);
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await exited;
-    fs.rmSync(work, { recursive: true, force: true });
-    await sleep(500); // let the last messages of this run reach the counter before the next starts
+    for (const r of running) r.child.kill('SIGINT');
+    await Promise.race([Promise.all(running.map((r) => r.exited)), sleep(5000)]);
+    for (const r of running) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
+    await Promise.all(running.map((r) => r.exited));
+    for (const r of running) fs.rmSync(r.work, { recursive: true, force: true });
   }
+  report(rate, samples, rss);
 }
 
 function spread(xs: number[]): string {
   return `${fmt(Math.min(...xs), 4)}–${fmt(Math.max(...xs), 4)}`;
+}
+
+function report(rate: number, samples: Map<Variant, Sample[]>, rss: Map<Variant, number>): void {
+  console.log(`\n${fmt(rate)} readings/s offered (${WINDOWS} windows of ${WINDOW_S} s after ${WARMUP_S} s):`);
+  console.log('| variant | CPU s per 1,000 readings (median) | spread | delivered/s | RSS MiB | system time | main thread | ratio to bare: median (range) |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  const bare = samples.get('bare');
+  for (const [variant, ss] of samples) {
+    const ratios = bare ? ss.map((s, i) => s.cpuPer1000 / bare[i]!.cpuPer1000) : [];
+    const ratio = ratios.length > 0 ? `${fmt(median(ratios), 2)} (${fmt(Math.min(...ratios), 2)}–${fmt(Math.max(...ratios), 2)})` : '-';
+    console.log(`| ${variant} | ${fmt(median(ss.map((s) => s.cpuPer1000)), 4)} | ${spread(ss.map((s) => s.cpuPer1000))}` +
+      ` | ${fmt(median(ss.map((s) => s.deliveredPerS)))} | ${fmt(rss.get(variant) ?? 0)} | ${fmt(100 * median(ss.map((s) => s.sysShare)))} %` +
+      ` | ${fmt(100 * median(ss.map((s) => s.mainShare)))} % | ${ratio} |`);
+  }
+  console.log('');
 }
 
 async function main(): Promise<void> {
@@ -165,38 +230,11 @@ async function main(): Promise<void> {
   const sim = await startSimulator(modbusPort);
   const broker = await startMosquitto({ maxQueuedMessages: 1_000_000 });
   const counter = await startCounter(broker.url);
-  console.log(`cpu-per-reading: ${REGISTERS} holding registers over Modbus TCP, QoS 1, ${ROUNDS} interleaved rounds,` +
-    ` ${WARMUP_S} s warm-up + ${WINDOW_S} s window per run`);
+  console.log(`cpu-per-reading: ${REGISTERS} holding registers over Modbus TCP, QoS 1; variants side by side,` +
+    ` ${WARMUP_S} s warm-up, then ${WINDOWS} windows of ${WINDOW_S} s`);
   console.log(`machine: ${machine()}`);
   try {
-    for (const rate of RATES) {
-      const samples = new Map<Variant, Sample[]>(VARIANTS.map((v) => [v, []]));
-      for (let round = 1; round <= ROUNDS; round++) {
-        for (const variant of VARIANTS) {
-          const s = await measure(variant, modbusPort, broker.url, rate, counter);
-          samples.get(variant)!.push(s);
-          console.log(`  ${fmt(rate)}/s round ${round} ${variant.padEnd(12)}: ${fmt(s.cpuPer1000, 4)} CPU s/1,000 readings,` +
-            ` ${fmt(s.deliveredPerS)} delivered/s, RSS ${fmt(s.rss)} MiB`);
-        }
-      }
-      console.log(`\n${fmt(rate)} readings/s offered:`);
-      console.log('| variant | CPU s per 1,000 readings (median) | spread | delivered/s | RSS MiB | ratio to bare |');
-      console.log('| --- | --- | --- | --- | --- | --- |');
-      const bare = samples.has('bare') ? median(samples.get('bare')!.map((s) => s.cpuPer1000)) : NaN;
-      for (const [variant, ss] of samples) {
-        const cpu = median(ss.map((s) => s.cpuPer1000));
-        console.log(`| ${variant} | ${fmt(cpu, 4)} | ${spread(ss.map((s) => s.cpuPer1000))} | ${fmt(median(ss.map((s) => s.deliveredPerS)))}` +
-          ` | ${fmt(median(ss.map((s) => s.rss)))} | ${fmt(cpu / bare, 2)} |`);
-      }
-      // Ratios within each round too: the spread of the ratio is what the targets are judged on.
-      if (samples.has('bare')) {
-        for (const variant of VARIANTS.filter((v) => v !== 'bare')) {
-          const ratios = samples.get(variant)!.map((s, i) => s.cpuPer1000 / samples.get('bare')![i]!.cpuPer1000);
-          console.log(`${variant}/bare per round: ${ratios.map((r) => fmt(r, 2)).join(', ')} (median ${fmt(median(ratios), 2)})`);
-        }
-      }
-      console.log('');
-    }
+    for (const rate of RATES) await runRate(rate, modbusPort, broker.url, counter);
   } finally {
     await counter.close();
     await sim.close();
