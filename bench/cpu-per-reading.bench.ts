@@ -19,9 +19,10 @@
 // so a change in the machine's load hits all of them in the same window; the ratios are taken
 // window by window.
 // Run: node --import tsx bench/cpu-per-reading.bench.ts
-//   (RATES=1000,10000 WARMUP_S=150 WINDOWS=5 WINDOW_S=30 VARIANTS=json,batch,bare,bare-batch)
+//   (RATES=1000,10000 WARMUP_S=150 WINDOWS=5 WINDOW_S=30 COPIES=1 VARIANTS=json,batch,bare,bare-batch)
 // Build first (npx tsc -p tsconfig.build.json): the fieldgate variants run the compiled gateway.
-// CPU_PROF=<dir> runs every child with --cpu-prof (CPU_PROF_INTERVAL_US, default 1000); THREADS=1
+// CPU_PROF=<dir> runs every child with --cpu-prof (CPU_PROF_INTERVAL_US, default 1000); CHILD_NODE_ARGS
+// adds node options to every child and shows their output (--trace-gc, say); THREADS=1
 // prints each variant's CPU by thread; REGISTERS=<n> changes the registers per poll.
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -40,6 +41,9 @@ const RATES = (process.env.RATES ?? '1000,10000').split(',').map(Number);
 const BEFORE = process.env.FIELDGATE_BEFORE;
 const VARIANTS = (process.env.VARIANTS ?? `json,batch,bare,bare-batch${BEFORE ? ',json@before,batch@before' : ''}`).split(',') as Variant[];
 const REGISTERS = Number(process.env.REGISTERS ?? 100);
+// Processes per variant. Two processes of the same program can differ by 15 % for their whole life
+// (what V8 happened to optimise, heap layout), so the figure of a variant is the median of its copies.
+const COPIES = Number(process.env.COPIES ?? 1);
 const CLOCK_TICKS = 100; // USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s on Linux
 const dir = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(dir);
@@ -47,8 +51,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 type Variant = 'json' | 'batch' | 'bare' | 'bare-batch' | 'json@before' | 'batch@before';
 
-/** Each variant publishes under a prefix of its own, so the counter can tell them apart. */
-const prefixOf = (v: Variant) => `b-${v.replace('@', '-')}`;
+/** Each process publishes under a prefix of its own, so the counter can tell them apart. */
+const prefixOf = (v: Variant, copy: number) => `b-${v.replace('@', '-')}-${copy}`;
 
 function startSimulator(port: number): Promise<{ close(): Promise<void> }> {
   let reads = 0;
@@ -67,11 +71,11 @@ function startSimulator(port: number): Promise<{ close(): Promise<void> }> {
   });
 }
 
-function siteYaml(variant: Variant, modbusPort: number, url: string, intervalMs: number, db: string): string {
+function siteYaml(variant: Variant, copy: number, modbusPort: number, url: string, intervalMs: number, db: string): string {
   const payload = variant.startsWith('batch') ? 'batch' : 'json';
   const points = Array.from({ length: REGISTERS }, (_, i) => `      - { name: p${i}, table: holding, address: ${i}, type: uint16 }`);
   return [
-    `site: ${prefixOf(variant)}`,
+    `site: ${prefixOf(variant, copy)}`,
     'gateway: gw',
     `mqtt: { url: "${url}", qos: 1 }`,
     `buffer: { path: "${db}", inflight: 100 }`,
@@ -91,7 +95,7 @@ function siteYaml(variant: Variant, modbusPort: number, url: string, intervalMs:
 }
 
 /** Counts readings per variant prefix: a batch message (`<prefix>/m`) counts its values. */
-async function startCounter(url: string): Promise<{ readings: (v: Variant) => number; close(): Promise<void> }> {
+async function startCounter(url: string): Promise<{ readings: (v: Variant, copy: number) => number; close(): Promise<void> }> {
   const client = await mqtt.connectAsync(url, { clientId: `cpu-bench-counter-${process.pid}`, reconnectPeriod: 0 });
   const counts = new Map<string, number>();
   client.on('message', (topic, payload) => {
@@ -104,8 +108,8 @@ async function startCounter(url: string): Promise<{ readings: (v: Variant) => nu
     if (topic.length - slash === 2) n = Object.keys((JSON.parse(payload.toString()) as { values?: object }).values ?? {}).length;
     counts.set(prefix, (counts.get(prefix) ?? 0) + n);
   });
-  await client.subscribeAsync(VARIANTS.map((v) => `${prefixOf(v)}/#`), { qos: 0 });
-  return { readings: (v) => counts.get(prefixOf(v)) ?? 0, close: () => client.endAsync() };
+  await client.subscribeAsync('#', { qos: 0 });
+  return { readings: (v, copy) => counts.get(prefixOf(v, copy)) ?? 0, close: () => client.endAsync() };
 }
 
 /** utime and stime (fields 14 and 15) of a process or one of its threads, in seconds. */
@@ -136,42 +140,49 @@ function rssMiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
 }
 
-function launch(variant: Variant, modbusPort: number, url: string, intervalMs: number, work: string): ChildProcess {
+function launch(variant: Variant, copy: number, modbusPort: number, url: string, intervalMs: number, work: string): ChildProcess {
   const extra = process.env.CPU_PROF
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CPU_PROF}`, `--cpu-prof-interval=${process.env.CPU_PROF_INTERVAL_US ?? 1000}`]
     : [];
+  // CHILD_NODE_ARGS="--trace-gc" and the like, for looking inside one variant (its output is shown).
+  if (process.env.CHILD_NODE_ARGS) extra.push(...process.env.CHILD_NODE_ARGS.split(' '));
+  const out = process.env.CHILD_NODE_ARGS ? 'inherit' : 'ignore';
   if (variant === 'bare' || variant === 'bare-batch') {
     return spawn(process.execPath, [...extra, '--import', 'tsx', path.join(dir, 'bare-poll-publish.ts'),
-      String(modbusPort), url, String(intervalMs), String(REGISTERS), variant === 'bare' ? 'point' : 'batch', prefixOf(variant)],
-    { stdio: ['ignore', 'ignore', 'inherit'] });
+      String(modbusPort), url, String(intervalMs), String(REGISTERS), variant === 'bare' ? 'point' : 'batch', prefixOf(variant, copy)],
+    { stdio: ['ignore', out, 'inherit'] });
   }
   const checkout = variant.endsWith('@before') ? BEFORE! : root;
   const site = path.join(work, 'site.yaml');
-  fs.writeFileSync(site, siteYaml(variant, modbusPort, url, intervalMs, path.join(work, 'buffer.db')));
+  fs.writeFileSync(site, siteYaml(variant, copy, modbusPort, url, intervalMs, path.join(work, 'buffer.db')));
   return spawn(process.execPath, [...extra, path.join(checkout, 'bin', 'fieldgate.js'), 'run', '-c', site, '--log-level', 'warn'],
-    { stdio: ['ignore', 'ignore', 'inherit'], cwd: work });
+    { stdio: ['ignore', out, 'inherit'], cwd: work });
 }
 
 interface Sample { cpuPer1000: number; deliveredPerS: number; sysShare: number; mainShare: number }
 
-interface Running { variant: Variant; child: ChildProcess; exited: Promise<void>; work: string }
+interface Running { variant: Variant; copy: number; child: ChildProcess; exited: Promise<void>; work: string }
 
 async function runRate(rate: number, modbusPort: number, url: string, counter: Awaited<ReturnType<typeof startCounter>>): Promise<void> {
   const intervalMs = (REGISTERS * 1000) / rate;
-  const running: Running[] = VARIANTS.map((variant) => {
-    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldgate-cpu-'));
-    const child = launch(variant, modbusPort, url, intervalMs, work);
-    return { variant, child, work, exited: new Promise<void>((resolve) => child.once('exit', () => resolve())) };
-  });
+  const running: Running[] = [];
+  for (let copy = 1; copy <= COPIES; copy++) {
+    for (const variant of VARIANTS) {
+      const work = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldgate-cpu-'));
+      const child = launch(variant, copy, modbusPort, url, intervalMs, work);
+      running.push({ variant, copy, child, work, exited: new Promise<void>((resolve) => child.once('exit', () => resolve())) });
+    }
+  }
   const samples = new Map<Variant, Sample[]>(VARIANTS.map((v) => [v, []]));
   const rss = new Map<Variant, number>();
   try {
     await sleep(WARMUP_S * 1000);
     for (const r of running) if (r.child.exitCode !== null) throw new Error(`${r.variant} exited early with ${r.child.exitCode}`);
-    let before = running.map((r) => ({ cpu: cpuTimes(r.child.pid!), n: counter.readings(r.variant), t: process.hrtime.bigint() }));
+    let before = running.map((r) => ({ cpu: cpuTimes(r.child.pid!), n: counter.readings(r.variant, r.copy), t: process.hrtime.bigint() }));
     for (let w = 1; w <= WINDOWS; w++) {
       await sleep(WINDOW_S * 1000);
-      const after = running.map((r) => ({ cpu: cpuTimes(r.child.pid!), n: counter.readings(r.variant), t: process.hrtime.bigint() }));
+      const after = running.map((r) => ({ cpu: cpuTimes(r.child.pid!), n: counter.readings(r.variant, r.copy), t: process.hrtime.bigint() }));
+      const window = new Map<Variant, Sample[]>(VARIANTS.map((v) => [v, []]));
       const line: string[] = [];
       running.forEach((r, i) => {
         const a = before[i]!;
@@ -184,17 +195,18 @@ async function runRate(rate: number, modbusPort: number, url: string, counter: A
           cpuPer1000: cpu / (delivered / 1000), deliveredPerS: delivered / (Number(b.t - a.t) / 1e9),
           sysShare: sys / cpu, mainShare: (b.cpu.main - a.cpu.main) / cpu,
         };
-        samples.get(r.variant)!.push(s);
-        line.push(`${r.variant} ${fmt(s.cpuPer1000, 4)} (${fmt(s.deliveredPerS)}/s)`);
+        window.get(r.variant)!.push(s);
+        line.push(`${r.variant}${COPIES > 1 ? `#${r.copy}` : ''} ${fmt(s.cpuPer1000, 4)} (${fmt(s.deliveredPerS)}/s)`);
         if (process.env.THREADS) {
           const deltas = [...b.cpu.threads].map(([tid, t]) => `${tid === r.child.pid ? 'main' : tid}:${Math.round((t - (a.cpu.threads.get(tid) ?? 0)) * 1000)}ms`);
           console.log(`    ${r.variant} threads: ${deltas.join(' ')}`);
         }
       });
       console.log(`  ${fmt(rate)}/s window ${w}: ${line.join(', ')}`);
+      for (const [variant, ss] of window) samples.get(variant)!.push(medianSample(ss));
       before = after;
     }
-    for (const r of running) rss.set(r.variant, rssMiB(r.child.pid!));
+    for (const r of running) if (r.copy === 1) rss.set(r.variant, rssMiB(r.child.pid!));
   } finally {
     // SIGINT: with --cpu-prof the profile is written on a clean exit.
     for (const r of running) r.child.kill('SIGINT');
@@ -206,12 +218,20 @@ async function runRate(rate: number, modbusPort: number, url: string, counter: A
   report(rate, samples, rss);
 }
 
+/** The copies of one variant in one window: the median of each figure. */
+function medianSample(ss: Sample[]): Sample {
+  return {
+    cpuPer1000: median(ss.map((s) => s.cpuPer1000)), deliveredPerS: median(ss.map((s) => s.deliveredPerS)),
+    sysShare: median(ss.map((s) => s.sysShare)), mainShare: median(ss.map((s) => s.mainShare)),
+  };
+}
+
 function spread(xs: number[]): string {
   return `${fmt(Math.min(...xs), 4)}–${fmt(Math.max(...xs), 4)}`;
 }
 
 function report(rate: number, samples: Map<Variant, Sample[]>, rss: Map<Variant, number>): void {
-  console.log(`\n${fmt(rate)} readings/s offered (${WINDOWS} windows of ${WINDOW_S} s after ${WARMUP_S} s):`);
+  console.log(`\n${fmt(rate)} readings/s offered (${WINDOWS} windows of ${WINDOW_S} s after ${WARMUP_S} s, ${COPIES} process(es) per variant):`);
   console.log('| variant | CPU s per 1,000 readings (median) | spread | delivered/s | RSS MiB | system time | main thread | ratio to bare: median (range) |');
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
   const bare = samples.get('bare');
@@ -230,7 +250,7 @@ async function main(): Promise<void> {
   const sim = await startSimulator(modbusPort);
   const broker = await startMosquitto({ maxQueuedMessages: 1_000_000 });
   const counter = await startCounter(broker.url);
-  console.log(`cpu-per-reading: ${REGISTERS} holding registers over Modbus TCP, QoS 1; variants side by side,` +
+  console.log(`cpu-per-reading: ${REGISTERS} holding registers over Modbus TCP, QoS 1; ${COPIES} process(es) per variant, side by side,` +
     ` ${WARMUP_S} s warm-up, then ${WINDOWS} windows of ${WINDOW_S} s`);
   console.log(`machine: ${machine()}`);
   try {

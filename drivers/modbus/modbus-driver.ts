@@ -34,7 +34,8 @@ const TCP_RECYCLE_AFTER_TIMEOUTS = 3;
 export const REPLAN_AFTER_MS = 3_600_000;
 
 interface PollState {
-  readings: Map<number, Reading>;
+  /** By point index; scale factor registers after the points (an array: a Map grew at every poll). */
+  readings: (Reading | undefined)[];
   plan: ReadRequest[];
   answered: number;
   failures: ModbusError[];
@@ -114,7 +115,10 @@ export class ModbusDriver implements Driver {
       this.plan = this.device.plan;
     }
     if (this.plan === this.device.plan) this.planSince = now;
-    const state: PollState = { readings: new Map(), plan: [], answered: 0, failures: [], reported: 0 };
+    const state: PollState = {
+      readings: new Array<Reading | undefined>(this.device.points.length + this.device.scaleFactors.length),
+      plan: [], answered: 0, failures: [], reported: 0,
+    };
     for (const request of this.plan) await this.read(line, request, state);
     this.plan = state.plan;
     if (state.answered === 0 && state.failures.some((f) => !f.addressRefused)) {
@@ -127,10 +131,10 @@ export class ModbusDriver implements Driver {
       this.ctx.reportRecovered();
     }
     return this.device.points.map((p) => {
-      const reading = state.readings.get(p.index)!;
+      const reading = state.readings[p.index]!;
       if (p.scaleFrom === undefined) return reading;
       const sf = this.device.scaleFactors[p.scaleFrom - this.device.points.length]!;
-      return applyScaleFactor(reading, state.readings.get(p.scaleFrom), `${sf.table} ${sf.address}`);
+      return applyScaleFactor(reading, state.readings[p.scaleFrom], `${sf.table} ${sf.address}`);
     });
   }
 
@@ -177,7 +181,7 @@ export class ModbusDriver implements Driver {
       await line.run(this.device.name, this.settings, async (c) => {
         const data = await fetch(c, request);
         const ts = this.ctx.clock.now();
-        for (const p of request.points) state.readings.set(p.index, decodePoint(p, request, data, ts));
+        for (const p of request.points) state.readings[p.index] = decodePoint(p, request, data, ts);
       });
       state.answered += 1;
       state.plan.push(request);
@@ -214,7 +218,7 @@ export class ModbusDriver implements Driver {
   private markBad(state: PollState, request: ReadRequest, failure: ModbusError): void {
     const ts = this.ctx.clock.now();
     for (const p of request.points) {
-      state.readings.set(p.index, { point: p.name, value: null, ts, quality: 'bad', error: failure.message });
+      state.readings[p.index] = { point: p.name, value: null, ts, quality: 'bad', error: failure.message };
     }
   }
 

@@ -44,13 +44,21 @@ export function batchRenderer(encoding: PayloadEncoding, content: BatchContent, 
       return codec.encode(body);
     };
   }
-  const head = `{"ts":"${new Date(content.ts).toISOString()}","seq":`;
+  const members = content.values.map(([p, v]) => `${JSON.stringify(p)}:${valueJson(v)}`).join(',');
+  return batchJsonRenderer(content.ts, members, content.errors);
+}
+
+/**
+ * The JSON batch payload from its `values` members already rendered (`"name":value,…`): the
+ * mapper renders them as it goes, with each point's quoted name made once, instead of building a
+ * list of pairs per poll to render afterwards.
+ */
+export function batchJsonRenderer(ts: number, valueMembers: string, errors: BatchContent['errors']): (seq: number) => Buffer {
+  const head = `{"ts":"${new Date(ts).toISOString()}","seq":`;
   let tail = '';
-  if (content.values.length > 0) {
-    tail += `,"values":{${content.values.map(([p, v]) => `${JSON.stringify(p)}:${valueJson(v)}`).join(',')}}`;
-  }
-  if (content.errors.length > 0) {
-    tail += `,"errors":{${content.errors.map(([p, e]) => `${JSON.stringify(p)}:${JSON.stringify(e)}`).join(',')}}`;
+  if (valueMembers.length > 0) tail += `,"values":{${valueMembers}}`;
+  if (errors.length > 0) {
+    tail += `,"errors":{${errors.map(([p, e]) => `${JSON.stringify(p)}:${JSON.stringify(e)}`).join(',')}}`;
   }
   tail += '}';
   return (seq) => Buffer.from(head + seq + tail);

@@ -37,26 +37,30 @@ export class PointFilter {
 
   /** Decides and, when the answer is yes, records the reading as the last one published. */
   accept(input: FilterInput, force = false): boolean {
-    if (force || this.due(input)) {
+    return this.acceptValue(input.value, input.bad, input.error, input.ts, force);
+  }
+
+  /** accept() without the input object: the mapper calls it for every reading of every poll. */
+  acceptValue(value: Scalar | null, bad: boolean, error: string | undefined, ts: number, force = false): boolean {
+    if (force || this.due(value, bad, error, ts)) {
       this.published = true;
-      this.lastValue = input.value;
-      this.lastBad = input.bad;
-      this.lastError = input.error;
-      this.lastTs = input.ts;
+      this.lastValue = value;
+      this.lastBad = bad;
+      this.lastError = error;
+      this.lastTs = ts;
       return true;
     }
     return false;
   }
 
-  private due(input: FilterInput): boolean {
+  private due(v: Scalar | null, bad: boolean, error: string | undefined, ts: number): boolean {
     if (!this.published) return true;
-    if (input.bad !== this.lastBad) return true;
+    if (bad !== this.lastBad) return true;
     const { deadband, heartbeatMs } = this.settings;
-    if (heartbeatMs !== undefined && input.ts - this.lastTs >= heartbeatMs) return true;
+    if (heartbeatMs !== undefined && ts - this.lastTs >= heartbeatMs) return true;
     // A device that keeps failing the same way is reported once, not on every poll.
-    if (input.bad) return input.error !== this.lastError && input.ts - this.lastTs >= BAD_ERROR_CHANGE_EVERY_MS;
+    if (bad) return error !== this.lastError && ts - this.lastTs >= BAD_ERROR_CHANGE_EVERY_MS;
     if (deadband === undefined && heartbeatMs === undefined) return true;
-    const v = input.value;
     if (deadband === undefined) return !sameValue(v, this.lastValue);
     const last = this.lastValue;
     if (typeof v === 'number' && typeof last === 'number') return Math.abs(v - last) >= deadband;

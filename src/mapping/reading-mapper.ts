@@ -9,8 +9,8 @@ import { compileTemplate, topicVariables } from './template.js';
 import { SITE_DEFAULTS } from '../config/defaults.js';
 import { FieldgateError } from '../util/errors.js';
 import { PointFilter } from './point-filter.js';
-import { payloadRenderer, type PayloadEncoding, type PayloadFormat } from './payload.js';
-import { batchRenderer, metaRenderer } from './batch-payload.js';
+import { payloadRenderer, valueJson, type PayloadEncoding, type PayloadFormat } from './payload.js';
+import { batchJsonRenderer, batchRenderer, metaRenderer } from './batch-payload.js';
 import { CborCodec } from '../wire/cbor-codec.js';
 
 import type { MappingDefaults } from '../config/resolved-site.js';
@@ -27,6 +27,8 @@ export interface CompiledPoint {
   readonly filter: PointFilter;
   readonly scale: number;
   readonly offset: number;
+  /** `"name":`, the point's member prefix in a JSON batch payload. */
+  readonly jsonKey: string;
 }
 
 export function templateVars(defaults: MappingDefaults, device: DeviceConfigBase, point?: string): Record<string, string> {
@@ -123,6 +125,7 @@ export class DeviceMapper {
         }),
         scale: p.scale ?? 1,
         offset: p.offset ?? 0,
+        jsonKey: `${JSON.stringify(p.name)}:`,
       });
     }
     // One message carries every point, so it goes with the strictest QoS any of them asks for.
@@ -159,7 +162,7 @@ export class DeviceMapper {
       // A bare-value payload has no room for a quality flag, and an empty retained payload would
       // erase the last good value at the broker: faults show in logs and metrics instead.
       if (bad && p.format === 'value') continue;
-      if (!p.filter.accept({ value, bad, error, ts }, force)) continue;
+      if (!p.filter.acceptValue(value, bad, error, ts, force)) continue;
       entries.push({
         ts,
         topic: p.topic,
@@ -181,7 +184,11 @@ export class DeviceMapper {
       this.metaDue = false;
       entries.push(this.metaEntry(batch, now));
     }
+    // JSON: the values are rendered as they are accepted; CBOR keeps them as pairs for its codec.
+    const json = this.encoding === 'json';
     const values: [string, Scalar | null][] = [];
+    let members = '';
+    let count = 0;
     const errors: [string, string][] = [];
     let ts = Number.POSITIVE_INFINITY;
     for (let i = 0; i < readings.length; i++) {
@@ -195,20 +202,21 @@ export class DeviceMapper {
       const bad = r.quality === 'bad' || r.value === null;
       const value = bad || r.value === null ? null : scaleValue(r.value, p.scale, p.offset);
       const error = bad ? (r.error ?? 'no value') : undefined;
-      if (!p.filter.accept({ value, bad, error, ts: readingTs }, force)) continue;
+      if (!p.filter.acceptValue(value, bad, error, readingTs, force)) continue;
       if (error !== undefined) errors.push([r.point, error]);
+      else if (json) members += (count++ === 0 ? '' : ',') + p.jsonKey + valueJson(value);
       else values.push([r.point, value]);
       // One poll, one time: when the poll started (its earliest reading).
       ts = Math.min(ts, readingTs);
     }
-    if (values.length + errors.length > 0) {
+    if (count + values.length + errors.length > 0) {
       entries.push({
         ts,
         topic: batch.topic,
         qos: batch.qos,
         retain: false,
         encoding: this.encoding,
-        render: batchRenderer(this.encoding, { ts, values, errors }, this.cbor),
+        render: json ? batchJsonRenderer(ts, members, errors) : batchRenderer(this.encoding, { ts, values, errors }, this.cbor),
       });
     }
     return { entries, unknown };

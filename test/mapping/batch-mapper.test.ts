@@ -21,6 +21,23 @@ function render(mapper: DeviceMapper, readings: Reading[], seq = 7, force = fals
 const json = (b: Buffer) => JSON.parse(b.toString()) as Record<string, unknown>;
 
 describe('payload: batch', () => {
+  it('renders the JSON payload as it maps (names quoted once) exactly as the generic renderer does', () => {
+    // The mapper writes JSON members as it goes; names that need escaping, strings, bigints,
+    // non-finite numbers, scaled values and points in error must come out byte for byte as the
+    // renderer used for CBOR and by the packer would write them.
+    const names = ['plain', 'a"quote', 'back\\slash', 'üñí', '__proto__', 'line\u2028sep', 'ts'];
+    const points: PointConfigBase[] = names.map((name, i) => ({ name, ...(i === 2 ? { scale: 0.1 } : {}) }));
+    const mapper = new DeviceMapper(device(points), BATCH);
+    const raw: (number | string | bigint | null)[] = [1, 'text "q"', 2317, 2n ** 64n - 1n, Number.NaN, null, -0.5];
+    const readings: Reading[] = names.map((point, i) => (i === 5 ? { point, value: null, quality: 'bad', error: 'timeout', ts: NOW } : { point, value: raw[i]!, ts: NOW }));
+    const [, batch] = mapper.map(readings, NOW).entries;
+    const values = names.flatMap((n, i) => (i === 5 ? [] : [[n, i === 2 ? 231.7 : raw[i]!] as [string, number | string | bigint | null]]));
+    const expected = batchRenderer('json', { ts: NOW, values, errors: [['line\u2028sep', 'timeout']] })(42);
+    expect(batch!.render(42).toString()).toBe(expected.toString());
+    expect(json(expected).values).toMatchObject({ 'a"quote': 'text "q"', 'back\\slash': 231.7, ts: -0.5 });
+    expect(expected.toString()).toContain('"üñí":18446744073709551615,');
+  });
+
   it('journals the retained /meta first, then one message per poll with every point and one seq', () => {
     const mapper = new DeviceMapper(device([{ name: 'voltage_l1', unit: 'V' }, { name: 'current_l1', unit: 'A' }, { name: 'state' }]), BATCH);
     const out = render(mapper, [
