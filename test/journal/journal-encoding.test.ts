@@ -3,12 +3,11 @@
 // fieldgate (rollback of a release) still reads and writes a journal this one has opened.
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
-import { SqliteJournal, type SqliteJournalOptions } from '../../src/journal/sqlite-journal.js';
+import { describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/journal/sqlite-store.js';
 import { JournalReader } from '../../src/journal/journal-reader.js';
 import { CborCodec } from '../../src/wire/cbor-codec.js';
-import { entry, makeTempDir, ManualClock, removeDir, silentLogger } from './journal-helpers.js';
+import { entry, sqliteJournals } from './journal-helpers.js';
 
 const cbor = new CborCodec();
 const OLD_ROWS = [
@@ -51,26 +50,7 @@ function schemaVersion(file: string): number {
 }
 
 describe('the stored encoding of journal rows', () => {
-  const dirs: string[] = [];
-  const journals: SqliteJournal[] = [];
-  afterEach(() => {
-    for (const j of journals.splice(0)) j.close();
-    for (const d of dirs.splice(0)) removeDir(d);
-  });
-  function options(): SqliteJournalOptions {
-    const dir = makeTempDir();
-    dirs.push(dir);
-    return {
-      path: path.join(dir, 'journal.db'), maxMessages: 1000, maxBytes: 1e6, whenFull: 'drop_oldest', synchronous: 'normal',
-      logger: silentLogger(), clock: new ManualClock(),
-    };
-  }
-  function open(o: SqliteJournalOptions): SqliteJournal {
-    const j = new SqliteJournal(o);
-    j.open();
-    journals.push(j);
-    return j;
-  }
+  const { options, open, release } = sqliteJournals({ maxMessages: 1000, maxBytes: 1e6 });
 
   it('is what the writer said, not what the bytes look like', () => {
     const j = open(options());
@@ -93,8 +73,10 @@ describe('the stored encoding of journal rows', () => {
 
   it('an older fieldgate still reads and writes the file afterwards, and its rows read back here', () => {
     const o = options();
-    open(o).append([entry('{"a":1}', { encoding: 'text' })]);
-    journals.pop()!.close();
+    const first = open(o);
+    first.append([entry('{"a":1}', { encoding: 'text' })]);
+    first.close();
+    release(first);
     // The statements of the fieldgate before the column: they name their columns.
     const old = new Database(o.path);
     expect(old.prepare('SELECT seq, ts, topic, qos, retain, payload FROM entries').all()).toHaveLength(1);

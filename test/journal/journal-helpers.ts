@@ -4,6 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
+import { afterEach } from 'vitest';
+import { SqliteJournal, type SqliteJournalOptions } from '../../src/journal/sqlite-journal.js';
 import type { Clock } from '../../src/driver-api/index.js';
 import type { NewEntry, Qos, RowEncoding } from '../../src/journal/journal.js';
 
@@ -55,4 +57,47 @@ export function makeTempDir(prefix = 'fieldgate-journal-'): string {
 
 export function removeDir(dir: string): void {
   fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * SQLite journals in temp directories, closed and removed after each test of the describe block
+ * that calls this. `defaults` are laid over the usual test settings; each options() call gets a
+ * directory of its own.
+ */
+export function sqliteJournals(defaults: Partial<SqliteJournalOptions> = {}) {
+  const dirs: string[] = [];
+  const journals: SqliteJournal[] = [];
+  afterEach(() => {
+    for (const j of journals.splice(0)) j.close();
+    for (const d of dirs.splice(0)) removeDir(d);
+  });
+  const open = (o: SqliteJournalOptions): SqliteJournal => {
+    const j = new SqliteJournal(o);
+    j.open();
+    journals.push(j);
+    return j;
+  };
+  /** The test closes it itself: afterEach must not close it again. */
+  const release = (j: SqliteJournal): void => {
+    const i = journals.indexOf(j);
+    if (i >= 0) journals.splice(i, 1);
+  };
+  return {
+    options(overrides: Partial<SqliteJournalOptions> = {}): SqliteJournalOptions {
+      const dir = makeTempDir();
+      dirs.push(dir);
+      return {
+        path: path.join(dir, 'journal.db'), maxMessages: 100_000, maxBytes: 100_000_000, whenFull: 'drop_oldest',
+        synchronous: 'normal', logger: silentLogger(), clock: new ManualClock(), ...defaults, ...overrides,
+      };
+    },
+    open,
+    release,
+    /** Closes `j` and opens the same file again, as a restart does. */
+    reopen(j: SqliteJournal, o: SqliteJournalOptions): SqliteJournal {
+      j.close();
+      release(j);
+      return open(o);
+    },
+  };
 }

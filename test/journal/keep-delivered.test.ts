@@ -1,41 +1,14 @@
 // SQLite specifics of buffer.keep_delivered (the behaviour itself is in the journal contract and
 // the model test): what survives a restart, turning the setting off, and what an older fieldgate
 // that does not know entries.delivered_at makes of the file.
-import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
-import { SqliteJournal, type SqliteJournalOptions } from '../../src/journal/sqlite-journal.js';
-import { entries, makeTempDir, ManualClock, removeDir, silentLogger } from './journal-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { entries, ManualClock, sqliteJournals } from './journal-helpers.js';
 
 const DAY = 86_400_000;
 
 describe('SqliteJournal with keep_delivered', () => {
-  const dirs: string[] = [];
-  const journals: SqliteJournal[] = [];
-  afterEach(() => {
-    for (const j of journals.splice(0)) j.close();
-    for (const d of dirs.splice(0)) removeDir(d);
-  });
-
-  function options(overrides: Partial<SqliteJournalOptions> = {}): SqliteJournalOptions {
-    const dir = makeTempDir();
-    dirs.push(dir);
-    return {
-      path: path.join(dir, 'journal.db'), maxMessages: 100_000, maxBytes: 100_000_000, whenFull: 'drop_oldest',
-      synchronous: 'normal', logger: silentLogger(), clock: new ManualClock(), keepDeliveredMs: DAY, ...overrides,
-    };
-  }
-  function open(o: SqliteJournalOptions): SqliteJournal {
-    const j = new SqliteJournal(o);
-    j.open();
-    journals.push(j);
-    return j;
-  }
-  function reopen(j: SqliteJournal, o: SqliteJournalOptions): SqliteJournal {
-    j.close();
-    journals.splice(journals.indexOf(j), 1);
-    return open(o);
-  }
+  const { options, open, reopen, release } = sqliteJournals({ keepDeliveredMs: DAY });
 
   it('keeps delivered rows and the backlog apart across a restart', () => {
     const o = options();
@@ -74,7 +47,7 @@ describe('SqliteJournal with keep_delivered', () => {
     j.append(entries(3));
     j.remove([1, 2]);
     j.close();
-    journals.splice(0);
+    release(j);
     const db = new Database(o.path, { readonly: true });
     try {
       // The statement fieldgate used before the column: it names its columns and still works.

@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
-import { SqliteJournal, type SqliteJournalOptions } from '../../src/journal/sqlite-journal.js';
+import { describe, expect, it } from 'vitest';
+import { SqliteJournal } from '../../src/journal/sqlite-journal.js';
 import { FieldgateError } from '../../src/util/errors.js';
 import { describeJournalContract } from './journal-contract.js';
-import { captureLogger, entries, entry, makeTempDir, ManualClock, removeDir, silentLogger } from './journal-helpers.js';
+import { captureLogger, entries, entry, makeTempDir, removeDir, sqliteJournals } from './journal-helpers.js';
 
 describeJournalContract('SqliteJournal', (options) => {
   const dir = makeTempDir();
@@ -21,33 +21,7 @@ describeJournalContract('SqliteJournal', (options) => {
 });
 
 describe('SqliteJournal', () => {
-  const dirs: string[] = [];
-  const journals: SqliteJournal[] = [];
-  afterEach(() => {
-    for (const j of journals.splice(0)) j.close();
-    for (const d of dirs.splice(0)) removeDir(d);
-  });
-
-  function options(overrides: Partial<SqliteJournalOptions> = {}): SqliteJournalOptions {
-    const dir = makeTempDir();
-    dirs.push(dir);
-    return {
-      path: path.join(dir, 'journal.db'),
-      maxMessages: 100_000,
-      maxBytes: 100_000_000,
-      whenFull: 'drop_oldest',
-      synchronous: 'normal',
-      logger: silentLogger(),
-      clock: new ManualClock(),
-      ...overrides,
-    };
-  }
-  function open(o: SqliteJournalOptions): SqliteJournal {
-    const j = new SqliteJournal(o);
-    j.open();
-    journals.push(j);
-    return j;
-  }
+  const { options, open } = sqliteJournals();
 
   it('creates its directory and a WAL database with incremental auto_vacuum and a schema version', () => {
     const o = options();
