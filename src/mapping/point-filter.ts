@@ -19,13 +19,6 @@ export interface FilterSettings {
   heartbeatMs?: number;
 }
 
-export interface FilterInput {
-  value: Scalar | null;
-  bad: boolean;
-  error?: string;
-  ts: number;
-}
-
 export class PointFilter {
   private published = false;
   private lastValue: Scalar | null = null;
@@ -35,13 +28,11 @@ export class PointFilter {
 
   constructor(private readonly settings: FilterSettings) {}
 
-  /** Decides and, when the answer is yes, records the reading as the last one published. */
-  accept(input: FilterInput, force = false): boolean {
-    return this.acceptValue(input.value, input.bad, input.error, input.ts, force);
-  }
-
-  /** accept() without the input object: the mapper calls it for every reading of every poll. */
-  acceptValue(value: Scalar | null, bad: boolean, error: string | undefined, ts: number, force = false): boolean {
+  /**
+   * Decides and, when the answer is yes, records the reading as the last one published. Plain
+   * arguments, not an object: the mapper calls it for every reading of every poll.
+   */
+  accept(value: Scalar | null, bad: boolean, error: string | undefined, ts: number, force = false): boolean {
     if (force || this.due(value, bad, error, ts)) {
       this.published = true;
       this.lastValue = value;

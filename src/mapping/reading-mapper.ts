@@ -162,7 +162,7 @@ export class DeviceMapper {
       // A bare-value payload has no room for a quality flag, and an empty retained payload would
       // erase the last good value at the broker: faults show in logs and metrics instead.
       if (bad && p.format === 'value') continue;
-      if (!p.filter.acceptValue(value, bad, error, ts, force)) continue;
+      if (!p.filter.accept(value, bad, error, ts, force)) continue;
       entries.push({
         ts,
         topic: p.topic,
@@ -202,7 +202,7 @@ export class DeviceMapper {
       const bad = r.quality === 'bad' || r.value === null;
       const value = bad || r.value === null ? null : scaleValue(r.value, p.scale, p.offset);
       const error = bad ? (r.error ?? 'no value') : undefined;
-      if (!p.filter.acceptValue(value, bad, error, readingTs, force)) continue;
+      if (!p.filter.accept(value, bad, error, readingTs, force)) continue;
       if (error !== undefined) errors.push([r.point, error]);
       else if (json) members += (count++ === 0 ? '' : ',') + p.jsonKey + valueJson(value);
       else values.push([r.point, value]);

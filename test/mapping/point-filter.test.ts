@@ -1,20 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { PointFilter, type FilterInput, type FilterSettings } from '../../src/mapping/point-filter.js';
+import type { Scalar } from '../../src/driver-api/index.js';
+import { PointFilter, type FilterSettings } from '../../src/mapping/point-filter.js';
 
-type Step = Partial<FilterInput> & { force?: boolean; expect: boolean };
+/** One reading fed to the filter (value, quality, error, time), whether it is forced, and the expected answer. */
+type Step = { value?: Scalar | null; bad?: boolean; error?: string; ts?: number; force?: boolean; expect: boolean };
 
 /** Feeds the steps in order; ts defaults to 1 s apart so heartbeats only fire when a case asks. */
 function run(settings: FilterSettings, steps: Step[]): boolean[] {
   const filter = new PointFilter(settings);
   return steps.map((s, i) =>
-    filter.accept(
-      { value: s.value === undefined ? 0 : s.value, bad: s.bad ?? false, error: s.error, ts: s.ts ?? 1000 * (i + 1) },
-      s.force ?? false,
-    ),
+    filter.accept(s.value === undefined ? 0 : s.value, s.bad ?? false, s.error, s.ts ?? 1000 * (i + 1), s.force ?? false),
   );
 }
 
-const good = (value: FilterInput['value'], expect: boolean, extra: Partial<Step> = {}): Step => ({ value, expect, ...extra });
+const good = (value: Scalar | null, expect: boolean, extra: Partial<Step> = {}): Step => ({ value, expect, ...extra });
 const bad = (error: string | undefined, expect: boolean, extra: Partial<Step> = {}): Step => ({
   value: null, bad: true, error, expect, ...extra,
 });
@@ -124,7 +123,7 @@ describe('PointFilter', () => {
     // Steps of 0.3 would cross a deadband of 1 if each were compared with the previous reading.
     const values = [0, 0.3, 0.6, 0.9, 1.2, 1.5];
     const filter = new PointFilter({ deadband: 1 });
-    const out = values.map((v, i) => filter.accept({ value: v, bad: false, ts: i }));
+    const out = values.map((v, i) => filter.accept(v, false, undefined, i));
     expect(out).toEqual([true, false, false, false, true, false]);
   });
 });
@@ -133,7 +132,7 @@ describe('heartbeat without a deadband', () => {
   it('publishes on change and at least every heartbeat, not every reading', async () => {
     const { PointFilter } = await import('../../src/mapping/point-filter.js');
     const f = new PointFilter({ heartbeatMs: 1000 });
-    const r = (value: number | string, ts: number) => f.accept({ value, bad: false, ts });
+    const r = (value: number | string, ts: number) => f.accept(value, false, undefined, ts);
     expect(r('FG-EM340', 0)).toBe(true);
     expect(r('FG-EM340', 100)).toBe(false);
     expect(r('FG-EM341', 200)).toBe(true);
