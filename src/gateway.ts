@@ -179,7 +179,7 @@ export class Gateway {
       onCommit: (result) => {
         if (result.refused > 0) drops.inc({ reason: 'drop_newest' }, result.refused);
         if (result.evicted > 0) drops.inc({ reason: 'drop_oldest' }, result.evicted);
-        this.forwarder?.committed();
+        this.forwarder?.committed(result.rows);
       },
       onError: (err, lost) => {
         this.lastJournalError = this.clock.now();

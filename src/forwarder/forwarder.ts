@@ -115,10 +115,12 @@ export class Forwarder {
   /**
    * New rows were just committed (the append queue, after its transaction): they are sent now
    * rather than on the next turn of the event loop, which would cost every poll one more loop
-   * iteration. A pump already scheduled runs as planned.
+   * iteration. A pump already scheduled runs as planned. `rows`, the append's own (AppendResult
+   * .rows), spare the cursor reading back what was just written when they are next in line.
    */
-  committed(): void {
+  committed(rows?: readonly JournalEntry[]): void {
     if (this.pumpScheduled || this.state !== 'running') return;
+    if (rows) this.cursor.offer(rows);
     this.pump();
   }
 

@@ -57,6 +57,18 @@ export class JournalCursor {
     return this.planned[this.next];
   }
 
+  /**
+   * Rows an append just committed, handed over by the journal (AppendResult.rows): when they are
+   * exactly what the next read would return (everything before them read and sent, and no more
+   * than one read's worth), they are planned as if read, and the journal is not asked for them.
+   * Otherwise they are left to the next read.
+   */
+  offer(rows: readonly JournalEntry[]): void {
+    if (this.next < this.planned.length || rows.length === 0 || rows[0]!.seq !== this.after + 1) return;
+    if (rows.length > this.chunkRows()) return;
+    this.take(rows as JournalEntry[]);
+  }
+
   /** The publish peek() returned was sent. */
   advance(): void {
     this.next += 1;
@@ -70,7 +82,11 @@ export class JournalCursor {
   }
 
   private readChunk(): void {
-    const read = this.options.journal.readAfter(this.after, this.chunkRows());
+    this.take(this.options.journal.readAfter(this.after, this.chunkRows()));
+  }
+
+  /** Plans rows that follow `after` directly, as the next chunk. */
+  private take(read: JournalEntry[]): void {
     const rows = this.options.restamp && read.length > 0 ? this.options.restamp(read) : read;
     this.next = 0;
     if (rows.length === 0) {

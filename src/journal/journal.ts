@@ -49,6 +49,12 @@ export interface AppendResult {
   refused: number;
   /** Older entries removed to make room (drop_oldest). */
   evicted: number;
+  /**
+   * The rows this call wrote, as they are now stored, so the forwarder can send them without
+   * reading them back: it takes them as part of the append, before any other writer could touch
+   * them. Absent when the call evicted rows (some of these may be gone again) or nothing was stored.
+   */
+  rows?: readonly JournalEntry[];
 }
 
 /** Why a journal was started afresh while an older one had existed. */

@@ -66,6 +66,7 @@ export class MemoryJournal implements Journal {
     this.check();
     const { maxMessages, maxBytes, whenFull } = this.options;
     const stored: number[] = [];
+    const rows: JournalEntry[] = [];
     let refused = 0;
     let evicted = 0;
     for (const e of entries) {
@@ -91,12 +92,14 @@ export class MemoryJournal implements Journal {
       this.entries.set(entry.seq, { entry, size });
       this.bytes += size;
       stored.push(entry.seq);
+      rows.push(entry);
     }
     this.drops.drop_newest += refused;
     this.drops.drop_oldest += evicted;
     this.reporter.note('drop_newest', refused, 'capacity');
     this.reporter.note('drop_oldest', evicted, 'capacity');
-    return { stored, refused, evicted };
+    // As the SQLite journal does: an eviction may have taken rows of this very call.
+    return evicted === 0 && rows.length > 0 ? { stored, refused, evicted, rows } : { stored, refused, evicted };
   }
 
   readAfter(afterSeq: number, limit: number): JournalEntry[] {

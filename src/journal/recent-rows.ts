@@ -25,18 +25,25 @@ export class RecentRows {
     private readonly maxBytes: number,
   ) {}
 
-  /** Rows just committed, ascending seq. */
-  added(rows: readonly JournalEntry[]): void {
-    if (rows.length === 0) return;
+  /**
+   * Rows just committed, ascending seq. Returns the copies it keeps (readers never modify rows),
+   * so the journal can hand the same objects to the forwarder.
+   */
+  added(rows: readonly JournalEntry[]): JournalEntry[] {
+    if (rows.length === 0) return [];
     const last = this.rows.length > this.head ? this.rows[this.rows.length - 1]!.seq : undefined;
     if (last !== undefined && rows[0]!.seq !== last + 1) this.clear();
+    const copies: JournalEntry[] = [];
     for (const r of rows) {
       // Its own object: a committed row may carry more (the store's size) than readers see.
-      this.rows.push({ seq: r.seq, ts: r.ts, topic: r.topic, qos: r.qos, retain: r.retain, encoding: r.encoding, payload: r.payload });
+      const copy = { seq: r.seq, ts: r.ts, topic: r.topic, qos: r.qos, retain: r.retain, encoding: r.encoding, payload: r.payload };
+      copies.push(copy);
+      this.rows.push(copy);
       this.bytes += r.payload.length;
     }
     while (this.rows.length - this.head > this.maxRows || (this.bytes > this.maxBytes && this.head < this.rows.length)) this.dropFirst();
     this.compact();
+    return copies;
   }
 
   /** Rows up to `maxSeq` (and maybe some below) left the file. */

@@ -51,7 +51,8 @@ import { FieldgateError, errorText } from '../util/errors.js';
 import { DropReporter } from './drop-reporter.js';
 import type { AppendResult, HeldEntry, Journal, JournalEntry, JournalStats, NewEntry, ResetReason, SyncMode, WhenFull } from './journal.js';
 import {
-  type Committed, type Counters, type Identity, type Plan, type Planned, type SqliteStore, emptyCountersAt, isCorrupt, isDiskFull, sqliteCode,
+  type Committed, type Counters, type Identity, type Plan, type Planned, type SqliteStore, ForeignWriteError, emptyCountersAt, isCorrupt,
+  isDiskFull, sqliteCode,
 } from './sqlite-store.js';
 import { ExpirySchedule } from './keep-delivered.js';
 import { DiskBudget, type StatFs } from './disk-budget.js';
@@ -97,6 +98,8 @@ const RECLAIM_CHECK_ROWS = 4_096;
 const RECLAIM_MIN_FREE_PAGES = 1_024;
 const RECLAIM_STEP_PAGES = 256;
 const RETRY_OPEN_MS = 5_000;
+// Appends planned again after another process wrote the file in between; one purge costs one.
+const FOREIGN_WRITE_RETRIES = 3;
 // The newest committed rows kept for the forwarder (recent-rows.ts): a few windows' worth.
 const RECENT_ROWS = 2_048;
 const RECENT_BYTES = 1024 * 1024;
@@ -182,20 +185,35 @@ export class SqliteJournal implements Journal {
   }
 
   append(entries: NewEntry[]): AppendResult {
-    const store = this.usable();
+    // Whether another process wrote the file is checked inside the append's own transaction.
+    const store = this.usable('in_transaction');
     if (entries.length === 0) return { stored: [], refused: 0, evicted: 0 };
     if (!store) return this.refuseAll(entries.length);
-    const plan = this.plan(entries);
+    let plan = this.plan(entries);
     this.coverSeqs(plan);
     try {
-      const done = this.adopt(store.commit(plan, this.c));
+      let committed: Committed | undefined;
+      for (let attempt = 1; committed === undefined; attempt += 1) {
+        try {
+          committed = store.commit(plan, this.c, this.dataVersion);
+        } catch (err) {
+          // Another process (`fieldgate buffer purge`) wrote the file since the counters were
+          // read: nothing was written; reload them and plan again (seqs are never reused).
+          if (!(err instanceof ForeignWriteError) || attempt >= FOREIGN_WRITE_RETRIES) throw err;
+          this.reload(store);
+          plan = this.plan(entries);
+          this.coverSeqs(plan);
+        }
+      }
+      const done = this.adopt(committed);
       // An eviction may take cached rows (or this call's own first ones): start the cache afresh.
+      let rows: JournalEntry[] | undefined;
       if (done.evicted > 0) this.recent.clear();
-      else this.recent.added(plan.accepted);
+      else if (plan.accepted.length > 0) rows = this.recent.added(plan.accepted);
       this.reporter.note('drop_newest', plan.refused, 'capacity');
       this.reporter.note('drop_oldest', done.evicted, this.space.limited ? 'disk_space' : 'capacity');
       this.space.maintainReserve();
-      return { stored: done.stored, refused: plan.refused, evicted: done.evicted };
+      return rows ? { stored: done.stored, refused: plan.refused, evicted: done.evicted, rows } : { stored: done.stored, refused: plan.refused, evicted: done.evicted };
     } catch (err) {
       if (isCorrupt(err) && this.recoverCorrupt(err)) return this.append(entries);
       if (!isDiskFull(err)) throw writeError('append', err);
@@ -322,15 +340,18 @@ export class SqliteJournal implements Journal {
     return removed;
   }
 
-  /** The open store, reopening an unavailable journal when its retry is due; undefined if none. */
-  private usable(): SqliteStore | undefined {
+  /**
+   * The open store, reopening an unavailable journal when its retry is due; undefined if none.
+   * `in_transaction`: the caller checks for other writers inside its own transaction instead.
+   */
+  private usable(foreignWrites: 'check' | 'in_transaction' = 'check'): SqliteStore | undefined {
     if (this.state === 'closed') throw new FieldgateError('journal_closed', 'journal is not open');
     if (this.state === 'unavailable') this.retryOpen();
     const store = this.store;
     if (!store) return undefined;
     // Another process (`fieldgate buffer purge` next to a running gateway) wrote the file: the
     // in-memory counters are stale, so reload them rather than trust them.
-    if (store.dataVersion() !== this.dataVersion) this.reload(store);
+    if (foreignWrites === 'check' && store.dataVersion() !== this.dataVersion) this.reload(store);
     return store;
   }
 
@@ -547,7 +568,7 @@ function openError(file: string, err: unknown): FieldgateError {
 function writeError(op: string, err: unknown): FieldgateError {
   if (err instanceof FieldgateError) return err;
   const code = sqliteCode(err);
-  const retryable = ['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_IOERR'].some((c) => code.startsWith(c));
+  const retryable = err instanceof ForeignWriteError || ['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_IOERR'].some((c) => code.startsWith(c));
   return new FieldgateError('journal_write', `journal ${op} failed: ${errorText(err)}`, {
     kind: retryable ? 'retryable' : 'fatal',
     cause: err,

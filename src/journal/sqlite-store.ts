@@ -129,10 +129,26 @@ export function isSpaceOrIo(err: unknown): boolean {
   return code.startsWith('SQLITE_FULL') || code.startsWith('SQLITE_IOERR') || code === 'ENOSPC' || code === 'EDQUOT';
 }
 
+/**
+ * Thrown (and the transaction rolled back, nothing written) by a commit that was given the
+ * data_version its plan was made at, when another connection has written the file since: the
+ * counters the plan rests on are stale, so the caller reloads them and plans again.
+ */
+export class ForeignWriteError extends Error {
+  constructor() {
+    super('another connection wrote the journal since its counters were read');
+    this.name = 'ForeignWriteError';
+  }
+}
+
 export class SqliteStore {
   private readonly st: Statements;
-  /** One append: capacity eviction, inserts, meta. */
-  readonly commit: (plan: Plan, c: Counters) => Committed;
+  /**
+   * One append: capacity eviction, inserts, meta. With `seenVersion`, the transaction first checks
+   * PRAGMA data_version against it (free inside the transaction, where a check of its own would
+   * take and release the WAL read lock: two fcntl calls) and throws ForeignWriteError if it moved.
+   */
+  readonly commit: (plan: Plan, c: Counters, seenVersion?: number) => Committed;
   /** Evicts at least `rows` oldest rows holding at least `bytes` (disk full) and records it. */
   readonly evictChunk: (rows: number, bytes: number, c: Counters) => Committed;
   /** Deletes ascending, distinct seqs; unknown ones are skipped. */
@@ -183,7 +199,8 @@ export class SqliteStore {
     const makeRoom = (rowsOver: number, bytesOver: number, c: Counters): { c: Counters; gone: RowsBytes } =>
       delivered ? delivered.makeRoom(rowsOver, bytesOver, c, saveSeq) : { c, gone: { n: 0, b: 0 } };
 
-    const commit = (plan: Plan, given: Counters): Committed => {
+    const commit = (plan: Plan, given: Counters, seenVersion?: number): Committed => {
+      if (seenVersion !== undefined && st.dataVersion.get() !== seenVersion) throw new ForeignWriteError();
       let toWrite = plan.accepted;
       const incoming = toWrite.reduce((sum, p) => sum + p.size, 0);
       const over = given.bytes + given.deliveredBytes + incoming - plan.maxBytes;

@@ -130,10 +130,12 @@ describe('Forwarder with packing', () => {
         async (window, maxRows, script) => {
           const { journal, uplink, forwarder } = setup(window, { maxRows, maxBytes: 65536 });
           let total = 0;
+          // As the gateway does: the commit's rows handed over, or (every other append) only a nudge.
           const append = (n: number) => {
-            journal.append(polls(n, 3, total));
+            const { rows } = journal.append(polls(n, 3, total));
             total += n;
-            forwarder.notify();
+            if (total % 2 === 0) forwarder.committed(rows);
+            else forwarder.notify();
           };
           append(40);
           uplink.up();

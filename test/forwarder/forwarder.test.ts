@@ -86,6 +86,40 @@ describe('Forwarder', () => {
     expect(uplink.received).toEqual(range(1, 5));
   });
 
+  it('sends the rows a commit hands over without reading them back, and reads whatever is not next in line', async () => {
+    const { journal, uplink, forwarder } = setup({ inflight: 2 });
+    let served = 0;
+    const readAfter = journal.readAfter.bind(journal);
+    journal.readAfter = (after, limit) => {
+      const rows = readAfter(after, limit);
+      served += rows.length;
+      return rows;
+    };
+    uplink.up();
+    await settle();
+    forwarder.committed(journal.append(entries(3)).rows);
+    expect(uplink.received).toEqual([1, 2]);
+    expect(served).toBe(0);
+    // Row 3 still waits for room in the window: 4 and 5 are not next in line, so they are read.
+    forwarder.committed(journal.append(entries(2)).rows);
+    uplink.ack();
+    await settle();
+    uplink.ack();
+    await settle();
+    expect(uplink.received).toEqual(range(1, 5));
+    expect(served).toBe(2);
+    // A row journaled without being handed over (a pump was already scheduled, say) goes before
+    // the handed-over row that follows it.
+    journal.append(entries(1));
+    forwarder.committed(journal.append(entries(1)).rows);
+    await settle();
+    uplink.ack();
+    await settle();
+    expect(uplink.received).toEqual(range(1, 7));
+    expect(served).toBe(4);
+    forwarder.stop();
+  });
+
   it('never has more than `inflight` publishes unacknowledged', async () => {
     const { uplink, forwarder } = setup({ inflight: 7 }, 100);
     uplink.up();
@@ -129,10 +163,12 @@ describe('Forwarder', () => {
           // removeBatch 1: every acknowledgement is removed at once, so depth says what is delivered.
           const { journal, uplink, forwarder } = setup({ inflight: window, removeBatch: 1 });
           let total = 0;
+          // As the gateway does: the commit's rows handed over, or (every other append) only a nudge.
           const append = (n: number) => {
-            journal.append(entries(n, total));
+            const { rows } = journal.append(entries(n, total));
             total += n;
-            forwarder.notify();
+            if (total % 2 === 0) forwarder.committed(rows);
+            else forwarder.notify();
           };
           append(15);
           uplink.up();

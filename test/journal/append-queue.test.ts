@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { AppendQueue } from '../../src/journal/append-queue.js';
 import type { AppendResult, Journal, NewEntry } from '../../src/journal/journal.js';
 import { MemoryJournal } from '../../src/journal/memory-journal.js';
+import { counts } from './journal-helpers.js';
 
 const turn = () => new Promise<void>((r) => setImmediate(r));
 
@@ -50,7 +51,9 @@ describe('AppendQueue', () => {
     expect(calls).toEqual([4]);
     expect(q.size).toBe(0);
     expect(bodies()).toEqual(['1|a', '2|b', '3|c', '4|d']);
-    expect(commits).toEqual([[{ stored: [1, 2, 3, 4], refused: 0, evicted: 0 }, 4]]);
+    expect(commits.map(([r, n]) => [counts(r), n])).toEqual([[{ stored: [1, 2, 3, 4], refused: 0, evicted: 0 }, 4]]);
+    // The forwarder gets the committed rows with the outcome (AppendResult.rows).
+    expect(commits[0]![0].rows!.map((r) => r.seq)).toEqual([1, 2, 3, 4]);
   });
 
   it('pushes in different turns make different transactions', async () => {
@@ -126,10 +129,11 @@ describe('AppendQueue', () => {
       q.push([entry('a'), entry('b'), entry('c')]);
       q.flush();
     }
-    expect(got).toEqual([
+    expect(got.map(([r, n]) => [counts(r), n])).toEqual([
       [{ stored: [1, 2], refused: 1, evicted: 0 }, 3],
       [{ stored: [1, 2, 3], refused: 0, evicted: 1 }, 3],
     ]);
+    expect(got.map(([r]) => r.rows?.map((row) => row.seq))).toEqual([[1, 2], undefined]);
   });
 
   it('a throwing journal reports the lost batch through onError and the queue keeps working', async () => {

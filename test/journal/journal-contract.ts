@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../src/driver-api/index.js';
 import type { Journal, JournalEntry } from '../../src/journal/journal.js';
 import { FieldgateError } from '../../src/util/errors.js';
-import { captureLogger, entries, entry, ManualClock, silentLogger } from './journal-helpers.js';
+import { captureLogger, counts, entries, entry, ManualClock, silentLogger } from './journal-helpers.js';
 
 export interface JournalCase {
   journal: Journal;
@@ -47,10 +47,29 @@ export function describeJournalContract(name: string, factory: JournalFactory): 
 
     it('assigns contiguous seqs from 1 and renders each payload with its own seq', () => {
       const j = make();
-      expect(j.append(entries(3, 'a'))).toEqual({ stored: [1, 2, 3], refused: 0, evicted: 0 });
-      expect(j.append(entries(2, 'b'))).toEqual({ stored: [4, 5], refused: 0, evicted: 0 });
-      expect(j.append([])).toEqual({ stored: [], refused: 0, evicted: 0 });
+      expect(counts(j.append(entries(3, 'a')))).toEqual({ stored: [1, 2, 3], refused: 0, evicted: 0 });
+      expect(counts(j.append(entries(2, 'b')))).toEqual({ stored: [4, 5], refused: 0, evicted: 0 });
+      expect(counts(j.append([]))).toEqual({ stored: [], refused: 0, evicted: 0 });
       expect(j.readAfter(0, 100).map(text)).toEqual(['1|a', '2|a', '3|a', '4|b', '5|b']);
+    });
+
+    it('hands over the rows it wrote, exactly as a read returns them, and none after an eviction', () => {
+      const j = make({ maxMessages: 4, whenFull: 'drop_oldest' });
+      const first = j.append([entry('p', { ts: 42, topic: 'a/b', qos: 0, retain: true, encoding: 'cbor' }), entry('q')]);
+      expect(first.rows).toEqual(j.readAfter(0, 10));
+      expect(first.rows!.map((r) => Object.keys(r).sort())).toEqual(j.readAfter(0, 10).map((r) => Object.keys(r).sort()));
+      expect(j.append([]).rows).toBeUndefined();
+      // Two more fit; the third evicts seq 1: an eviction may take rows of the call itself.
+      expect(j.append(entries(2)).rows!.map((r) => r.seq)).toEqual([3, 4]);
+      const evicting = j.append(entries(1));
+      expect(evicting).toMatchObject({ stored: [5], evicted: 1 });
+      expect(evicting.rows).toBeUndefined();
+    });
+
+    it('hands over only the rows it stored when some are refused', () => {
+      const j = make({ maxMessages: 2, whenFull: 'drop_newest' });
+      expect(j.append(entries(3)).rows!.map(text)).toEqual(['1|x', '2|x']);
+      expect(j.append(entries(1)).rows).toBeUndefined();
     });
 
     it('keeps topic, qos, retain, encoding and ts exactly as given', () => {
@@ -122,17 +141,17 @@ export function describeJournalContract(name: string, factory: JournalFactory): 
       j.append([entry('aaaaaaa', { topic: 't' }), entry('bbbbbbb', { topic: 't' })]); // 10 bytes each
       expect(j.append([entry('ccccccccccccc', { topic: 't' })])).toEqual({ stored: [3], refused: 0, evicted: 1 });
       expect(j.stats()).toMatchObject({ depth: 2, bytes: 26 });
-      expect(j.append([entry('z'.repeat(40), { topic: 't' })])).toEqual({ stored: [], refused: 1, evicted: 0 });
+      expect(counts(j.append([entry('z'.repeat(40), { topic: 't' })]))).toEqual({ stored: [], refused: 1, evicted: 0 });
       expect(j.append([entry('d', { topic: 't' })]).stored).toEqual([4]);
       expect(j.stats()).toMatchObject({ depth: 3, bytes: 30, drops: { drop_oldest: 1, drop_newest: 1 } });
     });
 
     it('drop_newest refuses what does not fit and gives it no seq', () => {
       const j = make({ maxMessages: 3, whenFull: 'drop_newest' });
-      expect(j.append(entries(5))).toEqual({ stored: [1, 2, 3], refused: 2, evicted: 0 });
-      expect(j.append(entries(1))).toEqual({ stored: [], refused: 1, evicted: 0 });
+      expect(counts(j.append(entries(5)))).toEqual({ stored: [1, 2, 3], refused: 2, evicted: 0 });
+      expect(counts(j.append(entries(1)))).toEqual({ stored: [], refused: 1, evicted: 0 });
       j.remove([1]);
-      expect(j.append(entries(2))).toEqual({ stored: [4], refused: 1, evicted: 0 });
+      expect(counts(j.append(entries(2)))).toEqual({ stored: [4], refused: 1, evicted: 0 });
       expect(j.readAfter(0, 10).map(text)).toEqual(['2|x', '3|x', '4|x']);
       expect(j.stats()).toMatchObject({ depth: 3, lastSeq: 4, drops: { drop_oldest: 0, drop_newest: 4 } });
     });
@@ -144,7 +163,7 @@ export function describeJournalContract(name: string, factory: JournalFactory): 
         entry('bbbbbbbbb', { topic: 't' }), // would make 24
         entry('cc', { topic: 't' }), // 5 bytes: 17
       ]);
-      expect(r).toEqual({ stored: [1, 2], refused: 1, evicted: 0 });
+      expect(counts(r)).toEqual({ stored: [1, 2], refused: 1, evicted: 0 });
       expect(j.readAfter(0, 10).map(text)).toEqual(['1|aaaaaaaaa', '2|cc']);
       expect(j.stats()).toMatchObject({ bytes: 17, drops: { drop_newest: 1 } });
     });
@@ -224,7 +243,7 @@ export function describeJournalContract(name: string, factory: JournalFactory): 
           const j = make({ keepDeliveredMs: DAY, maxMessages: 4, whenFull });
           j.append(entries(4));
           j.remove([2, 3]);
-          expect(j.append(entries(2))).toEqual({ stored: [5, 6], refused: 0, evicted: 0 });
+          expect(counts(j.append(entries(2)))).toEqual({ stored: [5, 6], refused: 0, evicted: 0 });
           expect(j.readHeld(0, 100, 100).map((e) => [e.seq, e.delivered])).toEqual([[1, false], [4, false], [5, false], [6, false]]);
           expect(j.stats().drops).toEqual({ drop_oldest: 0, drop_newest: 0, purge: 0 });
           // Now only undelivered rows are left: the policy applies to them as before.

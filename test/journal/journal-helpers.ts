@@ -7,7 +7,12 @@ import { pino, type Logger } from 'pino';
 import { afterEach } from 'vitest';
 import { SqliteJournal, type SqliteJournalOptions } from '../../src/journal/sqlite-journal.js';
 import type { Clock } from '../../src/driver-api/index.js';
-import type { NewEntry, Qos, RowEncoding } from '../../src/journal/journal.js';
+import type { AppendResult, NewEntry, Qos, RowEncoding } from '../../src/journal/journal.js';
+
+/** An append's outcome without the rows it hands over (those are checked on their own). */
+export function counts({ stored, refused, evicted }: AppendResult): Pick<AppendResult, 'stored' | 'refused' | 'evicted'> {
+  return { stored, refused, evicted };
+}
 
 export interface LogLine {
   level: number;

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { SqliteJournal } from '../../src/journal/sqlite-journal.js';
 import { FieldgateError } from '../../src/util/errors.js';
 import { describeJournalContract } from './journal-contract.js';
-import { captureLogger, entries, entry, makeTempDir, removeDir, sqliteJournals } from './journal-helpers.js';
+import { captureLogger, counts, entries, entry, makeTempDir, removeDir, sqliteJournals } from './journal-helpers.js';
 
 describeJournalContract('SqliteJournal', (options) => {
   const dir = makeTempDir();
@@ -111,6 +111,23 @@ describe('SqliteJournal', () => {
     expect(gateway.append(entries(5)).stored).toEqual([7, 8, 9, 10, 11]);
     gateway.close();
     expect(open(o).stats().lastSeq).toBe(11);
+  });
+
+  it('plans an append on fresh counters when another process wrote the file just before it', () => {
+    const o = options({ maxMessages: 5, whenFull: 'drop_newest' });
+    const gateway = open(o);
+    gateway.append(entries(5));
+    const cli = open(o);
+    expect(cli.purge()).toBe(5);
+    cli.close();
+    // Nothing between the purge and the append: the append's own transaction has to notice it,
+    // or the stale depth (5 of 5) would refuse every entry.
+    const r = gateway.append(entries(5));
+    expect(counts(r)).toEqual({ stored: [6, 7, 8, 9, 10], refused: 0, evicted: 0 });
+    expect(r.rows!.map((e) => e.seq)).toEqual([6, 7, 8, 9, 10]);
+    expect(gateway.readAfter(0, 10).map((e) => e.seq)).toEqual([6, 7, 8, 9, 10]);
+    expect(gateway.stats()).toMatchObject({ depth: 5, lastSeq: 10, drops: { purge: 5, drop_newest: 0 } });
+    gateway.close();
   });
 
   it('never serves rows from memory that another process purged', () => {
