@@ -245,7 +245,14 @@ function checkPoint(p: ModbusPointConfig, i: number, limits: PlanLimits, issues:
   if (point.size > limit) {
     issues.push({ path: at('length'), message: `${point.size} registers exceed max_registers (${limit}) of one read` });
   }
+  // A read may carry 125 registers, a write (FC16) only 123; split in two, a write would no longer
+  // be one request the device applies as a whole.
+  if (p.writable === true && !bitTable && point.size > MAX_WRITE_REGISTERS) {
+    issues.push({ path: at('length'), message: `a writable point of ${point.size} registers exceeds the ${MAX_WRITE_REGISTERS} one write (FC16) carries` });
+  }
 }
+
+const MAX_WRITE_REGISTERS = 123;
 
 /** Semantic checks after the schema passed; every issue at once, no I/O. */
 export function checkDevice(device: ModbusDeviceConfig): ConfigIssue[] {

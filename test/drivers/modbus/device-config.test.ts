@@ -37,6 +37,7 @@ describe('check()', () => {
     ['writable discrete', tcpDevice([{ name: 'x', table: 'discrete', address: 0, writable: true }]), 'points.0.writable: discrete points are read-only'],
     ['past 65535', tcpDevice([{ name: 'x', table: 'input', address: 65535, type: 'float32' }]), 'points.0.address: address 65535 + 2 runs past 65535'],
     ['string longer than a read', tcpDevice([{ name: 'x', table: 'input', address: 0, type: 'string', length: 100 }], { max_registers: 50 }), 'points.0.length: 100 registers exceed max_registers (50)'],
+    ['writable string longer than a write', tcpDevice([{ name: 'x', table: 'holding', address: 0, type: 'string', length: 124, writable: true }]), 'points.0.length: a writable point of 124 registers exceeds the 123 one write (FC16) carries'],
     ['order on a coil', tcpDevice([{ name: 'x', table: 'coil', address: 0, order: 'CDAB' }]), 'points.0.order: order has no meaning'],
     ['bad timeout', tcpDevice([], { timeout: 'soon' }), 'timeout: invalid duration'],
     ['frame_gap on tcp', tcpDevice([], { frame_gap: '5ms' }), 'frame_gap: frame_gap applies to serial lines and framing: rtu only'],
@@ -45,6 +46,13 @@ describe('check()', () => {
   ] as [string, ModbusDeviceConfig, string][])('%s', (_, device, want) => {
     const got = messages(device);
     expect(got.some((m) => m.startsWith(want)), got.join('\n')).toBe(true);
+  });
+
+  it('lets a string be as long as one request allows: 125 registers to read, 123 to write', () => {
+    expect(messages(tcpDevice([
+      { name: 'r', table: 'holding', address: 0, type: 'string', length: 125 },
+      { name: 'w', table: 'holding', address: 200, type: 'string', length: 123, writable: true },
+    ]))).toEqual([]);
   });
 
   it('reports every problem at once', () => {
