@@ -45,16 +45,16 @@ export function batchRenderer(encoding: PayloadEncoding, content: BatchContent, 
     };
   }
   const members = content.values.map(([p, v]) => `${JSON.stringify(p)}:${valueJson(v)}`).join(',');
-  return batchJsonRenderer(content.ts, members, content.errors);
+  return batchJsonRenderer(new Date(content.ts).toISOString(), members, content.errors);
 }
 
 /**
  * The JSON batch payload from its `values` members already rendered (`"name":value,…`): the
  * mapper renders them as it goes, with each point's quoted name made once, instead of building a
- * list of pairs per poll to render afterwards.
+ * list of pairs per poll to render afterwards. `tsText` is the acquisition time as ISO text.
  */
-export function batchJsonRenderer(ts: number, valueMembers: string, errors: BatchContent['errors']): (seq: number) => Buffer {
-  const head = `{"ts":"${new Date(ts).toISOString()}","seq":`;
+export function batchJsonRenderer(tsText: string, valueMembers: string, errors: BatchContent['errors']): (seq: number) => Buffer {
+  const head = `{"ts":"${tsText}","seq":`;
   let tail = '';
   if (valueMembers.length > 0) tail += `,"values":{${valueMembers}}`;
   if (errors.length > 0) {

@@ -11,6 +11,7 @@ import { FieldgateError } from '../util/errors.js';
 import { PointFilter } from './point-filter.js';
 import { payloadRenderer, valueJson, type PayloadEncoding, type PayloadFormat } from './payload.js';
 import { batchJsonRenderer, batchRenderer, metaRenderer } from './batch-payload.js';
+import { IsoTimeFormatter } from './iso-time.js';
 import { CborCodec } from '../wire/cbor-codec.js';
 
 import type { MappingDefaults } from '../config/resolved-site.js';
@@ -96,8 +97,8 @@ export class DeviceMapper {
   private readonly byPosition: (CompiledPoint | undefined)[] = [];
   private metaDue: boolean;
   // The last acquisition time rendered as ISO text: the readings of one poll share it.
-  private isoTs = Number.NaN;
-  private isoText = '';
+  /** All readings of a poll share one time: formatted once per poll, the date once per hour. */
+  private readonly iso = new IsoTimeFormatter();
 
   constructor(
     readonly device: DeviceConfigBase,
@@ -216,7 +217,7 @@ export class DeviceMapper {
         qos: batch.qos,
         retain: false,
         encoding: this.encoding,
-        render: json ? batchJsonRenderer(ts, members, errors) : batchRenderer(this.encoding, { ts, values, errors }, this.cbor),
+        render: json ? batchJsonRenderer(this.iso.format(ts), members, errors) : batchRenderer(this.encoding, { ts, values, errors }, this.cbor),
       });
     }
     return { entries, unknown };
@@ -232,11 +233,7 @@ export class DeviceMapper {
 
   private jsonTime(format: PayloadFormat, ts: number): string | undefined {
     if (format !== 'json' || this.encoding !== 'json') return undefined;
-    if (ts !== this.isoTs) {
-      this.isoTs = ts;
-      this.isoText = new Date(ts).toISOString();
-    }
-    return this.isoText;
+    return this.iso.format(ts);
   }
 
   private metaEntry(batch: BatchPlan, now: number): NewEntry {

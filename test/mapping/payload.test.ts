@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { payloadRenderer, valueJson } from '../../src/mapping/payload.js';
 
 const TS = Date.parse('2026-11-26T06:40:00.123Z');
@@ -26,6 +27,13 @@ describe('valueJson', () => {
     [-(2n ** 63n), '-9223372036854775808'],
   ])('%s → %s', (value, expected) => {
     expect(valueJson(value)).toBe(expected);
+  });
+
+  it('gives what JSON.stringify gives every number, boolean and string', () => {
+    fc.assert(fc.property(fc.oneof(fc.double(), fc.integer(), fc.boolean(), fc.string({ unit: 'binary' })), (value) => {
+      const expected = typeof value === 'number' && !Number.isFinite(value) ? 'null' : JSON.stringify(value);
+      expect(valueJson(value)).toBe(expected);
+    }), { numRuns: 2000 });
   });
 });
 
