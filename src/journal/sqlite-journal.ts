@@ -19,7 +19,9 @@
 //   before the transaction; the in-memory counters (depth, bytes, last seq, drops) change only
 //   after a successful COMMIT, so a failed transaction leaves memory and disk in agreement.
 //   Depth and bytes are counted in memory (loaded once at open), so capacity checks and stats()
-//   cost no COUNT(*); they are reloaded if another process (the CLI's purge) wrote the file.
+//   cost no COUNT(*); they are reloaded if another process (the CLI's purge) wrote the file. An
+//   append checks that inside its own transaction (and plans again if so); the rows it wrote go
+//   back to the caller (AppendResult.rows), so the forwarder need not read them back.
 // - Capacity is max_messages rows and max_bytes, where an entry's size is its payload bytes plus
 //   its topic's UTF-8 bytes (SQLite's own overhead, ~30-40 bytes a row, is not counted).
 //   drop_oldest evicts the oldest rows (possibly earlier entries of the same call, which then
