@@ -1,6 +1,30 @@
-// Shared pieces of the benchmarks: machine description, a raw mqtt.js baseline, formatting.
+// Shared pieces of the benchmarks: machine description, a raw mqtt.js baseline, formatting, the
+// packaged launcher's settings.
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
+
+/**
+ * The V8 flags and environment packaging/files/fieldgate starts the gateway with, as one
+ * space-separated set ("--flag … MALLOC_ARENA_MAX=2"), read from the launcher itself.
+ */
+export function launcherFlags(): string {
+  const repo = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+  const text = fs.readFileSync(path.join(repo, 'packaging/files/fieldgate'), 'utf8');
+  const flags = /\$\{FIELDGATE_NODE_FLAGS:-([^}]*)\}/.exec(text)?.[1];
+  const arenas = /MALLOC_ARENA_MAX:-(\d+)/.exec(text)?.[1];
+  if (flags === undefined || arenas === undefined) throw new Error('cannot read the defaults of packaging/files/fieldgate');
+  return `${flags} MALLOC_ARENA_MAX=${arenas}`;
+}
+
+/** A flag set split into Node/V8 flags and NAME=value environment settings. */
+export function splitFlagSet(flags: string): { argv: string[]; env: Record<string, string> } {
+  const tokens = flags.split(/\s+/).filter(Boolean);
+  const env = Object.fromEntries(tokens.filter((t) => /^[A-Z_]+=/.test(t)).map((t) => [t.slice(0, t.indexOf('=')), t.slice(t.indexOf('=') + 1)]));
+  return { argv: tokens.filter((t) => t.startsWith('-')), env };
+}
 
 export function machine(): string {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';

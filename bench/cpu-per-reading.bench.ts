@@ -9,6 +9,9 @@
 //               same per-point payloads, window 100, no journal
 //   bare-batch  the same bare loop publishing one batch message per poll: the floor for `batch`
 //   json@before, batch@before  fieldgate from another built checkout (FIELDGATE_BEFORE=<dir>)
+//   json@launcher, batch@launcher  this build started with the packaged launcher's V8 flags and
+//               environment (packaging/files/fieldgate), as a package runs it
+//   json@flags, batch@flags  this build with the flag set in FLAG_SET ("--flag … NAME=value")
 // at 1,000 readings/s (100 registers every 100 ms) and 10,000/s (every 10 ms).
 //
 // Steady state, side by side. A gateway runs for months, so what counts is its cost once V8 has
@@ -32,7 +35,7 @@ import { fileURLToPath } from 'node:url';
 import M from 'modbus-serial';
 import mqtt from 'mqtt';
 import { disposeAllBrokers, freePort, startMosquitto } from '../test/integration/harness/index.js';
-import { fmt, machine, median } from './bench-util.js';
+import { fmt, launcherFlags, machine, median, splitFlagSet } from './bench-util.js';
 
 const WARMUP_S = Number(process.env.WARMUP_S ?? 150);
 const WINDOWS = Number(process.env.WINDOWS ?? 5);
@@ -49,7 +52,8 @@ const dir = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(dir);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-type Variant = 'json' | 'batch' | 'bare' | 'bare-batch' | 'json@before' | 'batch@before';
+type Variant = 'json' | 'batch' | 'bare' | 'bare-batch' | 'json@before' | 'batch@before' | 'json@launcher' | 'batch@launcher'
+  | 'json@flags' | 'batch@flags';
 
 /** Each process publishes under a prefix of its own, so the counter can tell them apart. */
 const prefixOf = (v: Variant, copy: number) => `b-${v.replace('@', '-')}-${copy}`;
@@ -155,8 +159,10 @@ function launch(variant: Variant, copy: number, modbusPort: number, url: string,
   const checkout = variant.endsWith('@before') ? BEFORE! : root;
   const site = path.join(work, 'site.yaml');
   fs.writeFileSync(site, siteYaml(variant, copy, modbusPort, url, intervalMs, path.join(work, 'buffer.db')));
-  return spawn(process.execPath, [...extra, path.join(checkout, 'bin', 'fieldgate.js'), 'run', '-c', site, '--log-level', 'warn'],
-    { stdio: ['ignore', out, 'inherit'], cwd: work });
+  const flagSet = variant.endsWith('@launcher') ? launcherFlags() : variant.endsWith('@flags') ? process.env.FLAG_SET ?? '' : '';
+  const launcher = splitFlagSet(flagSet);
+  return spawn(process.execPath, [...launcher.argv, ...extra, path.join(checkout, 'bin', 'fieldgate.js'), 'run', '-c', site, '--log-level', 'warn'],
+    { stdio: ['ignore', out, 'inherit'], cwd: work, env: { ...process.env, ...launcher.env } });
 }
 
 interface Sample { cpuPer1000: number; deliveredPerS: number; sysShare: number; mainShare: number }

@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { startMosquitto, disposeAllBrokers } from '../test/integration/harness/index.js';
 import { parseDuration } from '../src/util/duration.js';
-import { fmt, machine } from './bench-util.js';
+import { fmt, launcherFlags, machine, splitFlagSet } from './bench-util.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -38,15 +38,6 @@ const EMULATORS: Record<string, { bin: string; sysroot: string } | undefined> = 
   arm64: { bin: 'qemu-aarch64-static', sysroot: '/usr/aarch64-linux-gnu' },
   armhf: { bin: 'qemu-arm-static', sysroot: '/usr/arm-linux-gnueabihf' },
 };
-/** The V8 flags and environment packaging/files/fieldgate starts the gateway with. */
-function launcherFlags(): string {
-  const text = fs.readFileSync(path.join(repo, 'packaging/files/fieldgate'), 'utf8');
-  const flags = /\$\{FIELDGATE_NODE_FLAGS:-([^}]*)\}/.exec(text)?.[1];
-  const arenas = /MALLOC_ARENA_MAX:-(\d+)/.exec(text)?.[1];
-  if (flags === undefined || arenas === undefined) throw new Error('cannot read the defaults of packaging/files/fieldgate');
-  return `${flags} MALLOC_ARENA_MAX=${arenas}`;
-}
-
 const DEVICES = 10;
 const POINTS = 10;
 
@@ -108,9 +99,9 @@ async function measure(rate: number, flags: string, durationMs: number, sampleMs
   const emu = values.tree ? EMULATORS[values.arch] : undefined;
   const node = values.tree ? path.join(tree, 'node/bin/node') : process.execPath;
   // A flag set mixes Node/V8 flags and NAME=value environment settings (e.g. MALLOC_ARENA_MAX=2).
-  const tokens = flags.split(/\s+/).filter(Boolean);
-  const env = Object.fromEntries(tokens.filter((t) => /^[A-Z_]+=/.test(t)).map((t) => [t.slice(0, t.indexOf('=')), t.slice(t.indexOf('=') + 1)]));
-  const argv = [...tokens.filter((t) => t.startsWith('-')), path.join(tree, 'bin/fieldgate.js'), 'run', '-c', file, '--log-level', 'warn'];
+  const set = splitFlagSet(flags);
+  const env = set.env;
+  const argv = [...set.argv, path.join(tree, 'bin/fieldgate.js'), 'run', '-c', file, '--log-level', 'warn'];
   const child = emu
     ? spawn(emu.bin, [node, ...argv], { env: { ...process.env, ...env, QEMU_LD_PREFIX: emu.sysroot }, stdio: ['ignore', 'ignore', 'inherit'] })
     : spawn(node, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
