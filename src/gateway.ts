@@ -49,6 +49,8 @@ export interface GatewayOptions {
   onUplink?: (uplink: Uplink) => void;
   /** Fields added to the retained journal announcement (the birth message), e.g. the config version. */
   birth?: () => Record<string, unknown> | undefined;
+  /** mqtt.js's own debug log (MqttUplinkOptions.protocolLog): `debug` when DEBUG asks for it. */
+  protocolLog?: 'debug' | 'off';
 }
 
 export interface GatewayHealth {
@@ -284,6 +286,7 @@ export class Gateway {
   private startUplink(): void {
     const mqtt = this.site.mqtt;
     const uplink = new MqttUplink({
+      protocolLog: this.options.protocolLog,
       urls: mqtt.urls,
       clientId: mqtt.clientId,
       username: mqtt.username,

@@ -83,6 +83,8 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
   });
   const gateway: Gateway = new Gateway({
     site, drivers, logger, clock,
+    // DEBUG=mqttjs* (the debug package's switch) still shows mqtt.js's protocol trace.
+    protocolLog: io.env.DEBUG === undefined ? 'off' : 'debug',
     onUplink: (uplink) => agent.attach(uplink),
     birth: () => (agent.active ? { config_version: agent.active.version } : undefined),
   });

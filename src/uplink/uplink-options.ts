@@ -49,7 +49,15 @@ export interface MqttUplinkOptions {
   onReconnectAttempt?: () => void;
   /** Bound on stop()'s wait for the `offline` PUBACK and for the clean disconnect; default 2 s. */
   stopTimeoutMs?: number;
+  /**
+   * `debug`: mqtt.js logs through the debug package (DEBUG=mqttjs* shows it). `off` (default):
+   * its log calls go to a no-op instead, since debug's wrapper gathers the arguments of each of
+   * the ~10 calls a publish and its PUBACK make into a new array even while nothing is shown.
+   */
+  protocolLog?: 'debug' | 'off';
 }
+
+const noLog = (): void => {};
 
 /**
  * mqtt.js options for one connection attempt. Reconnecting, resubscribing and queueing are turned
@@ -75,6 +83,7 @@ export function mqttClientOptions(o: MqttUplinkOptions): IClientOptions {
     // is still noticed after 1.5 × keepalive.
     reschedulePings: false,
   };
+  if (o.protocolLog !== 'debug') options.log = noLog;
   if (o.username !== undefined) options.username = o.username;
   if (o.password !== undefined) options.password = o.password;
   if (o.tls?.ca) options.ca = o.tls.ca;
