@@ -316,8 +316,8 @@ export class Gateway {
       this.disconnectedSince = this.clock.now();
       this.metrics.connected.set(0);
     });
-    const ok = this.metrics.published.labels('ok');
-    const failed = this.metrics.published.labels('error');
+    const ok = this.metrics.publishedWith('ok');
+    const failed = this.metrics.publishedWith('error');
     const buffer = this.site.buffer;
     this.forwarder = new Forwarder({
       journal: this.journal!,
@@ -330,10 +330,10 @@ export class Gateway {
       clock: this.clock,
       onPublished: (success, rows) => {
         if (success) {
-          ok.inc();
+          ok();
           this.delivered.add(rows, this.clock.now());
         } else {
-          failed.inc();
+          failed();
         }
       },
     });
@@ -486,6 +486,6 @@ export class Gateway {
 
 /** The readings counter of one device, its label resolved once rather than at every poll. */
 function readingsCounter(metrics: Metrics, device: string): (name: string, n: number) => void {
-  const counter = metrics.readings.labels({ device });
-  return (_name, n) => counter.inc(n);
+  const add = metrics.readingsOf(device);
+  return (_name, n) => add(n);
 }

@@ -1,6 +1,7 @@
 // Prometheus metrics of one gateway instance. Its own Registry (not prom-client's global one), so
 // several gateways in one process (tests) never share counters.
 import { Counter, Gauge, Registry } from 'prom-client';
+import { PendingCounts } from './pending-counts.js';
 
 export interface BacklogSnapshot {
   depth: number;
@@ -23,20 +24,26 @@ export class Metrics {
   readonly connected: Gauge;
   /** 1 for the site-file version in force (remote_config), labelled with it and its state. */
   readonly configVersion: Gauge<'version' | 'state'>;
+  private readonly pendingReadings = new PendingCounts<'device'>();
+  private readonly pendingPublished = new PendingCounts<'result'>();
   private backlog: () => BacklogSnapshot = () => ({ depth: 0, bytes: 0, oldestAgeSeconds: 0, available: true });
   private inflightSource: () => number = () => 0;
   private clockSource: () => boolean = () => true;
 
   constructor() {
     const registers = [this.registry];
+    const readings = this.pendingReadings;
     this.readings = new Counter({
       name: 'fieldgate_readings_total', help: 'Readings acquired, by device.', labelNames: ['device'], registers,
+      collect() { readings.flushInto(this); },
     });
     this.pollErrors = new Counter({
       name: 'fieldgate_poll_errors_total', help: 'Device faults, by device and kind.', labelNames: ['device', 'kind'], registers,
     });
+    const published = this.pendingPublished;
     this.published = new Counter({
       name: 'fieldgate_publish_total', help: 'Publishes confirmed by the broker (ok) or failed (error).', labelNames: ['result'], registers,
+      collect() { published.flushInto(this); },
     });
     this.drops = new Counter({
       name: 'fieldgate_dropped_total', help: 'Messages dropped under the capacity policy, by reason.', labelNames: ['reason'], registers,
@@ -87,6 +94,16 @@ export class Metrics {
       name: 'fieldgate_backlog_oldest_age_seconds', help: 'Age of the oldest journaled message.', registers,
       collect() { this.set(backlog().oldestAgeSeconds); },
     });
+  }
+
+  /** Counts readings of one device on the poll path; they reach fieldgate_readings_total when metrics are read. */
+  readingsOf(device: string): (n?: number) => void {
+    return this.pendingReadings.adder({ device });
+  }
+
+  /** Counts publishes with this result on the forwarder's path; read like readingsOf(). */
+  publishedWith(result: 'ok' | 'error'): (n?: number) => void {
+    return this.pendingPublished.adder({ result });
   }
 
   /** Only the version in force keeps a series: the previous one is removed. */
