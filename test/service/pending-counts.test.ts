@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Metrics } from '../../src/service/metrics.js';
 
 const valueOf = async (metrics: Metrics, name: 'readings' | 'published', labels: Record<string, string>) =>
-  (await metrics[name].get()).values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value;
+  (await metrics[name].get()).values.find((v) => Object.entries(labels).every(([k, l]) => (v.labels as Record<string, unknown>)[k] === l))?.value;
 
 describe('hot-path counters (readingsOf, publishedWith)', () => {
   it('show every count when the metrics are read, once, whatever the order of adds and reads', async () => {
