@@ -12,6 +12,7 @@ import { PointFilter } from './point-filter.js';
 import { payloadRenderer, valueJson, type PayloadEncoding, type PayloadFormat } from './payload.js';
 import { batchJsonRenderer, batchRenderer, metaRenderer } from './batch-payload.js';
 import { IsoTimeFormatter } from './iso-time.js';
+import { PositionalLookup } from '../util/positional-lookup.js';
 import { CborCodec } from '../wire/cbor-codec.js';
 
 import type { MappingDefaults } from '../config/resolved-site.js';
@@ -91,12 +92,8 @@ export class DeviceMapper {
   readonly encoding: PayloadEncoding;
   private readonly batch: BatchPlan | undefined;
   private readonly cbor: CborCodec | undefined;
-  // The compiled point of each position of the last readings: drivers report their points in the
-  // same order at every poll, so a name comparison (the same string object) usually replaces a
-  // map lookup.
-  private readonly byPosition: (CompiledPoint | undefined)[] = [];
+  private readonly byPosition = new PositionalLookup(this.points, (p) => p.config.name);
   private metaDue: boolean;
-  // The last acquisition time rendered as ISO text: the readings of one poll share it.
   /** All readings of a poll share one time: formatted once per poll, the date once per hour. */
   private readonly iso = new IsoTimeFormatter();
 
@@ -151,7 +148,7 @@ export class DeviceMapper {
     const unknown: string[] = [];
     for (let i = 0; i < readings.length; i++) {
       const r = readings[i]!;
-      const p = this.pointAt(i, r.point);
+      const p = this.byPosition.at(i, r.point);
       if (!p) {
         unknown.push(r.point);
         continue;
@@ -194,7 +191,7 @@ export class DeviceMapper {
     let ts = Number.POSITIVE_INFINITY;
     for (let i = 0; i < readings.length; i++) {
       const r = readings[i]!;
-      const p = this.pointAt(i, r.point);
+      const p = this.byPosition.at(i, r.point);
       if (!p) {
         unknown.push(r.point);
         continue;
@@ -221,14 +218,6 @@ export class DeviceMapper {
       });
     }
     return { entries, unknown };
-  }
-
-  private pointAt(i: number, name: string): CompiledPoint | undefined {
-    const cached = this.byPosition[i];
-    if (cached !== undefined && cached.config.name === name) return cached;
-    const p = this.points.get(name);
-    if (p !== undefined) this.byPosition[i] = p;
-    return p;
   }
 
   private jsonTime(format: PayloadFormat, ts: number): string | undefined {

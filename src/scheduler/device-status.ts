@@ -4,6 +4,7 @@
 import type { PointConfigBase, Reading } from '../driver-api/index.js';
 import { errorText } from '../util/errors.js';
 import { scaleValue } from '../mapping/reading-mapper.js';
+import { PositionalLookup } from '../util/positional-lookup.js';
 
 export interface LastReading {
   value: unknown;
@@ -33,13 +34,13 @@ export class DeviceStatusRecorder {
   // One slot per configured point, made once: recording a reading allocates nothing (this runs
   // for every reading; the status page that reads it, rarely).
   private readonly slots: Map<string, Slot>;
-  // The slot of each position of the last readings (drivers keep their order from poll to poll).
-  private readonly byPosition: (Slot | undefined)[] = [];
+  private readonly byPosition: PositionalLookup<Slot>;
 
   constructor(points: readonly PointConfigBase[]) {
     this.slots = new Map(points.map((p) => [p.name, {
       name: p.name, scale: p.scale ?? 1, offset: p.offset ?? 0, seen: false, raw: null, bad: false, error: undefined, ts: 0,
     }]));
+    this.byPosition = new PositionalLookup(this.slots, (slot) => slot.name);
   }
 
   polled(): void {
@@ -51,7 +52,7 @@ export class DeviceStatusRecorder {
     for (let i = 0; i < readings.length; i++) {
       const r = readings[i]!;
       // Only configured points: a driver reporting others is logged elsewhere, not remembered.
-      const slot = this.slotAt(i, r.point);
+      const slot = this.byPosition.at(i, r.point);
       if (!slot) continue;
       slot.seen = true;
       slot.raw = r.value;
@@ -60,14 +61,6 @@ export class DeviceStatusRecorder {
       slot.ts = r.ts ?? now;
       if (!slot.bad) this.lastGoodAt = now;
     }
-  }
-
-  private slotAt(i: number, name: string): Slot | undefined {
-    const cached = this.byPosition[i];
-    if (cached !== undefined && cached.name === name) return cached;
-    const slot = this.slots.get(name);
-    if (slot !== undefined) this.byPosition[i] = slot;
-    return slot;
   }
 
   fault(kind: string, err: unknown, at: number): void {
