@@ -4,7 +4,7 @@ import type { ErrorObject } from 'ajv';
 import { NAME_PATTERN, TAG_NAME_PATTERN } from './site-schema.js';
 import { didYouMean } from './suggest.js';
 import { unitRangeMessage } from './schema-units.js';
-import { isSecretKey } from './secret-scrub.js';
+import { isSecretKey } from '../util/is-secret-key.js';
 
 /** A problem at a JSON pointer; `key` = point at the key naming the value, `value` = at the value. */
 export interface PathIssue {

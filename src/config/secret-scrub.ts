@@ -2,21 +2,15 @@
 // are never shown by the schema messages (schema-errors.ts), and every finished message is
 // scrubbed of the secrets the file revealed (passwords written or from ${VAR}, password_file
 // contents, the password part of broker URLs) and of any URL's user:password@ part, so a check
-// that echoes a value — ours or a driver's — cannot leak one.
-
-/** Keys whose values are secrets wherever they appear: password, api_secret, token… (`key` alone and `public_key` are file paths.) */
-export const SECRET_KEY_RE = /(^|_)(password|passphrase|secret|token|key)$/i;
+// that echoes a value — ours or a driver's — cannot leak one. Which keys hold secrets is
+// isSecretKey's answer, the same one the logger uses.
+import { isSecretKey } from '../util/is-secret-key.js';
 
 const HIDDEN = '***';
 // scheme://user:password@ — also inside text that is not a valid URL.
 const URL_USERINFO_RE = /([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^\s/?#@:"]*):([^\s/?#"]*)@/g;
 // Shorter secrets would blank out unrelated words and line numbers; the key-based layer covers them.
 const MIN_SCRUBBED_LENGTH = 3;
-
-/** True for a key whose value is a secret. */
-export function isSecretKey(key: string): boolean {
-  return key !== 'key' && key !== 'public_key' && SECRET_KEY_RE.test(key);
-}
 
 /** `mqtt://user:***@host`: the password part of every URL in the text hidden. */
 export function maskUrlPasswords(text: string): string {

@@ -4,6 +4,7 @@
 // duplicate-key detection and alias limits happen, with the node positions still at hand.
 import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Node, type Scalar } from 'yaml';
 import { expandEnv } from './env-expand.js';
+import { isSecretKey } from '../util/is-secret-key.js';
 
 /** Byte offsets into the text: of the key naming a value (if any) and of the value itself. */
 export interface SourceSpot {
@@ -40,7 +41,6 @@ export interface ParsedSource {
 // Text size bounds the values written out; only copies made by aliases need a limit of their own.
 const MAX_ALIAS_VALUES = 100_000;
 const MAX_DEPTH = 64;
-const SECRET_KEY_RE = /(^|_)(password|secret|token|key)$/i;
 /** YAML 1.1's merge key, which the site file accepts (`<<: *base`). */
 const MERGE_KEY = '<<';
 const NUMBER_RE = /^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/;
@@ -161,7 +161,7 @@ class Walker {
     try {
       if (isScalar(node)) return this.scalar(node, pointer, keyName);
       if (isMap(node)) return this.map(node.items, pointer, depth, viaAlias);
-      if (isSeq(node)) return this.seq(node.items, pointer, depth, viaAlias);
+      if (isSeq(node)) return this.seq(node.items, pointer, depth, viaAlias, keyName);
       this.broken(node, pointer, 'unsupported YAML value');
       return null;
     } finally {
@@ -187,7 +187,7 @@ class Walker {
       this.noteTextStart(node, pointer, expanded.value);
       return expanded.value;
     }
-    if (keyName !== undefined && SECRET_KEY_RE.test(keyName) && expanded.value !== '') {
+    if (keyName !== undefined && isSecretKey(keyName) && expanded.value !== '') {
       this.out.envSecrets.push(expanded.value);
     }
     // An unquoted `qos: ${QOS}` should read like `qos: 1`; quoting keeps the text a string.
@@ -290,7 +290,8 @@ class Walker {
     });
   }
 
-  private seq(items: readonly unknown[], pointer: string, depth: number, viaAlias: boolean): unknown[] {
+  /** `keyName` is the key the list stands under: `password: [${P}]` is still a password (as writtenSecrets reads it). */
+  private seq(items: readonly unknown[], pointer: string, depth: number, viaAlias: boolean, keyName: string | undefined): unknown[] {
     return items.map((item, index) => {
       const childPointer = `${pointer}/${index}`;
       if (isPair(item)) {
@@ -301,7 +302,7 @@ class Walker {
       }
       const offset = (item as Node | null)?.range?.[0] ?? this.out.spots.get(pointer)?.value ?? 0;
       this.out.spots.set(childPointer, { value: offset });
-      return this.walk(item, childPointer, undefined, depth + 1, viaAlias);
+      return this.walk(item, childPointer, keyName, depth + 1, viaAlias);
     });
   }
 

@@ -1,6 +1,10 @@
-// pino logger with two layers of secret hygiene: known key paths are redacted, and any secret
-// value (passwords from the site file or the environment) is masked wherever it appears in a line.
+// pino logger with two layers of secret hygiene: the values of secret keys (isSecretKey) are
+// redacted, and any secret value (passwords from the site file or the environment) is masked
+// wherever it appears in a line.
 import { pino, type Logger, type LevelWithSilent, type DestinationStream } from 'pino';
+import { redactSecretKeys } from './redact-secret-keys.js';
+
+const CENSOR = '[redacted]';
 
 export const LOG_LEVELS: readonly LevelWithSilent[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
@@ -25,7 +29,7 @@ export class LogSecrets {
   /** A JSON log line with every known secret replaced. */
   mask(line: string): string {
     let out = line;
-    for (const s of this.escaped) if (out.includes(s)) out = out.split(s).join('[redacted]');
+    for (const s of this.escaped) if (out.includes(s)) out = out.split(s).join(CENSOR);
     return out;
   }
 }
@@ -46,24 +50,37 @@ export interface LoggerOptions {
   onOutputClosed?: () => void;
 }
 
-const REDACT_PATHS = [
-  'password', '*.password', '*.*.password', 'mqtt.password', 'secret', '*.secret', 'token', '*.token',
-  'authorization', '*.authorization',
-];
-
 export function createLogger(options: LoggerOptions = {}): Logger {
   const secrets = options.secrets instanceof LogSecrets ? options.secrets : new LogSecrets(options.secrets ?? []);
-  return pino(
+  const logger = pino(
     {
       name: options.name ?? 'fieldgate',
       level: options.level ?? 'info',
-      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      // The values of keys isSecretKey names, in every logged object.
+      formatters: { log: (object) => redactSecretKeys(object, CENSOR) },
       timestamp: pino.stdTimeFunctions.isoTime,
       base: { pid: process.pid },
       hooks: { streamWrite: (line: string): string => secrets.mask(line) },
     },
     options.destination ?? stdoutDestination(options.onOutputClosed),
   );
+  redactBindings(logger);
+  return logger;
+}
+
+/**
+ * Child bindings get the same treatment. pino runs formatters.bindings on the root's bindings
+ * only, so the methods that take bindings are wrapped; children inherit the wrappers (a pino child
+ * is an Object.create of its parent).
+ */
+function redactBindings(logger: Logger): void {
+  const { child, setBindings } = logger;
+  logger.child = function (this: Logger, bindings, childOptions) {
+    return child.call(this, redactSecretKeys(bindings, CENSOR), childOptions);
+  } as Logger['child'];
+  logger.setBindings = function (this: Logger, bindings) {
+    setBindings.call(this, redactSecretKeys(bindings, CENSOR));
+  };
 }
 
 function stdoutDestination(onClosed: (() => void) | undefined): DestinationStream {
