@@ -2,34 +2,25 @@
 // the published test vectors of Ruuvi data format 5 and BTHome v2; devices built from the shipped
 // profiles, fanned out over two addresses, decode them.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Driver } from '../../src/driver-api/index.js';
-import { bleDriver, type BleDeviceConfig } from '../../drivers/ble/index.js';
+import type { BleDeviceConfig } from '../../drivers/ble/index.js';
 import { validateSiteText } from '../../src/config/validate-site.js';
 import { drivers } from '../../drivers/index.js';
-import { FakeBluez } from '../drivers/ble/fake-bluez/fake-bluez.js';
-import { startPrivateBus, type PrivateBus } from '../drivers/ble/fake-bluez/private-bus.js';
+import { BluezTestBed } from '../drivers/ble/fake-bluez/bluez-test-bed.js';
 import { RecordingContext, TinySharedResources, waitFor } from '../drivers/ble/fake-context.js';
 
 const RUUVI = 0x0499;
 const BTHOME = '0000fcd2-0000-1000-8000-00805f9b34fb';
 const TAGS = ['D1:22:33:44:55:01', 'D1:22:33:44:55:02'];
 
-let bus: PrivateBus;
-let restoreEnv: () => void;
-let fake: FakeBluez | null = null;
-const running: Driver[] = [];
+let bed: BluezTestBed;
 beforeAll(async () => {
-  bus = await startPrivateBus();
-  restoreEnv = bus.selectAsSystemBus();
+  bed = await BluezTestBed.start();
 });
 afterAll(async () => {
-  restoreEnv?.();
-  await bus?.stop();
+  await bed?.dispose();
 });
 afterEach(async () => {
-  for (const d of running.splice(0)) await d.stop();
-  await fake?.stop();
-  fake = null;
+  await bed?.stopDriversAndBluez();
 });
 
 /** The devices a site gets from one fanned-out entry using a shipped profile. */
@@ -45,11 +36,7 @@ async function start(devices: BleDeviceConfig[]): Promise<RecordingContext[]> {
   const resources = new TinySharedResources();
   const out: RecordingContext[] = [];
   for (const device of devices) {
-    expect(bleDriver.check?.(device)).toEqual([]);
-    const ctx = new RecordingContext(resources);
-    const driver = bleDriver.create(device, ctx);
-    running.push(driver);
-    await driver.start();
+    const { ctx } = await bed.startDriver(device, new RecordingContext(resources));
     out.push(ctx);
   }
   return out;
@@ -62,8 +49,7 @@ describe('shipped BLE profiles against simulated sensors', () => {
       ['tag-D1_22_33_44_55_01', 'ruuvitag', '1.0'], ['tag-D1_22_33_44_55_02', 'ruuvitag', '1.0'],
     ]);
     expect(devices[0]!.points.find((p) => p.name === 'pressure')).toMatchObject({ scale: 0.01, unit: 'hPa' });
-    fake = await FakeBluez.start(bus.address);
-    fake.addAdapter('hci0');
+    const fake = await bed.startBluez();
     fake.addDevice({ address: TAGS[1]!, manufacturerData: { [RUUVI]: Buffer.from('0512FC5394C37C0004FFFC040CAC364200CDCBB8334C884F', 'hex') } });
     const [first, second] = await start(devices);
     await waitFor('the second tag', () => second!.valuesOf('temperature').length >= 1);
@@ -75,11 +61,10 @@ describe('shipped BLE profiles against simulated sensors', () => {
 
   it('bthome-sensor: temperature, humidity and battery from BTHome v2 service data', async () => {
     const devices = devicesFrom('bthome-sensor');
-    fake = await FakeBluez.start(bus.address);
-    fake.addAdapter('hci0');
+    const fake = await bed.startBluez();
     const sensor = fake.addDevice({ address: TAGS[0]! });
     const [first] = await start(devices);
-    await waitFor('discovery', () => fake!.adapter('hci0').Discovering);
+    await waitFor('discovery', () => fake.adapter('hci0').Discovering);
     // packet id 1, battery 97 %, temperature 25.06 °C, humidity 50.55 %
     sensor.setServiceData({ [BTHOME]: Buffer.from('400001016102ca0903bf13', 'hex') });
     await waitFor('the packet', () => first!.valuesOf('humidity').length >= 1);

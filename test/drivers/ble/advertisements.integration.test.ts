@@ -1,10 +1,8 @@
 // RuuviTag and BTHome advertisements from the fake bluetoothd's Device1 properties, and what
 // the driver does when BlueZ, the adapter or the bus itself is missing.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Driver } from '../../../src/driver-api/index.js';
-import { bleDriver, type BleDeviceConfig } from '../../../drivers/ble/index.js';
-import { FakeBluez } from './fake-bluez/fake-bluez.js';
-import { startPrivateBus, type PrivateBus } from './fake-bluez/private-bus.js';
+import type { BleDeviceConfig } from '../../../drivers/ble/index.js';
+import { BluezTestBed } from './fake-bluez/bluez-test-bed.js';
 import { RecordingContext, TinySharedResources, waitFor } from './fake-context.js';
 
 const RUUVI = 0x0499;
@@ -33,42 +31,26 @@ function fridgeTag(overrides: Partial<BleDeviceConfig> = {}): BleDeviceConfig {
   };
 }
 
-let bus: PrivateBus;
-let restoreEnv: () => void;
-let fake: FakeBluez | null = null;
-const running: Driver[] = [];
-
-async function startDriver(device: BleDeviceConfig, ctx = new RecordingContext()): Promise<{ driver: Driver; ctx: RecordingContext }> {
-  expect(bleDriver.check?.(device)).toEqual([]);
-  const driver = bleDriver.create(device, ctx);
-  running.push(driver);
-  await driver.start();
-  return { driver, ctx };
-}
+let bed: BluezTestBed;
 
 beforeAll(async () => {
-  bus = await startPrivateBus();
-  restoreEnv = bus.selectAsSystemBus();
+  bed = await BluezTestBed.start();
 });
 
 afterAll(async () => {
-  restoreEnv?.();
-  await bus?.stop();
+  await bed?.dispose();
 });
 
 afterEach(async () => {
-  for (const d of running.splice(0)) await d.stop();
-  await fake?.stop();
-  fake = null;
+  await bed?.stopDriversAndBluez();
 });
 
 describe('BLE advertisements', () => {
   it('decodes RuuviTag data format 5 of the configured address only, once per measurement', async () => {
-    fake = await FakeBluez.start(bus.address);
-    fake.addAdapter('hci0');
+    const fake = await bed.startBluez();
     const tag = fake.addDevice({ address: TAG, rssi: -71, manufacturerData: { [RUUVI]: ruuviPayload(205) } });
     const other = fake.addDevice({ address: OTHER_TAG, manufacturerData: { [RUUVI]: ruuviPayload(1) } });
-    const { ctx } = await startDriver(fridgeTag());
+    const { ctx } = await bed.startDriver(fridgeTag());
 
     await waitFor('the advertisement BlueZ already holds', () => ctx.valuesOf('temperature').length >= 1);
     expect(fake.adapter('hci0').Discovering).toBe(true);
@@ -97,13 +79,12 @@ describe('BLE advertisements', () => {
   });
 
   it('decodes BTHome v2 service data and skips repeated packet ids', async () => {
-    fake = await FakeBluez.start(bus.address);
-    fake.addAdapter('hci0');
+    const fake = await bed.startBluez();
     const sensor = fake.addDevice({ address: TAG });
-    const { ctx } = await startDriver(
+    const { ctx } = await bed.startDriver(
       fridgeTag({ advertisement: 'bthome', points: [{ name: 'temperature' }, { name: 'humidity' }, { name: 'battery' }, { name: 'door' }] }),
     );
-    await waitFor('discovery', () => fake!.adapter('hci0').Discovering);
+    await waitFor('discovery', () => fake.adapter('hci0').Discovering);
 
     sensor.setServiceData({ [BTHOME]: Buffer.from('400001016102ca0903bf131a01', 'hex') });
     await waitFor('the first packet', () => ctx.valuesOf('temperature').length >= 1);
@@ -121,13 +102,12 @@ describe('BLE advertisements', () => {
   });
 
   it('counts malformed advertisements and keeps listening', async () => {
-    fake = await FakeBluez.start(bus.address);
-    fake.addAdapter('hci0');
+    const fake = await bed.startBluez();
     const ruuvi = fake.addDevice({ address: TAG });
     const bthome = fake.addDevice({ address: OTHER_TAG });
     const resources = new TinySharedResources();
-    const { ctx: r } = await startDriver(fridgeTag(), new RecordingContext(resources));
-    const { ctx: b } = await startDriver(fridgeTag({ address: OTHER_TAG, advertisement: 'bthome', points: [{ name: 'temperature' }] }), new RecordingContext(resources));
+    const { ctx: r } = await bed.startDriver(fridgeTag(), new RecordingContext(resources));
+    const { ctx: b } = await bed.startDriver(fridgeTag({ address: OTHER_TAG, advertisement: 'bthome', points: [{ name: 'temperature' }] }), new RecordingContext(resources));
     // Both scanners listen once each has seen a first good advertisement.
     ruuvi.setManufacturerData({ [RUUVI]: ruuviPayload(8) });
     bthome.setServiceData({ [BTHOME]: Buffer.from('4002c409', 'hex') });
@@ -154,10 +134,10 @@ describe('BLE advertisements', () => {
 
 describe('BLE without BlueZ or adapter', () => {
   it('reports a missing adapter, retries, and works once it appears', async () => {
-    fake = await FakeBluez.start(bus.address);
+    const fake = await bed.startBluez({ adapter: 'none' });
     const resources = new TinySharedResources();
-    const { ctx: scan } = await startDriver(fridgeTag(), new RecordingContext(resources));
-    const { ctx: gatt, driver } = await startDriver(
+    const { ctx: scan } = await bed.startDriver(fridgeTag(), new RecordingContext(resources));
+    const { ctx: gatt, driver } = await bed.startDriver(
       {
         name: 'cold-room',
         driver: 'ble',
@@ -192,10 +172,9 @@ describe('BLE without BlueZ or adapter', () => {
   });
 
   it('waits for a powered-off adapter to be powered on', async () => {
-    fake = await FakeBluez.start(bus.address);
-    fake.addAdapter('hci0', { powered: false });
+    const fake = await bed.startBluez({ adapter: 'unpowered' });
     fake.addDevice({ address: TAG, manufacturerData: { [RUUVI]: ruuviPayload(1) } });
-    const { ctx } = await startDriver(fridgeTag({ reconnect: { initial: '5s', max: '5s' } }));
+    const { ctx } = await bed.startDriver(fridgeTag({ reconnect: { initial: '5s', max: '5s' } }));
     await waitFor('the report', () => ctx.errorsOf('adapter').length === 1);
     expect(ctx.errorsOf('adapter')[0]?.message).toMatch(/adapter hci0 is powered off/);
     // Powering on wakes the waiting device at once instead of after its 5 s backoff.
@@ -206,22 +185,16 @@ describe('BLE without BlueZ or adapter', () => {
   });
 
   it('reports BlueZ missing from the bus without failing start', async () => {
-    const { driver, ctx } = await startDriver(fridgeTag());
+    const { driver, ctx } = await bed.startDriver(fridgeTag());
     await waitFor('an adapter error', () => ctx.errorsOf('adapter').length >= 1);
     expect(ctx.errorsOf('adapter')[0]?.message).toMatch(/BlueZ \(org.bluez\) is not running/);
     await driver.stop();
   });
 
   it('reports an unreachable system bus without failing start', async () => {
-    const restore = (() => {
-      const previous = process.env['DBUS_SYSTEM_BUS_ADDRESS'];
-      process.env['DBUS_SYSTEM_BUS_ADDRESS'] = `unix:path=${bus.dir}/missing.sock`;
-      return () => {
-        process.env['DBUS_SYSTEM_BUS_ADDRESS'] = previous;
-      };
-    })();
+    const restore = bed.pointSystemBusAt(`unix:path=${bed.bus.dir}/missing.sock`);
     try {
-      const { driver, ctx } = await startDriver(
+      const { driver, ctx } = await bed.startDriver(
         { name: 'x', driver: 'ble', address: 'C4:7C:8D:6A:12:34', ...FAST, points: [{ name: 't', service: '181a', characteristic: '2a6e', mode: 'read', type: 'uint8' }] },
       );
       await waitFor('a retry', () => ctx.logged(/still unavailable/) >= 1);

@@ -6,8 +6,8 @@ import { drivers } from '../../../drivers/index.js';
 import { bleDriver } from '../../../drivers/ble/index.js';
 import { collect, startMosquitto, type Broker } from '../../integration/harness/index.js';
 import { startTestGateway } from '../../integration/harness/test-gateway.js';
-import { FakeBluez } from './fake-bluez/fake-bluez.js';
-import { startPrivateBus, type PrivateBus } from './fake-bluez/private-bus.js';
+import { BluezTestBed } from './fake-bluez/bluez-test-bed.js';
+import type { FakeBluez } from './fake-bluez/fake-bluez.js';
 
 const driverList: readonly DriverEntry[] = drivers.some((d) => d.type === 'ble')
   ? drivers
@@ -17,37 +17,38 @@ const SETPOINT = '0000fff1-0000-1000-8000-00805f9b34fb';
 const PROBE = '0000fff2-0000-1000-8000-00805f9b34fb';
 
 let broker: Broker;
-let bus: PrivateBus;
-let restoreEnv: () => void;
+let bed: BluezTestBed;
 let fake: FakeBluez;
 
 beforeAll(async () => {
   broker = await startMosquitto();
-  bus = await startPrivateBus();
-  restoreEnv = bus.selectAsSystemBus();
-  fake = await FakeBluez.start(bus.address);
-  fake.addAdapter('hci0');
-  fake.addDevice({
-    address: 'C4:7C:8D:6A:12:34',
-    services: [
-      { uuid: '0000181a-0000-1000-8000-00805f9b34fb', characteristics: [{ uuid: '00002a6e-0000-1000-8000-00805f9b34fb', value: Buffer.from([0x7e, 0x09]) }] },
+  bed = await BluezTestBed.start();
+  fake = await bed.startBluez({
+    devices: [
       {
-        uuid: '0000fff0-0000-1000-8000-00805f9b34fb',
-        characteristics: [
-          { uuid: SETPOINT, value: Buffer.from([0x4a, 0xff]) },
-          { uuid: PROBE, value: Buffer.from([0x00, 0x00]), flags: ['notify'] },
+        address: 'C4:7C:8D:6A:12:34',
+        services: [
+          { uuid: '0000181a-0000-1000-8000-00805f9b34fb', characteristics: [{ uuid: '00002a6e-0000-1000-8000-00805f9b34fb', value: Buffer.from([0x7e, 0x09]) }] },
+          {
+            uuid: '0000fff0-0000-1000-8000-00805f9b34fb',
+            characteristics: [
+              { uuid: SETPOINT, value: Buffer.from([0x4a, 0xff]) },
+              { uuid: PROBE, value: Buffer.from([0x00, 0x00]), flags: ['notify'] },
+            ],
+          },
         ],
       },
+      { address: 'D1:22:33:44:55:66', manufacturerData: { 0x0499: Buffer.from('0512FC5394C37C0004FFFC040CAC364200CDCBB8334C884F', 'hex') } },
     ],
   });
-  fake.addDevice({ address: 'D1:22:33:44:55:66', manufacturerData: { 0x0499: Buffer.from('0512FC5394C37C0004FFFC040CAC364200CDCBB8334C884F', 'hex') } });
 });
 
 afterAll(async () => {
-  await fake?.stop();
-  restoreEnv?.();
-  await bus?.stop();
-  await broker?.dispose();
+  try {
+    await bed?.dispose();
+  } finally {
+    await broker?.dispose();
+  }
 });
 
 describe('BLE devices through the gateway', () => {

@@ -5,9 +5,9 @@ import dbus from 'dbus-next';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CommandError, DeviceError, type Driver } from '../../../src/driver-api/index.js';
-import { bleDriver, type BleDeviceConfig } from '../../../drivers/ble/index.js';
-import { FakeBluez, type FakeDeviceSpec } from './fake-bluez/fake-bluez.js';
-import { startPrivateBus, type PrivateBus } from './fake-bluez/private-bus.js';
+import type { BleDeviceConfig } from '../../../drivers/ble/index.js';
+import { BluezTestBed } from './fake-bluez/bluez-test-bed.js';
+import type { FakeDeviceSpec } from './fake-bluez/fake-bluez.js';
 import { RecordingContext, TinySharedResources, waitFor } from './fake-context.js';
 
 const ESS = '0000181a-0000-1000-8000-00805f9b34fb';
@@ -50,18 +50,7 @@ function coldRoom(overrides: Partial<BleDeviceConfig> = {}): BleDeviceConfig {
   };
 }
 
-let bus: PrivateBus;
-let restoreEnv: () => void;
-let fake: FakeBluez | null = null;
-const running: Driver[] = [];
-
-async function startDriver(device: BleDeviceConfig, ctx = new RecordingContext()): Promise<{ driver: Driver; ctx: RecordingContext }> {
-  expect(bleDriver.check?.(device)).toEqual([]);
-  const driver = bleDriver.create(device, ctx);
-  running.push(driver);
-  await driver.start();
-  return { driver, ctx };
-}
+let bed: BluezTestBed;
 
 async function connected(driver: Driver): Promise<void> {
   await waitFor('the device to be connected', async () => {
@@ -75,32 +64,22 @@ async function connected(driver: Driver): Promise<void> {
 }
 
 beforeAll(async () => {
-  bus = await startPrivateBus();
-  restoreEnv = bus.selectAsSystemBus();
+  bed = await BluezTestBed.start();
 });
 
 afterAll(async () => {
-  restoreEnv?.();
-  await bus?.stop();
+  await bed?.dispose();
 });
 
 afterEach(async () => {
-  for (const d of running.splice(0)) await d.stop();
-  await fake?.stop();
-  fake = null;
+  await bed?.stopDriversAndBluez();
 });
-
-async function startFake(): Promise<FakeBluez> {
-  fake = await FakeBluez.start(bus.address);
-  fake.addAdapter('hci0');
-  return fake;
-}
 
 describe('BLE GATT devices', () => {
   it('reads points on every poll with the decoded raw values', async () => {
-    const bluez = await startFake();
+    const bluez = await bed.startBluez();
     const device = bluez.addDevice(sensorSpec());
-    const { driver, ctx } = await startDriver(coldRoom());
+    const { driver, ctx } = await bed.startDriver(coldRoom());
     await connected(driver);
     expect(ctx.recoveries).toBe(1);
 
@@ -121,9 +100,9 @@ describe('BLE GATT devices', () => {
   });
 
   it('emits notifications, starting with the current value', async () => {
-    const bluez = await startFake();
+    const bluez = await bed.startBluez();
     const device = bluez.addDevice(sensorSpec());
-    const { driver, ctx } = await startDriver(coldRoom());
+    const { driver, ctx } = await bed.startDriver(coldRoom());
     await connected(driver);
     await waitFor('the initial value of the notify points', () => ctx.valuesOf('probe_humidity').length >= 1);
     expect(ctx.valuesOf('probe')).toEqual([2346]);
@@ -142,9 +121,9 @@ describe('BLE GATT devices', () => {
   });
 
   it('writes values and reads them back', async () => {
-    const bluez = await startFake();
+    const bluez = await bed.startBluez();
     const device = bluez.addDevice(sensorSpec());
-    const { driver } = await startDriver(coldRoom());
+    const { driver } = await bed.startDriver(coldRoom());
     await connected(driver);
 
     await driver.write!('setpoint', 2150);
@@ -158,9 +137,9 @@ describe('BLE GATT devices', () => {
   });
 
   it('reconnects after link loss and resumes notifications', async () => {
-    const bluez = await startFake();
+    const bluez = await bed.startBluez();
     const device = bluez.addDevice(sensorSpec());
-    const { driver, ctx } = await startDriver(coldRoom());
+    const { driver, ctx } = await bed.startDriver(coldRoom());
     await connected(driver);
     await waitFor('StartNotify', () => device.characteristic(PACKED).notifying);
 
@@ -183,9 +162,9 @@ describe('BLE GATT devices', () => {
   });
 
   it('a device that drops every link at once is reconnected at a growing interval, not at the shortest', async () => {
-    const bluez = await startFake();
+    const bluez = await bed.startBluez();
     const device = bluez.addDevice(sensorSpec());
-    const { driver, ctx } = await startDriver(coldRoom({ reconnect: { initial: '50ms', max: '800ms' } }));
+    const { driver, ctx } = await bed.startDriver(coldRoom({ reconnect: { initial: '50ms', max: '800ms' } }));
     // Every link is dropped as soon as the driver has it up (services resolved, notifications on).
     let flapping = true;
     let seen = 0;
@@ -226,12 +205,12 @@ describe('BLE GATT devices', () => {
   });
 
   it('keeps connection attempts on one adapter one at a time', async () => {
-    const bluez = await startFake();
+    const bluez = await bed.startBluez();
     const addresses = ['C4:7C:8D:6A:00:01', 'C4:7C:8D:6A:00:02', 'C4:7C:8D:6A:00:03'];
     for (const a of addresses) bluez.addDevice(sensorSpec(a)).connectDelayMs = 80;
     const resources = new TinySharedResources();
     const drivers = await Promise.all(
-      addresses.map(async (a) => (await startDriver(coldRoom({ name: a, address: a }), new RecordingContext(resources))).driver),
+      addresses.map(async (a) => (await bed.startDriver(coldRoom({ name: a, address: a }), new RecordingContext(resources))).driver),
     );
     for (const d of drivers) await connected(d);
     expect(bluez.stats.connectCalls).toBe(3);
@@ -240,9 +219,9 @@ describe('BLE GATT devices', () => {
   });
 
   it('reports a missing characteristic and still serves the others', async () => {
-    const bluez = await startFake();
+    const bluez = await bed.startBluez();
     bluez.addDevice({ address: ADDRESS, services: [{ uuid: ESS, characteristics: [{ uuid: TEMPERATURE, value: Buffer.from([1, 0]) }] }] });
-    const { driver, ctx } = await startDriver(coldRoom());
+    const { driver, ctx } = await bed.startDriver(coldRoom());
     await connected(driver);
     expect(ctx.errorsOf('gatt')[0]?.message).toMatch(/fff0\/fff1 not available on C4:7C:8D:6A:12:34.*services offered: 181a/);
     const readings = await driver.poll!();
@@ -252,8 +231,8 @@ describe('BLE GATT devices', () => {
   });
 
   it('finds a device BlueZ has not seen yet by running discovery', async () => {
-    const bluez = await startFake();
-    const { driver } = await startDriver(coldRoom());
+    const bluez = await bed.startBluez();
+    const { driver } = await bed.startDriver(coldRoom());
     await waitFor('discovery', () => bluez.adapter('hci0').Discovering);
     expect(bluez.stats.discoveryFilters[0]).toMatchObject({ Transport: 'le' });
     bluez.addDevice(sensorSpec());
@@ -262,16 +241,16 @@ describe('BLE GATT devices', () => {
   });
 
   it('disconnects on stop, and stops promptly while a connect hangs', async () => {
-    const bluez = await startFake();
+    const bluez = await bed.startBluez();
     const device = bluez.addDevice(sensorSpec());
-    const { driver } = await startDriver(coldRoom());
+    const { driver } = await bed.startDriver(coldRoom());
     await connected(driver);
     await driver.stop();
     expect(device.connected).toBe(false);
 
     const slow = bluez.addDevice(sensorSpec('C4:7C:8D:6A:99:99'));
     slow.connectDelayMs = 10_000;
-    const { driver: hanging } = await startDriver(coldRoom({ address: 'C4:7C:8D:6A:99:99', connect_timeout: '20s' }));
+    const { driver: hanging } = await bed.startDriver(coldRoom({ address: 'C4:7C:8D:6A:99:99', connect_timeout: '20s' }));
     await waitFor('the connect call', () => bluez.stats.connectCalls === 2);
     const t0 = Date.now();
     await hanging.stop();
@@ -279,9 +258,9 @@ describe('BLE GATT devices', () => {
   });
 
   it('closes the bus connection of every ended link', async () => {
-    const bluez = await startFake();
+    const bluez = await bed.startBluez();
     const device = bluez.addDevice(sensorSpec());
-    const probe = dbus.sessionBus({ busAddress: bus.address });
+    const probe = dbus.sessionBus({ busAddress: bed.bus.address });
     const dbusIface = (await probe.getProxyObject('org.freedesktop.DBus', '/org/freedesktop/DBus')).getInterface('org.freedesktop.DBus');
     const stats = (await probe.getProxyObject('org.freedesktop.DBus', '/org/freedesktop/DBus')).getInterface('org.freedesktop.DBus.Debug.Stats');
     const connections = async (): Promise<string[]> => ((await dbusIface['ListNames']!()) as string[]).filter((n) => n.startsWith(':'));
@@ -295,7 +274,7 @@ describe('BLE GATT devices', () => {
       return total;
     };
     try {
-      const { driver, ctx } = await startDriver(coldRoom());
+      const { driver, ctx } = await bed.startDriver(coldRoom());
       await connected(driver);
       await sleep(100);
       const baseline = { connections: (await connections()).length, rules: await matchRules() };

@@ -2,9 +2,9 @@
 // never an uncaught 'error' event (vitest fails the run on those).
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Driver } from '../../../src/driver-api/index.js';
-import { bleDriver, type BleDeviceConfig } from '../../../drivers/ble/index.js';
-import { FakeBluez, type FakeDeviceSpec } from './fake-bluez/fake-bluez.js';
-import { startPrivateBus, type PrivateBus } from './fake-bluez/private-bus.js';
+import type { BleDeviceConfig } from '../../../drivers/ble/index.js';
+import { BluezTestBed } from './fake-bluez/bluez-test-bed.js';
+import type { FakeBluez, FakeDeviceSpec } from './fake-bluez/fake-bluez.js';
 import { RecordingContext, TinySharedResources, waitFor } from './fake-context.js';
 
 const ADDRESS = 'C4:7C:8D:6A:12:34';
@@ -32,48 +32,36 @@ function ruuvi(sequence: number): Record<number, Buffer> {
   return { 0x0499: b };
 }
 
-const cleanups: (() => Promise<void> | void)[] = [];
+// A bus per test: the second test kills its daemon.
+let current: BluezTestBed | undefined;
 
 afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
+  const ending = current;
+  current = undefined;
+  await ending?.dispose();
 });
 
-async function environment(): Promise<PrivateBus> {
-  const bus = await startPrivateBus();
-  const restore = bus.selectAsSystemBus();
-  cleanups.push(() => bus.stop(), restore);
-  return bus;
+async function startBed(): Promise<BluezTestBed> {
+  current = await BluezTestBed.start();
+  return current;
 }
 
-async function startFake(bus: PrivateBus): Promise<FakeBluez> {
-  const fake = await FakeBluez.start(bus.address);
-  cleanups.push(() => fake.stop());
-  fake.addAdapter('hci0');
-  fake.addDevice(SPEC);
-  fake.addDevice({ address: TAG, manufacturerData: ruuvi(1) });
-  return fake;
+function startFake(on: BluezTestBed): Promise<FakeBluez> {
+  return on.startBluez({ devices: [SPEC, { address: TAG, manufacturerData: ruuvi(1) }] });
 }
 
-async function startDrivers(): Promise<{ gatt: Driver; gattCtx: RecordingContext; scanCtx: RecordingContext }> {
+async function startDrivers(on: BluezTestBed): Promise<{ gatt: Driver; gattCtx: RecordingContext; scanCtx: RecordingContext }> {
   const resources = new TinySharedResources();
-  const gattCtx = new RecordingContext(resources);
-  const scanCtx = new RecordingContext(resources);
-  const gatt = bleDriver.create(GATT, gattCtx);
-  const scan = bleDriver.create(RUUVI, scanCtx);
-  cleanups.push(
-    () => gatt.stop(),
-    () => scan.stop(),
-  );
-  await gatt.start();
-  await scan.start();
+  const { driver: gatt, ctx: gattCtx } = await on.startDriver(GATT, new RecordingContext(resources));
+  const { ctx: scanCtx } = await on.startDriver(RUUVI, new RecordingContext(resources));
   return { gatt, gattCtx, scanCtx };
 }
 
 describe('BLE resilience', () => {
   it('starts over when bluetoothd restarts', async () => {
-    const bus = await environment();
-    const first = await startFake(bus);
-    const { gatt, gattCtx, scanCtx } = await startDrivers();
+    const bed = await startBed();
+    const first = await startFake(bed);
+    const { gatt, gattCtx, scanCtx } = await startDrivers(bed);
     await waitFor('connected and scanning', () => gattCtx.recoveries === 1 && scanCtx.valuesOf('temperature').length >= 1);
 
     await first.stop();
@@ -81,7 +69,7 @@ describe('BLE resilience', () => {
     expect(gattCtx.errorsOf('link_lost')[0]?.message).toMatch(/bluetoothd left the system bus/);
     await expect(gatt.poll!()).rejects.toThrow(/not connected/);
 
-    const second = await startFake(bus);
+    const second = await startFake(bed);
     await waitFor('reconnected to the new bluetoothd', () => gattCtx.recoveries === 2);
     expect((await gatt.poll!())[0]?.value).toBe(2430);
     await waitFor('notifications on the new bluetoothd', () => second.device(ADDRESS).characteristic('00002a6e-0000-1000-8000-00805f9b34fb').notifying);
@@ -90,12 +78,12 @@ describe('BLE resilience', () => {
   });
 
   it('survives the bus daemon dying and keeps retrying', async () => {
-    const bus = await environment();
-    await startFake(bus);
-    const { gatt, gattCtx, scanCtx } = await startDrivers();
+    const bed = await startBed();
+    await startFake(bed);
+    const { gatt, gattCtx, scanCtx } = await startDrivers(bed);
     await waitFor('connected and scanning', () => gattCtx.recoveries === 1 && scanCtx.valuesOf('temperature').length >= 1);
 
-    await bus.stop();
+    await bed.bus.stop();
     await waitFor('the loss', () => gattCtx.errorsOf('link_lost').length === 1);
     await waitFor('retries against the missing bus', () => gattCtx.logged(/still unavailable/) >= 1 && scanCtx.logged(/still unavailable/) >= 1);
     expect(gattCtx.errorsOf('adapter').at(-1)?.message).toMatch(/D-Bus system bus not reachable/);

@@ -284,10 +284,16 @@ export class FakeBluez {
     allowNumericStringKeys();
     const bus = dbus.sessionBus({ busAddress: address });
     bus.on('error', () => {});
-    const fake = new FakeBluez(bus);
-    const reply = await bus.requestName('org.bluez', dbus.NameFlag.DO_NOT_QUEUE);
-    if (reply !== dbus.RequestNameReply.PRIMARY_OWNER) throw new Error(`could not own org.bluez (reply ${reply})`);
-    return fake;
+    try {
+      const fake = new FakeBluez(bus);
+      const reply = await bus.requestName('org.bluez', dbus.NameFlag.DO_NOT_QUEUE);
+      if (reply !== dbus.RequestNameReply.PRIMARY_OWNER) throw new Error(`could not own org.bluez (reply ${reply})`);
+      return fake;
+    } catch (err) {
+      // Nobody gets a fake to stop: the connection would outlive the test.
+      bus.disconnect();
+      throw err;
+    }
   }
 
   async stop(): Promise<void> {

@@ -1,7 +1,7 @@
 // A private D-Bus daemon for BLE integration tests: a permissive "system" bus in a temp dir, so a
 // fake org.bluez can own its name there and the driver under test can be pointed at it through
-// DBUS_SYSTEM_BUS_ADDRESS. The daemon is killed on stop() and, as a last resort, when the test
-// worker exits.
+// DBUS_SYSTEM_BUS_ADDRESS (BluezTestBed does that). The daemon is killed and its temp dir removed
+// on stop() and, as a last resort, when the test worker exits.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,8 +11,6 @@ export interface PrivateBus {
   /** Address as printed by dbus-daemon (unix:path=...,guid=...). */
   address: string;
   dir: string;
-  /** Sets DBUS_SYSTEM_BUS_ADDRESS to this bus; returns a function restoring the previous value. */
-  selectAsSystemBus(): () => void;
   stop(): Promise<void>;
 }
 
@@ -41,10 +39,12 @@ export async function startPrivateBus(timeoutMs = 5000): Promise<PrivateBus> {
   const configPath = join(dir, 'bus.conf');
   await writeFile(configPath, busConfig(socketPath));
 
-  // The daemon runs under a watchdog shell that kills it when its stdin closes: that happens on
-  // stop(), and also when the test worker dies without running any cleanup (killed on timeout).
+  // The daemon runs under a watchdog shell that kills it and removes the temp dir ($1) when its
+  // stdin closes: that happens on stop(), and also when the test worker dies without running any
+  // cleanup (killed on timeout, which fires no 'exit' event).
   const daemon = `dbus-daemon --config-file='${configPath}' --address='unix:path=${socketPath}' --nofork --print-address=1`;
-  const child: ChildProcess = spawn('sh', ['-c', `${daemon} & pid=$!; trap 'kill $pid 2>/dev/null' EXIT HUP INT TERM; cat >/dev/null; kill $pid; wait $pid`], {
+  const watchdog = `${daemon} & pid=$!; trap 'kill $pid 2>/dev/null; wait $pid; rm -rf "$1"' EXIT HUP INT TERM; cat >/dev/null`;
+  const child: ChildProcess = spawn('sh', ['-c', watchdog, 'dbus-watchdog', dir], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   const killOnExit = (): void => {
@@ -62,6 +62,8 @@ export async function startPrivateBus(timeoutMs = 5000): Promise<PrivateBus> {
     const timer = setTimeout(() => fail(new Error(`dbus-daemon printed no address within ${timeoutMs} ms: ${stderr}`)), timeoutMs);
     const fail = (err: Error): void => {
       clearTimeout(timer);
+      // The watchdog shell runs its trap only once `cat` returns: closing stdin is what ends it.
+      child.stdin?.destroy();
       child.kill('SIGTERM');
       reject(err);
     };
@@ -87,14 +89,6 @@ export async function startPrivateBus(timeoutMs = 5000): Promise<PrivateBus> {
   return {
     address,
     dir,
-    selectAsSystemBus() {
-      const previous = process.env['DBUS_SYSTEM_BUS_ADDRESS'];
-      process.env['DBUS_SYSTEM_BUS_ADDRESS'] = address;
-      return () => {
-        if (previous === undefined) delete process.env['DBUS_SYSTEM_BUS_ADDRESS'];
-        else process.env['DBUS_SYSTEM_BUS_ADDRESS'] = previous;
-      };
-    },
     async stop() {
       if (stopped) return;
       stopped = true;
