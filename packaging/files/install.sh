@@ -11,6 +11,8 @@ here="$(cd "$(dirname "$0")" && pwd)"
 FG_PREFIX=/opt/fieldgate
 UNIT=/etc/systemd/system/fieldgate.service
 LINK=/usr/local/bin/fieldgate
+# The repository keeps it next to this script; the tarball in share/.
+# shellcheck source=SCRIPTDIR/setup-functions.sh
 . "$here/share/setup-functions.sh"
 
 action=install purge=0
@@ -23,17 +25,14 @@ for arg in "$@"; do
   esac
 done
 [ "$(id -u)" = 0 ] || { echo "install.sh: run as root" >&2; exit 1; }
-if [ -f /var/lib/dpkg/info/fieldgate.list ]; then
-  echo "install.sh: the fieldgate .deb is installed; use apt/dpkg to upgrade or remove it" >&2
-  exit 1
-fi
+fg_check_not_packaged || exit 1
 
 if [ "$action" = uninstall ]; then
   fg_service_stop
   fg_service_disable
   rm -f "$UNIT"
-  [ "$(readlink "$LINK" 2>/dev/null)" = "$FG_PREFIX/bin/fieldgate" ] && rm -f "$LINK"
-  rm -rf "$FG_PREFIX" "$FG_PREFIX.new" "$FG_PREFIX.old"
+  fg_remove_link "$LINK"
+  fg_program_remove
   if [ "$purge" = 1 ]; then fg_purge; else
     fg_say "kept $FG_CONFIG_DIR and $FG_STATE_DIR; ./install.sh --uninstall --purge deletes them"
   fi
@@ -48,17 +47,11 @@ if ! "$here/node/bin/node" -e 0 2>/dev/null; then
 fi
 first=first
 [ -e "$FG_PREFIX/bin/fieldgate" ] && first=again
-# Copy next to the old program, then swap: a failed copy never leaves half a program behind.
-rm -rf "$FG_PREFIX.new" "$FG_PREFIX.old"
-mkdir -p "$FG_PREFIX.new"
+fg_program_stage
 for item in "$here"/* ; do
   [ "$(basename "$item")" = install.sh ] || cp -a "$item" "$FG_PREFIX.new/"
 done
-chown -R root:root "$FG_PREFIX.new"
-chmod -R go-w "$FG_PREFIX.new"
-[ -e "$FG_PREFIX" ] && mv "$FG_PREFIX" "$FG_PREFIX.old"
-mv "$FG_PREFIX.new" "$FG_PREFIX"
-rm -rf "$FG_PREFIX.old"
+fg_program_commit
 ln -sfn "$FG_PREFIX/bin/fieldgate" "$LINK"
 install -m 0644 "$FG_PREFIX/systemd/fieldgate.service" "$UNIT"
 fg_ensure_user

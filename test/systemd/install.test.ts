@@ -1,15 +1,17 @@
-// systemd/install.sh against a staging root (--root): files, modes, idempotence, uninstall and purge.
-// The script runs from a small stand-in for a built checkout (the real install.sh, unit and
+// systemd/install.sh against a staging root (--root): files, modes, idempotence, uninstall and purge;
+// then for real (accounts, owners) on an IsolatedHost. The script runs from a small stand-in for a
+// built checkout (the real install.sh, packaging/files/setup-functions.sh, unit and
 // config/example.yaml, a stub dist/ and a two-package node_modules) so a run takes well under a
 // second; nothing outside the temp directory is touched (--root implies no useradd, no systemctl).
 import { spawnSync } from 'node:child_process';
 import {
-  copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync,
+  copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { IsolatedHost, canIsolateHost } from '../support/isolated-host.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -24,7 +26,7 @@ function write(file: string, text: string): void {
 
 /** A built fieldgate tree in miniature. */
 function makeSourceTree(dir: string): void {
-  for (const f of ['systemd/install.sh', 'systemd/fieldgate.service', 'bin/fieldgate.js']) {
+  for (const f of ['systemd/install.sh', 'packaging/files/setup-functions.sh', 'systemd/fieldgate.service', 'bin/fieldgate.js']) {
     mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
     copyFileSync(path.join(repo, f), path.join(dir, f));
   }
@@ -51,12 +53,15 @@ function makeSourceTree(dir: string): void {
   write(path.join(dir, 'node_modules/dev-b/package.json'), JSON.stringify({ name: 'dev-b', version: '1.0.0' }));
 }
 
-/** Runs install.sh; `npm prune` (about a second) only where a test asks for it with '--prune'. */
+/**
+ * Runs install.sh from an unrelated directory (it finds setup-functions.sh next to itself);
+ * `npm prune` (about a second) only where a test asks for it with '--prune'.
+ */
 function install(...args: string[]): { status: number | null; out: string } {
   const prune = args.includes('--prune');
   const rest = args.filter((a) => a !== '--prune');
   const r = spawnSync('bash', [path.join(src, 'systemd/install.sh'), '--root', root, ...(prune ? [] : ['--no-prune']), ...rest], {
-    encoding: 'utf8', timeout: 60_000,
+    encoding: 'utf8', timeout: 60_000, cwd: tmp,
   });
   return { status: r.status, out: r.stdout + r.stderr };
 }
@@ -99,7 +104,8 @@ describe('install.sh --root', () => {
     expect(readFileSync(at('etc/fieldgate/env'), 'utf8')).toMatch(/^# Environment for fieldgate\.service/);
 
     // Host changes are described, not made.
-    expect(r.out).toMatch(/\(staging\) would run: useradd --system --user-group --home-dir \/var\/lib\/fieldgate .*fieldgate$/m);
+    expect(r.out).toMatch(/\(staging\) would run: groupadd --system fieldgate$/m);
+    expect(r.out).toMatch(/\(staging\) would run: useradd --system --gid fieldgate --home-dir \/var\/lib\/fieldgate .*--comment 'fieldgate IoT gateway' fieldgate$/m);
     expect(r.out).toMatch(/\(staging\) would run: chown root:fieldgate .*\/etc\/fieldgate\/config\.yaml$/m);
     expect(r.out).toContain('skipped: systemctl daemon-reload');
     expect(r.out).toContain('systemctl enable --now fieldgate');
@@ -154,6 +160,29 @@ describe('install.sh --root', () => {
     expect(r.out).toContain('(staging) would run: userdel fieldgate');
   });
 
+  it('--uninstall removes the enablement link and a command link into /opt/fieldgate from the tarball', () => {
+    expect(install().status).toBe(0);
+    mkdirSync(at('etc/systemd/system/multi-user.target.wants'), { recursive: true });
+    symlinkSync('/etc/systemd/system/fieldgate.service', at('etc/systemd/system/multi-user.target.wants/fieldgate.service'));
+    rmSync(at('usr/local/bin/fieldgate'));
+    symlinkSync('/opt/fieldgate/bin/fieldgate', at('usr/local/bin/fieldgate'));
+    const r = install('--uninstall');
+    expect(r.status, r.out).toBe(0);
+    expect(lstatSync(at('etc/systemd/system/multi-user.target.wants/fieldgate.service'), { throwIfNoEntry: false })).toBeUndefined();
+    expect(lstatSync(at('usr/local/bin/fieldgate'), { throwIfNoEntry: false })).toBeUndefined();
+  });
+
+  it('refuses to install or uninstall over the .deb (dpkg owns /opt/fieldgate and the unit)', () => {
+    write(at('var/lib/dpkg/info/fieldgate.list'), '/opt/fieldgate\n');
+    for (const args of [[], ['--uninstall']]) {
+      const r = install(...args);
+      expect(r.status, r.out).toBe(1);
+      expect(r.out).toContain('the fieldgate .deb is installed; use apt/dpkg');
+    }
+    expect(existsSync(at('opt/fieldgate'))).toBe(false);
+    expect(existsSync(at('etc/fieldgate'))).toBe(false);
+  });
+
   it('leaves a command link it did not create alone', () => {
     write(at('usr/local/bin/fieldgate'), '#!/bin/sh\necho mine\n');
     // install replaces it (it is our command name) ...
@@ -177,9 +206,60 @@ describe('install.sh --root', () => {
     expect(install('--frobnicate').status).toBe(2);
   });
 
-  it('uses config/example.yaml from the tree it installs', () => {
-    const script = readFileSync(path.join(repo, 'systemd/install.sh'), 'utf8');
-    expect(script).toContain('"$FROM/config/example.yaml" "$dir/config.yaml"');
+  it('uses config/example.yaml from the tree it installs (--from), not the one the script is in', () => {
+    const other = path.join(tmp, 'other');
+    makeSourceTree(other);
+    write(path.join(other, 'config/example.yaml'), 'site: from-the-other-tree\n');
+    const r = install('--from', other);
+    expect(r.status, r.out).toBe(0);
+    expect(readFileSync(at('etc/fieldgate/config.yaml'), 'utf8')).toBe('site: from-the-other-tree\n');
     expect(statSync(path.join(repo, 'systemd/install.sh')).mode & 0o111).not.toBe(0);
+  });
+
+  it('runs by a relative path from its own directory, and says what is missing without setup-functions.sh', () => {
+    const rel = spawnSync('bash', ['./install.sh', '--root', root, '--no-prune'], { cwd: path.join(src, 'systemd'), encoding: 'utf8' });
+    expect(rel.status, rel.stdout + rel.stderr).toBe(0);
+    expect(existsSync(at('etc/fieldgate/config.yaml'))).toBe(true);
+
+    rmSync(path.join(src, 'packaging'), { recursive: true });
+    const r = install();
+    expect(r.status).toBe(1);
+    expect(r.out).toContain('packaging/files/setup-functions.sh is missing');
+  });
+});
+
+// The real thing: accounts, owners and modes as on a gateway, on a machine whose PID 1 is not
+// systemd (so systemctl cannot be used, as in a container or an image build's chroot).
+describe.skipIf(!canIsolateHost)('install.sh as root on an isolated host', () => {
+  let host: IsolatedHost;
+  const sh = (cmd: string): string => {
+    const r = host.run(cmd);
+    expect(r.status, r.out).toBe(0);
+    return r.out.trim();
+  };
+  beforeEach(() => {
+    host = new IsolatedHost();
+  });
+  afterEach(() => {
+    host.dispose();
+  });
+
+  it('installs with a leftover fieldgate group and without a running systemd; purge removes user and group', () => {
+    sh('groupadd --system fieldgate');
+    const r = host.run(`${path.join(src, 'systemd/install.sh')} --no-prune`);
+    expect(r.status, r.out).toBe(0);
+    expect(r.out).toContain('systemd is not running here; skipped: systemctl daemon-reload');
+    expect(sh('id -gn fieldgate; id -nG fieldgate').split('\n')).toEqual(['fieldgate', expect.stringMatching(/dialout.*bluetooth|bluetooth.*dialout/)]);
+    expect(sh('stat -c "%U:%G %a %n" /etc/fieldgate /etc/fieldgate/config.yaml /etc/fieldgate/env /var/lib/fieldgate /opt/fieldgate /opt/fieldgate/bin/fieldgate.js').split('\n')).toEqual([
+      'root:fieldgate 750 /etc/fieldgate', 'root:fieldgate 640 /etc/fieldgate/config.yaml', 'root:fieldgate 640 /etc/fieldgate/env',
+      'fieldgate:fieldgate 750 /var/lib/fieldgate', 'root:root 755 /opt/fieldgate', 'root:root 755 /opt/fieldgate/bin/fieldgate.js',
+    ]);
+    // The next steps' check runs as the service user: it must be able to read what it is told to validate.
+    sh('runuser -u fieldgate -- sh -c "set -a; . /etc/fieldgate/env; cat /etc/fieldgate/config.yaml >/dev/null"');
+
+    const purge = host.run(`${path.join(src, 'systemd/install.sh')} --uninstall --purge`);
+    expect(purge.status, purge.out).toBe(0);
+    expect(host.run('getent passwd fieldgate || getent group fieldgate').status).not.toBe(0);
+    expect(sh('ls -d /etc/fieldgate /var/lib/fieldgate /opt/fieldgate /usr/local/bin/fieldgate 2>/dev/null | wc -l')).toBe('0');
   });
 });
