@@ -7,7 +7,8 @@
 // at the top of sqlite-journal.ts.
 import { FieldgateError, errorText } from '../util/errors.js';
 import type { AppendResult, ResetReason } from './journal.js';
-import { type Counters, type Identity, type Plan, type SqliteStore, emptyCountersAt, sqliteCode } from './sqlite-store.js';
+import { type Counters, type Identity, type Plan, type SqliteStore, emptyCountersAt } from './sqlite-store.js';
+import { sqliteCode } from './journal-database.js';
 import type { DiskBudget } from './disk-budget.js';
 import type { DropReporter } from './drop-reporter.js';
 import type { JournalHousekeeping } from './journal-housekeeping.js';

@@ -51,13 +51,15 @@
 // SqliteJournal is spread over a few files: this one carries out the Journal operations;
 // journal-connection.ts opens the file (through journal-opener.ts), reopens or recovers it and
 // holds the state that mirrors it; journal-housekeeping.ts expires delivered rows and returns free
-// pages to the file system; sqlite-store.ts is the SQL.
+// pages to the file system; sqlite-store.ts is the SQL (its statements in journal-statements.ts,
+// opening the database and reading SQLite's errors in journal-database.ts).
 import type { Logger } from 'pino';
 import type { Clock } from '../driver-api/index.js';
 import { FieldgateError, errorText } from '../util/errors.js';
 import { DropReporter } from './drop-reporter.js';
 import type { AppendResult, HeldEntry, Journal, JournalEntry, JournalStats, NewEntry, SyncMode, WhenFull } from './journal.js';
-import { type Committed, type Plan, type Planned, type SqliteStore, ForeignWriteError, isCorrupt, isDiskFull, sqliteCode } from './sqlite-store.js';
+import { type Committed, type Plan, type Planned, type SqliteStore, ForeignWriteError } from './sqlite-store.js';
+import { isCorrupt, isDiskFull, sqliteCode } from './journal-database.js';
 import { DiskBudget, type StatFs } from './disk-budget.js';
 import { JournalSpace } from './journal-space.js';
 import { fileSizeOrUndefined } from './journal-files.js';
