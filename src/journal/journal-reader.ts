@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { HeldEntry, JournalStats } from './journal.js';
 import { META_KEYS, type StoredRow, hasColumn, toEntry } from './journal-schema.js';
-import { isCorrupt, isSpaceOrIo } from './sqlite-store.js';
+import { isCorrupt, isSpaceOrIo } from './journal-database.js';
 import { fileSizeOrUndefined, formatJournalId } from './journal-files.js';
 import { FieldgateError, errorText } from '../util/errors.js';
 

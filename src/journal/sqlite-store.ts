@@ -1,16 +1,14 @@
-// The SQL half of SqliteJournal: the connection, its prepared statements (made once) and the
-// transaction bodies. It holds no counters of its own: every transaction reads the journal's
-// counters as given and returns what they become, and the journal adopts that only after COMMIT
-// succeeded, so a failed transaction leaves memory and disk in agreement. Design rules and the
-// on-disk format are at the top of sqlite-journal.ts.
-import fs from 'node:fs';
-import path from 'node:path';
-import Database from 'better-sqlite3';
+// The SQL half of SqliteJournal: the connection (opened by journal-database.ts), its prepared
+// statements (made once, journal-statements.ts) and the transaction bodies. It holds no counters
+// of its own: every transaction reads the journal's counters as given and returns what they
+// become, and the journal adopts that only after COMMIT succeeded, so a failed transaction leaves
+// memory and disk in agreement. Design rules and the on-disk format are at the top of
+// sqlite-journal.ts.
 import type BetterSqlite3 from 'better-sqlite3';
-import type { DropReason, HeldEntry, JournalEntry, WhenFull, SyncMode } from './journal.js';
-import { seqRuns } from './seq-runs.js';
-import { META_KEYS, type StoredRow, encodingCode, hasColumn, migrate, toEntry } from './journal-schema.js';
+import type { DropReason, HeldEntry, JournalEntry, WhenFull } from './journal.js';
+import { META_KEYS, hasColumn, toEntry } from './journal-schema.js';
 import { DeliveredRows, type RowsBytes } from './delivered-rows.js';
+import { type Statements, prepareStatements, removeSorted } from './journal-statements.js';
 
 /** A row about to be inserted: the entry plus its capacity size. */
 export interface Planned extends JournalEntry {
@@ -59,74 +57,10 @@ export interface Limits {
   keepDelivered: boolean;
 }
 
-export interface OpenSettings {
-  synchronous: SyncMode;
-  /** Caps the file at this many pages (PRAGMA max_page_count): makes SQLITE_FULL reproducible in tests. */
-  maxPageCount?: number;
-  /** WAL pages between automatic checkpoints (keeps the WAL within the disk reserve). */
-  walPages?: number;
-  /** Keep the WAL index in process memory: the only way to open a WAL database on a full disk. */
-  locking?: 'normal' | 'exclusive';
-}
-
 /** The journal's name and birth, kept in meta (as integers, so older fieldgates read the file too). */
 export interface Identity {
   journalId: number;
   createdAt: number;
-}
-
-const BUSY_TIMEOUT_MS = 5_000;
-// Rows per multi-row INSERT, largest first; the last must be 1 (sqlite-store's insertAll).
-const INSERT_CHUNKS = [64, 16, 4, 1];
-// Runs of consecutive seqs at least this long are removed with one range DELETE.
-const RANGE_REMOVE_MIN = 8;
-
-/** Opens (creating directory and file if needed) and migrates the journal database. */
-export function openDatabase(file: string, settings: OpenSettings): BetterSqlite3.Database {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  // `timeout` is SQLite's busy_timeout: wait this long for another connection's lock (the CLI).
-  const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
-  try {
-    if (settings.locking === 'exclusive') db.pragma('locking_mode = EXCLUSIVE');
-    // Must precede the WAL switch: that writes page 1, after which auto_vacuum is fixed until a
-    // VACUUM. On an existing journal file this is a no-op.
-    db.pragma('auto_vacuum = INCREMENTAL');
-    const mode = db.pragma('journal_mode = WAL', { simple: true });
-    if (mode !== 'wal') throw new Error(`journal_mode is ${String(mode)}, WAL refused`);
-    db.pragma(`synchronous = ${settings.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-    const pageSize = Number(db.pragma('page_size', { simple: true }));
-    const walPages = settings.walPages ?? 1000;
-    db.pragma(`wal_autocheckpoint = ${walPages}`);
-    // The WAL file is reused after each checkpoint; trimmed only after an unusually big burst, so
-    // its blocks stay allocated and a checkpointed WAL can be rewritten on a full disk.
-    db.pragma(`journal_size_limit = ${Math.max(4 * walPages * pageSize, 1024 * 1024)}`);
-    migrate(db);
-    if (settings.maxPageCount !== undefined) db.pragma(`max_page_count = ${settings.maxPageCount}`);
-    return db;
-  } catch (err) {
-    db.close();
-    throw err;
-  }
-}
-
-export function isDiskFull(err: unknown): boolean {
-  return err instanceof Database.SqliteError && err.code.startsWith('SQLITE_FULL');
-}
-
-export function sqliteCode(err: unknown): string {
-  return err instanceof Database.SqliteError ? err.code : '';
-}
-
-/** The file is not a database or its pages are damaged: nothing but moving it aside helps. */
-export function isCorrupt(err: unknown): boolean {
-  const code = sqliteCode(err);
-  return code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB';
-}
-
-/** Errors a full or failing disk produces at open (the WAL index cannot be created, ...). */
-export function isSpaceOrIo(err: unknown): boolean {
-  const code = sqliteCode(err) || String((err as NodeJS.ErrnoException | undefined)?.code ?? '');
-  return code.startsWith('SQLITE_FULL') || code.startsWith('SQLITE_IOERR') || code === 'ENOSPC' || code === 'EDQUOT';
 }
 
 /**
@@ -411,97 +345,9 @@ export class SqliteStore {
   }
 }
 
-// Prepared once per connection; every call reuses them. A file that could not take the encoding
-// column yet (journal-schema.ts) is written without it; its rows then read as rows of an older
-// fieldgate do.
-function prepareStatements(db: BetterSqlite3.Database) {
-  const withEncoding = hasColumn(db, 'entries', 'encoding');
-  const COLS = `seq, ts, topic, qos, retain, ${withEncoding ? 'encoding' : 'NULL AS encoding'}, payload`;
-  const cols = COLS;
-  const target = withEncoding ? 'entries (seq, ts, topic, qos, retain, encoding, size, payload)' : 'entries (seq, ts, topic, qos, retain, size, payload)';
-  const row = withEncoding ? '(?, ?, ?, ?, ?, ?, ?, ?)' : '(?, ?, ?, ?, ?, ?, ?)';
-  // Multi-row INSERTs: one statement step per chunk instead of per row saves about a quarter of
-  // an append's cost (measured: 100 rows, 200 µs → 150 µs), and a poll's readings usually come as
-  // dozens of rows. Chunk sizes are fixed so every statement is prepared once.
-  // Each chunk size binds from one array of its own, refilled for every statement (better-sqlite3
-  // copies the values while binding), rather than a new array per statement.
-  const width = withEncoding ? 8 : 7;
-  const inserts = INSERT_CHUNKS.map((n) => ({
-    n, args: new Array<unknown>(n * width), st: db.prepare(`INSERT INTO ${target} VALUES ${Array(n).fill(row).join(', ')}`),
-  }));
-  const bind = (p: Planned, args: unknown[], at: number): void => {
-    args[at] = p.seq;
-    args[at + 1] = p.ts;
-    args[at + 2] = p.topic;
-    args[at + 3] = p.qos;
-    args[at + 4] = p.retain ? 1 : 0;
-    if (withEncoding) args[at + 5] = encodingCode(p.encoding);
-    args[at + width - 2] = p.size;
-    args[at + width - 1] = p.payload;
-  };
-  const insertAll = (rows: readonly Planned[]): void => {
-    let i = 0;
-    for (const { n, args, st } of inserts) {
-      while (rows.length - i >= n) {
-        for (let k = 0; k < n; k += 1, i += 1) bind(rows[i]!, args, k * width);
-        try {
-          st.run(args);
-        } finally {
-          // The payloads would otherwise stay reachable from here until the next statement.
-          args.fill(undefined);
-        }
-      }
-    }
-  };
-  return {
-    cols,
-    insertAll,
-    setMeta: db.prepare<[number, string]>('UPDATE meta SET value = ? WHERE key = ?'),
-    readAfter: db.prepare<[number, number], StoredRow>(`SELECT ${COLS} FROM entries WHERE seq > ? ORDER BY seq LIMIT ?`),
-    exportPage: db.prepare<[number, number, number, number], StoredRow>(
-      `SELECT ${COLS} FROM entries WHERE seq > ? AND ts >= ? AND ts < ? ORDER BY seq LIMIT ?`),
-    oldest: db.prepare<[], { seq: number; ts: number }>('SELECT seq, ts FROM entries ORDER BY seq LIMIT 1'),
-    oldestSizes: db.prepare<[], { seq: number; size: number }>('SELECT seq, size FROM entries ORDER BY seq'),
-    deleteUpTo: db.prepare<[number]>('DELETE FROM entries WHERE seq <= ?'),
-    deleteOne: db.prepare<[number], { size: number }>('DELETE FROM entries WHERE seq = ? RETURNING size'),
-    rangeTotals: db.prepare<[number, number], { n: number; b: number | null }>(
-      'SELECT count(*) AS n, sum(size) AS b FROM entries WHERE seq BETWEEN ? AND ?'),
-    deleteRange: db.prepare<[number, number]>('DELETE FROM entries WHERE seq BETWEEN ? AND ?'),
-    deleteAll: db.prepare<[]>('DELETE FROM entries'),
-    maxSeq: db.prepare<[], number | null>('SELECT max(seq) FROM entries').pluck(),
-    dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
-  };
-}
-
-type Statements = ReturnType<typeof prepareStatements>;
-
 export function emptyCountersAt(lastSeq: number): Counters {
   return {
     depth: 0, bytes: 0, deliveredDepth: 0, deliveredBytes: 0, undeliveredFrom: lastSeq + 1, lastSeq, persistedSeq: lastSeq,
     drops: { drop_oldest: 0, drop_newest: 0, purge: 0 }, dropsDirty: false,
   };
-}
-
-function removeSorted(st: Statements, seqs: number[]): { n: number; b: number } {
-  let n = 0;
-  let b = 0;
-  for (const { lo, hi } of seqRuns(seqs)) {
-    if (hi - lo + 1 >= RANGE_REMOVE_MIN) {
-      const t = st.rangeTotals.get(lo, hi)!;
-      if (t.n > 0) {
-        st.deleteRange.run(lo, hi);
-        n += t.n;
-        b += t.b ?? 0;
-      }
-      continue;
-    }
-    for (let seq = lo; seq <= hi; seq += 1) {
-      const row = st.deleteOne.get(seq);
-      if (row) {
-        n += 1;
-        b += row.size;
-      }
-    }
-  }
-  return { n, b };
 }

@@ -1,0 +1,250 @@
+// JournalConnection: SqliteJournal's open journal file and the in-memory state that mirrors it
+// (counters, data_version, identity), and whatever makes or remakes that state: the first open,
+// retries while the journal cannot be opened (readings are refused and counted meanwhile), a
+// reload after another process wrote the file, a corrupt page met at run time (the file is moved
+// aside and a new journal continues the seq), and the seq lease that keeps seq from going back.
+// Opening a file in whatever state it is in is journal-opener.ts; the journal's design rules are
+// at the top of sqlite-journal.ts.
+import { FieldgateError, errorText } from '../util/errors.js';
+import type { AppendResult, ResetReason } from './journal.js';
+import { type Counters, type Identity, type Plan, type SqliteStore, emptyCountersAt } from './sqlite-store.js';
+import { sqliteCode } from './journal-database.js';
+import type { DiskBudget } from './disk-budget.js';
+import type { DropReporter } from './drop-reporter.js';
+import type { JournalHousekeeping } from './journal-housekeeping.js';
+import type { RecentRows } from './recent-rows.js';
+import { SeqLease, leasePathFor } from './seq-lease.js';
+import { formatJournalId, moveAside } from './journal-files.js';
+import { type JournalOpening, openJournal } from './journal-opener.js';
+import type { SqliteJournalOptions } from './sqlite-journal.js';
+
+const RETRY_OPEN_MS = 5_000;
+
+type State = 'closed' | 'open' | 'unavailable';
+
+/** Made by SqliteJournal and used by both. */
+export interface JournalConnectionParts {
+  budget: DiskBudget;
+  recent: RecentRows;
+  reporter: DropReporter;
+  housekeeping: JournalHousekeeping;
+}
+
+export class JournalConnection {
+  state: State = 'closed';
+  /**
+   * The journal's counters as of the last successful COMMIT (or load). Transactions are given
+   * them and return what they become, which SqliteJournal then makes these.
+   */
+  c: Counters = emptyCounters();
+  // PRAGMA data_version as last seen: it moves only when another connection commits.
+  dataVersion = 0;
+  readonly resets: Record<ResetReason, number> = { missing: 0, replaced: 0, corrupt: 0 };
+  private store: SqliteStore | undefined;
+  private readonly recent: RecentRows;
+  private readonly reporter: DropReporter;
+  private readonly budget: DiskBudget;
+  private readonly housekeeping: JournalHousekeeping;
+  private readonly lease: SeqLease;
+  private identity: Identity | undefined;
+  private identityText: { id: Identity; text: string } | undefined;
+  private opening: JournalOpening | undefined;
+  private unavailable: { reason: string; lastTry: number } | undefined;
+  /** Readings refused while unavailable, recorded in the journal once it opens. */
+  private unsavedRefusals = 0;
+  private leaseFailing = false;
+  private recovering = false;
+
+  constructor(private readonly options: SqliteJournalOptions, parts: JournalConnectionParts) {
+    this.recent = parts.recent;
+    this.reporter = parts.reporter;
+    this.budget = parts.budget;
+    this.housekeeping = parts.housekeeping;
+    this.lease = new SeqLease(leasePathFor(options.path));
+  }
+
+  /** Identity and reset report of the last successful open. */
+  get opened(): JournalOpening | undefined {
+    return this.opening;
+  }
+
+  /** The journal's id as consumers see it; '' before the first open. */
+  get journalId(): string {
+    return this.identity ? formatJournalId(this.identity.journalId) : '';
+  }
+
+  /** Why the journal cannot be used right now. */
+  get unavailableReason(): string {
+    return this.unavailable?.reason ?? 'closed';
+  }
+
+  open(): void {
+    if (this.state === 'open') return;
+    const { maxMessages, maxBytes } = this.options;
+    if (!(Number.isInteger(maxMessages) && maxMessages >= 1) || !(maxBytes >= 1)) {
+      throw new FieldgateError('journal_config', 'journal capacity must be at least 1 message and 1 byte');
+    }
+    try {
+      this.attach();
+    } catch (err) {
+      const failure = openError(this.options.path, err);
+      if (this.options.onOpenFailure !== 'retry') throw failure;
+      this.state = 'unavailable';
+      this.unavailable = { reason: failure.message, lastTry: this.options.clock.now() };
+      this.options.logger.error(
+        { err: failure.message, path: this.options.path },
+        `journal cannot be opened; readings are refused and counted until it can (retrying every ${RETRY_OPEN_MS / 1000} s)`,
+      );
+    }
+  }
+
+  close(): void {
+    const store = this.store;
+    this.state = 'closed';
+    this.unavailable = undefined;
+    this.recent.clear();
+    this.reporter.flush(true);
+    if (!store) return;
+    if (this.c.dropsDirty) {
+      try {
+        store.saveDrops(this.c.drops);
+      } catch (err) {
+        this.options.logger.warn({ err }, 'journal could not record drop counters on close');
+      }
+    }
+    this.store = undefined;
+    store.db.close();
+  }
+
+  /**
+   * The open store, reopening an unavailable journal when its retry is due; undefined if none.
+   * `in_transaction`: the caller checks for other writers inside its own transaction instead.
+   */
+  usable(foreignWrites: 'check' | 'in_transaction' = 'check'): SqliteStore | undefined {
+    if (this.state === 'closed') throw new FieldgateError('journal_closed', 'journal is not open');
+    if (this.state === 'unavailable') this.retryOpen();
+    const store = this.store;
+    if (!store) return undefined;
+    // Another process (`fieldgate buffer purge` next to a running gateway) wrote the file: the
+    // in-memory counters are stale, so reload them rather than trust them.
+    if (foreignWrites === 'check' && store.dataVersion() !== this.dataVersion) this.reload(store);
+    return store;
+  }
+
+  /** An append while no journal could be opened: every entry is refused and counted. */
+  refuseAll(n: number): AppendResult {
+    this.unsavedRefusals += n;
+    this.c = { ...this.c, drops: { ...this.c.drops, drop_newest: this.c.drops.drop_newest + n } };
+    this.reporter.note('drop_newest', n, `journal unavailable: ${this.unavailableReason}`);
+    return { stored: [], refused: n, evicted: 0 };
+  }
+
+  /** Extends the seq lease before a seq above it is handed out. */
+  coverSeqs(plan: Plan): void {
+    const last = plan.accepted.at(-1);
+    if (last) this.coverSeq(last.seq);
+  }
+
+  /** A corrupt page met at run time: move the file aside and continue in a new journal. */
+  recoverCorrupt(err: unknown): boolean {
+    if (this.recovering) return false;
+    this.recovering = true;
+    const lastSeq = this.c.lastSeq;
+    try {
+      this.store?.db.close();
+      this.store = undefined;
+      this.recent.clear();
+      const aside = moveAside(this.options.path, this.options.clock.now());
+      this.options.logger.error({ path: this.options.path, movedTo: aside, err: errorText(err) }, 'journal turned out corrupt; moved aside');
+      this.c = { ...emptyCountersAt(lastSeq), persistedSeq: 0, drops: this.c.drops };
+      this.attach(lastSeq, 'corrupt', aside);
+      return true;
+    } catch (again) {
+      this.state = 'unavailable';
+      this.unavailable = { reason: errorText(again), lastTry: this.options.clock.now() };
+      return false;
+    } finally {
+      this.recovering = false;
+    }
+  }
+
+  /** Reads the counters from the file again: another process wrote it. */
+  reload(store: SqliteStore): void {
+    this.recent.clear();
+    const drops = this.c.dropsDirty ? this.c.drops : undefined;
+    this.c = store.load();
+    if (drops) this.c = { ...this.c, drops, dropsDirty: true };
+    this.dataVersion = store.dataVersion();
+    this.housekeeping.restart();
+  }
+
+  private retryOpen(): void {
+    const u = this.unavailable;
+    const now = this.options.clock.now();
+    if (!u || now - u.lastTry < RETRY_OPEN_MS) return;
+    u.lastTry = now;
+    try {
+      this.attach();
+      this.options.logger.warn({ path: this.options.path, refused: this.unsavedRefusals }, 'journal is available again');
+    } catch (err) {
+      u.reason = openError(this.options.path, err).message;
+    }
+  }
+
+  /** Opens the file (see journal-opener.ts) and makes what was found this journal's state. */
+  private attach(floorSeq = 0, reasonIfNew?: ResetReason, movedTo?: string): void {
+    const o = this.options;
+    const opened = openJournal({
+      file: o.path, settings: { synchronous: o.synchronous, maxPageCount: o.maxPageCount },
+      limits: { maxMessages: o.maxMessages, whenFull: o.whenFull, keepDelivered: (o.keepDeliveredMs ?? 0) > 0 }, budget: this.budget, lease: this.lease,
+      logger: o.logger, clock: o.clock,
+    }, Math.max(floorSeq, this.c.lastSeq), reasonIfNew, movedTo);
+    let c = opened.counters;
+    if (this.unsavedRefusals > 0) {
+      c = { ...c, drops: { ...c.drops, drop_newest: c.drops.drop_newest + this.unsavedRefusals }, dropsDirty: true };
+      this.unsavedRefusals = 0;
+    }
+    this.store = opened.store;
+    this.recent.clear();
+    this.state = 'open';
+    this.unavailable = undefined;
+    this.c = c;
+    this.dataVersion = opened.store.dataVersion();
+    this.housekeeping.restart();
+    this.identity = opened.identity;
+    this.opening = opened.opening;
+    const reason = opened.opening.reset?.reason;
+    if (reason) this.resets[reason] += 1;
+    this.coverSeq(c.lastSeq + 1);
+    o.logger.info({ path: o.path, journal: opened.opening.journalId, depth: c.depth, lastSeq: c.lastSeq }, 'journal opened');
+    if (this.housekeeping.keepsDelivered && !opened.store.keepsDelivered) {
+      o.logger.warn({ path: o.path }, 'the journal file cannot take the delivered_at column yet (disk full?): delivered rows are deleted, not kept, until a later start');
+    }
+    this.c = this.housekeeping.expire(opened.store, this.c, true);
+    o.onOpen?.(opened.opening);
+  }
+
+  private coverSeq(seq: number): void {
+    const id = this.identity;
+    if (!id) return;
+    // Formatted once per identity: this runs at every append.
+    if (this.identityText?.id !== id) this.identityText = { id, text: formatJournalId(id.journalId) };
+    const ok = this.lease.cover(this.identityText.text, seq);
+    if (ok === !this.leaseFailing) return;
+    this.leaseFailing = !ok;
+    if (ok) this.options.logger.info('seq lease written again');
+    else this.options.logger.warn({ file: leasePathFor(this.options.path) }, 'cannot write the seq lease (disk full?); seq stays safe unless the journal file is lost too');
+  }
+}
+
+function emptyCounters(): Counters {
+  return { ...emptyCountersAt(0), persistedSeq: 0 };
+}
+
+function openError(file: string, err: unknown): FieldgateError {
+  if (err instanceof FieldgateError) return err;
+  const code = sqliteCode(err) || String((err as NodeJS.ErrnoException | undefined)?.code ?? '');
+  return new FieldgateError('journal_open', `cannot open journal ${file}: ${errorText(err)}${code ? ` (${code})` : ''}`, {
+    kind: 'retryable', cause: err,
+  });
+}
