@@ -7,7 +7,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { HeldEntry, JournalEntry } from './journal.js';
 import { type StoredRow, toEntry } from './journal-schema.js';
-import type { Counters } from './sqlite-store.js';
+import { type Counters, withCounts } from './journal-counters.js';
 import { seqRuns } from './seq-runs.js';
 
 /** Writes meta.last_seq if it is not there yet (SqliteStore's, run inside its transaction). */
@@ -58,10 +58,10 @@ export class DeliveredRows {
     // Kept tight, so the backlog's reads never walk the delivered history: a short scan from the
     // old bound over the rows just marked.
     const undeliveredFrom = this.firstUndelivered(c.undeliveredFrom, c.lastSeq + 1);
-    return {
-      ...c, depth: c.depth - marked.n, bytes: c.bytes - marked.b, undeliveredFrom,
+    return withCounts(c, {
+      depth: c.depth - marked.n, bytes: c.bytes - marked.b, undeliveredFrom,
       deliveredDepth: c.deliveredDepth + marked.n, deliveredBytes: c.deliveredBytes + marked.b,
-    };
+    });
   }
 
   /** Delivered rows make room (oldest first) for `rowsOver` rows and `bytesOver` bytes, as far as they go. */
@@ -80,7 +80,7 @@ export class DeliveredRows {
     // The newest row may have been among them: the last seq must then live in meta. Written
     // after the DELETE, still inside the same transaction, so both commit or neither.
     const persistedSeq = gone.n > 0 ? saveSeq(c.lastSeq, c) : c.persistedSeq;
-    return { c: { ...c, persistedSeq, deliveredDepth: c.deliveredDepth - gone.n, deliveredBytes: c.deliveredBytes - gone.b }, gone };
+    return { c: withCounts(c, { persistedSeq, deliveredDepth: c.deliveredDepth - gone.n, deliveredBytes: c.deliveredBytes - gone.b }), gone };
   }
 
   /** Marks ascending, distinct seqs delivered at `now`; unknown or already delivered ones are skipped. */

@@ -7,7 +7,8 @@
 // at the top of sqlite-journal.ts.
 import { FieldgateError, errorText } from '../util/errors.js';
 import type { AppendResult, ResetReason } from './journal.js';
-import { type Counters, type Identity, type Plan, type SqliteStore, emptyCountersAt } from './sqlite-store.js';
+import type { Identity, Plan, SqliteStore } from './sqlite-store.js';
+import { type Counters, addDrops, emptyCountersAt, withCounts } from './journal-counters.js';
 import { sqliteCode } from './journal-database.js';
 import type { DiskBudget } from './disk-budget.js';
 import type { DropReporter } from './drop-reporter.js';
@@ -134,7 +135,7 @@ export class JournalConnection {
   /** An append while no journal could be opened: every entry is refused and counted. */
   refuseAll(n: number): AppendResult {
     this.unsavedRefusals += n;
-    this.c = { ...this.c, drops: { ...this.c.drops, drop_newest: this.c.drops.drop_newest + n } };
+    this.c = withCounts(this.c, { drops: addDrops(this.c.drops, { drop_newest: n }) });
     this.reporter.note('drop_newest', n, `journal unavailable: ${this.unavailableReason}`);
     return { stored: [], refused: n, evicted: 0 };
   }
@@ -156,7 +157,7 @@ export class JournalConnection {
       this.recent.clear();
       const aside = moveAside(this.options.path, this.options.clock.now());
       this.options.logger.error({ path: this.options.path, movedTo: aside, err: errorText(err) }, 'journal turned out corrupt; moved aside');
-      this.c = { ...emptyCountersAt(lastSeq), persistedSeq: 0, drops: this.c.drops };
+      this.c = withCounts(emptyCountersAt(lastSeq), { persistedSeq: 0, drops: this.c.drops });
       this.attach(lastSeq, 'corrupt', aside);
       return true;
     } catch (again) {
@@ -173,7 +174,7 @@ export class JournalConnection {
     this.recent.clear();
     const drops = this.c.dropsDirty ? this.c.drops : undefined;
     this.c = store.load();
-    if (drops) this.c = { ...this.c, drops, dropsDirty: true };
+    if (drops) this.c = withCounts(this.c, { drops, dropsDirty: true });
     this.dataVersion = store.dataVersion();
     this.housekeeping.restart();
   }
@@ -201,7 +202,7 @@ export class JournalConnection {
     }, Math.max(floorSeq, this.c.lastSeq), reasonIfNew, movedTo);
     let c = opened.counters;
     if (this.unsavedRefusals > 0) {
-      c = { ...c, drops: { ...c.drops, drop_newest: c.drops.drop_newest + this.unsavedRefusals }, dropsDirty: true };
+      c = withCounts(c, { drops: addDrops(c.drops, { drop_newest: this.unsavedRefusals }), dropsDirty: true });
       this.unsavedRefusals = 0;
     }
     this.store = opened.store;
@@ -238,7 +239,7 @@ export class JournalConnection {
 }
 
 function emptyCounters(): Counters {
-  return { ...emptyCountersAt(0), persistedSeq: 0 };
+  return withCounts(emptyCountersAt(0), { persistedSeq: 0 });
 }
 
 function openError(file: string, err: unknown): FieldgateError {

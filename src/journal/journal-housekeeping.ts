@@ -6,7 +6,8 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../driver-api/index.js';
 import { errorText } from '../util/errors.js';
-import type { Counters, SqliteStore } from './sqlite-store.js';
+import type { SqliteStore } from './sqlite-store.js';
+import type { Counters } from './journal-counters.js';
 import { ExpirySchedule } from './keep-delivered.js';
 import type { JournalSpace } from './journal-space.js';
 

@@ -59,6 +59,7 @@ import { FieldgateError, errorText } from '../util/errors.js';
 import { DropReporter } from './drop-reporter.js';
 import type { AppendResult, HeldEntry, Journal, JournalEntry, JournalStats, NewEntry, SyncMode, WhenFull } from './journal.js';
 import { type Committed, type Plan, type Planned, type SqliteStore, ForeignWriteError } from './sqlite-store.js';
+import { addDrops, withCounts } from './journal-counters.js';
 import { isCorrupt, isDiskFull, sqliteCode } from './journal-database.js';
 import { DiskBudget, type StatFs } from './disk-budget.js';
 import { JournalSpace } from './journal-space.js';
@@ -343,11 +344,11 @@ export class SqliteJournal implements Journal {
     // Nothing could be made to fit: the whole call is refused and no seq is consumed. The counters
     // are written now if the disk allows, else with the next commit that succeeds.
     const refused = plan.refused + plan.accepted.length;
-    const drops = { ...conn.c.drops, drop_newest: conn.c.drops.drop_newest + refused };
-    conn.c = { ...conn.c, drops, dropsDirty: true };
+    const drops = addDrops(conn.c.drops, { drop_newest: refused });
+    conn.c = withCounts(conn.c, { drops, dropsDirty: true });
     try {
       store.saveDrops(drops);
-      conn.c = { ...conn.c, dropsDirty: false };
+      conn.c = withCounts(conn.c, { dropsDirty: false });
     } catch (saveErr) {
       if (!isDiskFull(saveErr)) throw writeError('append', saveErr);
     }

@@ -9,6 +9,7 @@ import type { DropReason, HeldEntry, JournalEntry, WhenFull } from './journal.js
 import { META_KEYS, hasColumn, toEntry } from './journal-schema.js';
 import { DeliveredRows, type RowsBytes } from './delivered-rows.js';
 import { type Statements, prepareStatements, removeSorted } from './journal-statements.js';
+import { type Counters, addDrops, emptyCountersAt, withCounts } from './journal-counters.js';
 
 /** A row about to be inserted: the entry plus its capacity size. */
 export interface Planned extends JournalEntry {
@@ -23,23 +24,6 @@ export interface Plan {
   maxBytes: number;
   /** drop_oldest: bytes to evict beyond what the call needs, so that whole pages come free. */
   extraEvict: number;
-}
-
-export interface Counters {
-  /** Undelivered rows and their bytes. */
-  depth: number;
-  bytes: number;
-  /** Rows kept after delivery (keep_delivered) and their bytes; they share the capacity. */
-  deliveredDepth: number;
-  deliveredBytes: number;
-  /** No undelivered row has a lower seq: where reads of the backlog start among delivered rows. */
-  undeliveredFrom: number;
-  lastSeq: number;
-  /** meta.last_seq on disk; the last seq is max(meta.last_seq, max(entries.seq)). */
-  persistedSeq: number;
-  drops: Record<DropReason, number>;
-  /** Drops counted while the disk was too full to record them. */
-  dropsDirty: boolean;
 }
 
 export interface Committed {
@@ -177,16 +161,12 @@ export class SqliteStore {
       const lastSeq = plan.accepted.at(-1)?.seq ?? c.lastSeq;
       // No row written while rows may have gone: then the last seq lives in meta only.
       const persistedSeq = toWrite.length === 0 ? saveSeq(lastSeq, c) : c.persistedSeq;
-      const drops = {
-        ...c.drops,
-        drop_oldest: c.drops.drop_oldest + evicted,
-        drop_newest: c.drops.drop_newest + plan.refused,
-      };
+      const drops = addDrops(c.drops, { drop_oldest: evicted, drop_newest: plan.refused });
       if (c.dropsDirty || evicted > 0 || plan.refused > 0) saveDrops(drops);
       return {
         stored: plan.accepted.map((p) => p.seq),
         evicted,
-        counters: { ...c, depth, bytes, lastSeq, persistedSeq, drops, dropsDirty: false },
+        counters: withCounts(c, { depth, bytes, lastSeq, persistedSeq, drops, dropsDirty: false }),
         freed: gone.n,
       };
     };
@@ -195,12 +175,12 @@ export class SqliteStore {
       const { c, gone } = makeRoom(rows, bytes, given);
       const persistedSeq = saveSeq(c.lastSeq, c);
       const old = c.deliveredDepth > 0 ? { n: 0, b: 0 } : evictOldest(rows - gone.n, bytes - gone.b);
-      const drops = { ...c.drops, drop_oldest: c.drops.drop_oldest + old.n };
+      const drops = addDrops(c.drops, { drop_oldest: old.n });
       saveDrops(drops);
       return {
         stored: [],
         evicted: old.n,
-        counters: { ...c, depth: c.depth - old.n, bytes: c.bytes - old.b, persistedSeq, drops, dropsDirty: false },
+        counters: withCounts(c, { depth: c.depth - old.n, bytes: c.bytes - old.b, persistedSeq, drops, dropsDirty: false }),
       };
     };
 
@@ -212,7 +192,7 @@ export class SqliteStore {
       return {
         stored: [],
         evicted: 0,
-        counters: { ...c, depth: c.depth - gone.n, bytes: c.bytes - gone.b, persistedSeq },
+        counters: withCounts(c, { depth: c.depth - gone.n, bytes: c.bytes - gone.b, persistedSeq }),
       };
     };
 
@@ -229,12 +209,12 @@ export class SqliteStore {
       // Delivered rows are no loss; c may be stale (another process), so they are counted here.
       const kept = delivered ? delivered.load(lastSeq).delivered.n : 0;
       const n = st.deleteAll.run().changes - kept;
-      const drops = { ...c.drops, purge: c.drops.purge + n };
+      const drops = addDrops(c.drops, { purge: n });
       saveDrops(drops);
       return {
         stored: [],
         evicted: n,
-        counters: { ...emptyCountersAt(lastSeq), persistedSeq, drops },
+        counters: withCounts(emptyCountersAt(lastSeq), { persistedSeq, drops }),
       };
     };
 
@@ -267,7 +247,7 @@ export class SqliteStore {
   raiseSeq(seq: number, c: Counters): Counters {
     if (seq <= c.lastSeq) return c;
     this.db.transaction(() => this.st.setMeta.run(seq, META_KEYS.lastSeq)).immediate();
-    return { ...c, lastSeq: seq, persistedSeq: seq };
+    return withCounts(c, { lastSeq: seq, persistedSeq: seq });
   }
 
   /** Copies the WAL into the database file as far as readers allow; false if SQLite refused. */
@@ -343,11 +323,4 @@ export class SqliteStore {
     if (this.delivered && c.deliveredDepth > 0) return this.delivered.oldestUndelivered(c.undeliveredFrom);
     return this.st.oldest.get();
   }
-}
-
-export function emptyCountersAt(lastSeq: number): Counters {
-  return {
-    depth: 0, bytes: 0, deliveredDepth: 0, deliveredBytes: 0, undeliveredFrom: lastSeq + 1, lastSeq, persistedSeq: lastSeq,
-    drops: { drop_oldest: 0, drop_newest: 0, purge: 0 }, dropsDirty: false,
-  };
 }
