@@ -5,8 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { IsolatedHost, canIsolateHost } from '../support/isolated-host.js';
+import { describe, expect, it } from 'vitest';
+import { canIsolateHost, isolatedHostPerTest } from '../support/isolated-host.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const lib = path.join(repo, 'packaging/files/setup-functions.sh');
@@ -33,21 +33,10 @@ describe('setup-functions.sh without touching the host', () => {
 });
 
 describe.skipIf(!canIsolateHost)('setup-functions.sh on an isolated host (real accounts and owners)', () => {
-  let host: IsolatedHost;
+  const host = isolatedHostPerTest();
+  const { sh } = host;
   const run = (body: string): { status: number | null; out: string } =>
     host.run(`set -eu\nFG_PREFIX=/opt/fieldgate\n. '${lib}'\n${body}`, { shell: 'sh' });
-  const sh = (cmd: string): string => {
-    const r = host.run(cmd);
-    expect(r.status, r.out).toBe(0);
-    return r.out.trim();
-  };
-
-  beforeEach(() => {
-    host = new IsolatedHost();
-  });
-  afterEach(() => {
-    host.dispose();
-  });
 
   it('fg_ensure_user: system account, own group, dialout and bluetooth, state directory; a second run changes nothing', () => {
     const first = run('fg_ensure_user');

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { afterEach, beforeEach, expect } from 'vitest';
 
 const EMPTY = ['/opt', '/usr/local/bin', '/var/lib', '/var/log'] as const;
 
@@ -40,4 +41,31 @@ export class IsolatedHost {
   dispose(): void {
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * For a describe block: a fresh IsolatedHost for every test. `run` runs a script there; `sh` runs
+ * a command that must succeed and returns its trimmed output.
+ */
+export function isolatedHostPerTest(): { run: IsolatedHost['run']; sh: (cmd: string) => string } {
+  let host: IsolatedHost | undefined;
+  beforeEach(() => {
+    host = new IsolatedHost();
+  });
+  afterEach(() => {
+    host?.dispose();
+    host = undefined;
+  });
+  const run: IsolatedHost['run'] = (script, options) => {
+    if (!host) throw new Error('isolatedHostPerTest: run() outside a test');
+    return host.run(script, options);
+  };
+  return {
+    run,
+    sh: (cmd) => {
+      const r = run(cmd);
+      expect(r.status, r.out).toBe(0);
+      return r.out.trim();
+    },
+  };
 }

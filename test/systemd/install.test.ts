@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { IsolatedHost, canIsolateHost } from '../support/isolated-host.js';
+import { canIsolateHost, isolatedHostPerTest } from '../support/isolated-host.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -231,19 +231,8 @@ describe('install.sh --root', () => {
 // The real thing: accounts, owners and modes as on a gateway, on a machine whose PID 1 is not
 // systemd (so systemctl cannot be used, as in a container or an image build's chroot).
 describe.skipIf(!canIsolateHost)('install.sh as root on an isolated host', () => {
-  let host: IsolatedHost;
-  const sh = (cmd: string): string => {
-    const r = host.run(cmd);
-    expect(r.status, r.out).toBe(0);
-    return r.out.trim();
-  };
-  beforeEach(() => {
-    host = new IsolatedHost();
-  });
-  afterEach(() => {
-    host.dispose();
-  });
-
+  const host = isolatedHostPerTest();
+  const { sh } = host;
   it('installs with a leftover fieldgate group and without a running systemd; purge removes user and group', () => {
     sh('groupadd --system fieldgate');
     const r = host.run(`${path.join(src, 'systemd/install.sh')} --no-prune`);

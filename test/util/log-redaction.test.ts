@@ -1,20 +1,9 @@
 // The logger hides the values of the keys isSecretKey names — the same names the site file's error
 // messages hide — at any depth, in child bindings and inside logged errors, and leaves the rest.
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { captureLog as capture } from '../support/capture-log.js';
 import { createLogger } from '../../src/util/logger.js';
 import { redactSecretKeys } from '../../src/util/redact-secret-keys.js';
-
-function capture() {
-  let text = '';
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      text += chunk.toString();
-      cb();
-    },
-  });
-  return { destination, lines: () => text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>) };
-}
 
 describe('log redaction by key name', () => {
   it('hides every name isSecretKey knows, however deep, and keeps file paths and ordinary keys', () => {

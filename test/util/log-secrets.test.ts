@@ -1,18 +1,7 @@
 // The log redactor learns secrets while the process runs (a reloaded site file brings new ones).
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { captureLog as capture } from '../support/capture-log.js';
 import { createLogger, LogSecrets } from '../../src/util/logger.js';
-
-function capture() {
-  let text = '';
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      text += chunk.toString();
-      cb();
-    },
-  });
-  return { destination, text: () => text };
-}
 
 describe('LogSecrets', () => {
   it('masks secrets added after the logger was made, in any field, JSON-escaped forms included', () => {
