@@ -37,7 +37,7 @@ export class JournalConnection {
    * The journal's counters as of the last successful COMMIT (or load). Transactions are given
    * them and return what they become, which SqliteJournal then makes these.
    */
-  c: Counters = emptyCounters();
+  c: Counters = emptyCountersAt(0);
   // PRAGMA data_version as last seen: it moves only when another connection commits.
   dataVersion = 0;
   readonly resets: Record<ResetReason, number> = { missing: 0, replaced: 0, corrupt: 0 };
@@ -236,10 +236,6 @@ export class JournalConnection {
     if (ok) this.options.logger.info('seq lease written again');
     else this.options.logger.warn({ file: leasePathFor(this.options.path) }, 'cannot write the seq lease (disk full?); seq stays safe unless the journal file is lost too');
   }
-}
-
-function emptyCounters(): Counters {
-  return withCounts(emptyCountersAt(0), { persistedSeq: 0 });
 }
 
 function openError(file: string, err: unknown): FieldgateError {
