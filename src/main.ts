@@ -3,6 +3,7 @@
 // sent while the daemon starts is never lost or fatal (process-signals.ts).
 import { ProcessSignals } from './cli/process-signals.js';
 import { isClosedOutput } from './cli/io.js';
+import { installQuietDebug } from './util/quiet-debug.js';
 
 const argv = process.argv.slice(2);
 const signals = new ProcessSignals(process, argv[0] === 'run' ? 'hold' : 'default');
@@ -29,6 +30,8 @@ process.on('unhandledRejection', (reason) => {
   process.exit(70);
 });
 
+// Before the CLI loads mqtt.js and the drivers: their `debug` loggers cost CPU even when silent.
+installQuietDebug(process.env);
 const { runCli } = await import('./cli.js');
 
 runCli(argv, { stdout: process.stdout, stderr: process.stderr, env: process.env, signals }).then(
