@@ -9,7 +9,7 @@ import { compileTemplate, topicVariables } from './template.js';
 import { SITE_DEFAULTS } from '../config/defaults.js';
 import { FieldgateError } from '../util/errors.js';
 import { PointFilter } from './point-filter.js';
-import { payloadRenderer, valueJson, type PayloadEncoding, type PayloadFormat } from './payload.js';
+import { JsonPointEntry, jsonPointHead, jsonPointTail, payloadRenderer, valueJson, type PayloadEncoding, type PayloadFormat } from './payload.js';
 import { batchJsonRenderer, batchRenderer, metaRenderer } from './batch-payload.js';
 import { IsoTimeFormatter } from './iso-time.js';
 import { PositionalLookup } from '../util/positional-lookup.js';
@@ -36,6 +36,8 @@ export interface CompiledPoint {
   readonly offset: number;
   /** `"name":`, the point's member prefix in a JSON batch payload. */
   readonly jsonKey: string;
+  /** The end of this point's JSON payload when the reading is good (jsonPointTail). */
+  readonly jsonTail: string;
 }
 
 export function templateVars(defaults: MappingDefaults, device: DeviceConfigBase, point?: string): Record<string, string> {
@@ -131,6 +133,7 @@ export class DeviceMapper {
         scale: p.scale ?? 1,
         offset: p.offset ?? 0,
         jsonKey: `${JSON.stringify(p.name)}:`,
+        jsonTail: jsonPointTail(p.unit, undefined),
       });
     }
     // One message carries every point, so it goes with the strictest QoS any of them asks for.
@@ -168,15 +171,18 @@ export class DeviceMapper {
       // erase the last good value at the broker: faults show in logs and metrics instead.
       if (bad && p.format === 'value') continue;
       if (!p.filter.accept(value, bad, error, ts, force)) continue;
+      if (p.format === 'json' && this.encoding === 'json') {
+        const tail = error === undefined ? p.jsonTail : jsonPointTail(p.unit, error);
+        entries.push(new JsonPointEntry(ts, p.topic, p.qos, p.retain, jsonPointHead(value, this.iso.format(ts)), tail));
+        continue;
+      }
       entries.push({
         ts,
         topic: p.topic,
         qos: p.qos,
         retain: p.retain,
         encoding: p.format === 'value' ? 'text' : this.encoding,
-        render: payloadRenderer(
-          p.format as 'json' | 'value', { value, ts, unit: p.unit, error, tsText: this.jsonTime(p.format, ts) }, this.encoding, this.cbor,
-        ),
+        render: payloadRenderer(p.format as 'json' | 'value', { value, ts, unit: p.unit, error }, this.encoding, this.cbor),
       });
     }
     return { entries, unknown };
@@ -225,11 +231,6 @@ export class DeviceMapper {
       });
     }
     return { entries, unknown };
-  }
-
-  private jsonTime(format: PayloadFormat, ts: number): string | undefined {
-    if (format !== 'json' || this.encoding !== 'json') return undefined;
-    return this.iso.format(ts);
   }
 
   private metaEntry(batch: BatchPlan, now: number): NewEntry {

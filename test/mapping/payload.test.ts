@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { payloadRenderer, valueJson } from '../../src/mapping/payload.js';
+import { JsonPointEntry, jsonPointHead, jsonPointTail, payloadRenderer, valueJson } from '../../src/mapping/payload.js';
 
 const TS = Date.parse('2026-11-26T06:40:00.123Z');
 
@@ -34,6 +34,19 @@ describe('valueJson', () => {
       const expected = typeof value === 'number' && !Number.isFinite(value) ? 'null' : JSON.stringify(value);
       expect(valueJson(value)).toBe(expected);
     }), { numRuns: 2000 });
+  });
+});
+
+describe('JsonPointEntry', () => {
+  it('renders what payloadRenderer renders for the same reading, and carries the entry fields', () => {
+    const scalar = fc.oneof(fc.double(), fc.integer(), fc.boolean(), fc.string(), fc.bigInt(), fc.constant(null));
+    const text = fc.option(fc.string({ unit: 'binary' }), { nil: undefined });
+    fc.assert(fc.property(scalar, text, text, fc.integer({ min: 0, max: 4102444800000 }), fc.nat(), (value, unit, error, ts, seq) => {
+      const tsText = new Date(ts).toISOString();
+      const entry = new JsonPointEntry(ts, 'site/d/p', 1, false, jsonPointHead(value, tsText), jsonPointTail(unit, error));
+      expect(entry.render(seq)).toEqual(payloadRenderer('json', { value, ts, unit, error })(seq));
+      expect(entry).toMatchObject({ ts, topic: 'site/d/p', qos: 1, retain: false, encoding: 'json' });
+    }), { numRuns: 1000 });
   });
 });
 
