@@ -2,7 +2,7 @@
 // ticks it missed instead of queueing them, so a slow device never builds a backlog of polls and
 // never stops being polled.
 import type { Clock } from '../driver-api/index.js';
-import { setLongTimeout, type LongTimer } from '../util/long-timer.js';
+import { MAX_TIMER_MS, setLongTimeout, type LongTimer } from '../util/long-timer.js';
 
 export interface PollLoopOptions {
   intervalMs: number;
@@ -13,8 +13,11 @@ export interface PollLoopOptions {
 }
 
 export class PollLoop {
-  private timer: LongTimer | undefined;
+  private timer: NodeJS.Timeout | LongTimer | undefined;
   private current: Promise<void> | undefined;
+  // Made once: a poll loop arms a timer and settles a run every poll, up to a hundred times a second.
+  private readonly fire = (): void => this.tick();
+  private readonly settled = (): void => this.after();
   private nextDue = 0;
   private stopped = true;
 
@@ -28,7 +31,8 @@ export class PollLoop {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.timer?.clear();
+    if (this.timer !== undefined && 'clear' in this.timer) this.timer.clear();
+    else clearTimeout(this.timer);
     this.timer = undefined;
     await this.current;
   }
@@ -36,16 +40,14 @@ export class PollLoop {
   private arm(): void {
     if (this.stopped) return;
     const delay = Math.max(0, this.nextDue - this.options.clock.now());
-    // Intervals may be days long (up to 366d); a plain setTimeout would fire after 1 ms.
-    this.timer = setLongTimeout(() => this.tick(), delay);
+    // Intervals may be days long (up to 366d); beyond 24.8 days a plain setTimeout would fire
+    // after 1 ms. Shorter ones, every poll of every device, need no chain.
+    this.timer = delay <= MAX_TIMER_MS ? setTimeout(this.fire, delay) : setLongTimeout(this.fire, delay);
   }
 
   private tick(): void {
     this.timer = undefined;
-    this.current = this.options.run().then(
-      () => this.after(),
-      () => this.after(),
-    );
+    this.current = this.options.run().then(this.settled, this.settled);
   }
 
   private after(): void {

@@ -42,6 +42,33 @@ describe('PollLoop', () => {
     expect(starts).toEqual([0, 100, 200, 300, 400]);
   });
 
+  it('an interval past Node\'s 24.8-day timer limit polls on time, and stop() cancels that timer too', async () => {
+    const DAY = 86_400_000;
+    const { starts, run } = recorder();
+    const silence = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    const loop = new PollLoop({ intervalMs: 30 * DAY, clock, run });
+    loop.start();
+    await vi.advanceTimersByTimeAsync(30 * DAY - 1);
+    expect(starts).toEqual([0]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(starts).toEqual([0, 30 * DAY]);
+    await loop.stop();
+    await vi.advanceTimersByTimeAsync(90 * DAY);
+    expect(starts).toEqual([0, 30 * DAY]);
+    expect(silence).not.toHaveBeenCalled();
+    silence.mockRestore();
+  });
+
+  it('stop() cancels the armed timer of a short interval', async () => {
+    const { starts, run } = recorder();
+    const loop = new PollLoop({ intervalMs: 100, clock, run });
+    loop.start();
+    await vi.advanceTimersByTimeAsync(150);
+    await loop.stop();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(starts).toEqual([0, 100]);
+  });
+
   it('does not run before start', async () => {
     const { run } = recorder();
     new PollLoop({ intervalMs: 100, clock, run });
