@@ -179,6 +179,7 @@ export class SqliteJournal implements Journal {
 
   readAfter(afterSeq: number, limit: number): JournalEntry[] {
     const conn = this.conn;
+    this.recent.readPast(afterSeq);
     // A forwarder that is caught up asks after every acknowledgement: nothing newer exists.
     if (conn.state === 'open' && afterSeq >= conn.c.lastSeq) return [];
     const store = conn.usable();

@@ -44,6 +44,21 @@ describe('RecentRows', () => {
     expect(r.after(4, 10, 10)).toBeUndefined();
   });
 
+  it('drops the rows a reader has read past, and serves those after them', () => {
+    const r = new RecentRows(100, 1e6);
+    r.added(rows(1, 10));
+    r.readPast(6);
+    expect(r.size).toBe(4);
+    expect(r.after(0, 10, 10)).toBeUndefined();
+    expect(seqs(r.after(6, 10, 10))).toEqual([7, 8, 9, 10]);
+    r.readPast(3); // behind the run (a rewind): nothing changes
+    expect(r.size).toBe(4);
+    r.readPast(10);
+    expect(r.size).toBe(0);
+    r.added(rows(11, 12)); // the next commit continues from the same seq
+    expect(seqs(r.after(10, 10, 12))).toEqual([11, 12]);
+  });
+
   it('keeps at most maxRows rows and maxBytes payload bytes, dropping the oldest', () => {
     const byRows = new RecentRows(3, 1e6);
     byRows.added(rows(1, 5));

@@ -130,6 +130,19 @@ describe('SqliteJournal', () => {
     gateway.close();
   });
 
+  it('serves just-committed rows from memory until the reader asks past them; a rewind reads the file', () => {
+    const j = open(options());
+    const r = j.append(entries(3));
+    const live = j.readAfter(0, 10);
+    expect(live.map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect(live[0]).toBe(r.rows![0]); // the committed row itself: no SELECT
+    expect(j.readAfter(3, 10)).toEqual([]);
+    const rewound = j.readAfter(0, 10);
+    expect(rewound[0]).not.toBe(r.rows![0]);
+    expect(rewound).toEqual(live);
+    j.close();
+  });
+
   it('never serves rows from memory that another process purged', () => {
     const o = options();
     const gateway = open(o);
