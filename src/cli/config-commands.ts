@@ -1,6 +1,7 @@
 // `fieldgate config …`: signing keys and candidates for remote configuration (on the operator's
 // machine), and the stored versions of a gateway (on the gateway): history, diff, rollback.
 import fs from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import { FieldgateError } from '../util/errors.js';
 import { SITE_FILE_MAX_BYTES } from '../config/file-limits.js';
 import { readBoundedFile } from '../util/read-bounded-file.js';
@@ -8,6 +9,7 @@ import { generateSigningKeys, signConfig } from '../remote-config/signed-config.
 import { VersionStore, type VersionEntry } from '../remote-config/version-store.js';
 import { versionStoreDir } from '../remote-config/site-versions.js';
 import { lineDiff } from '../remote-config/line-diff.js';
+import { scrubSecrets, writtenSecrets } from '../config/secret-scrub.js';
 import { println, type CliIo } from './io.js';
 
 export interface ConfigCommandOptions {
@@ -87,9 +89,21 @@ function diff(o: ConfigCommandOptions, io: CliIo): number {
   if (!a || !b) return usage(io, 'config diff needs two versions');
   const store = openStore(o, io);
   const [ea, eb] = [entryOf(store, a), entryOf(store, b)];
-  const text = lineDiff(store.text(ea), store.text(eb), [a, b]);
-  println(io.stdout, text === '' ? `${a} and ${b} are the same` : text);
+  const [ta, tb] = [store.text(ea), store.text(eb)];
+  const text = lineDiff(ta, tb, [a, b]);
+  // A diff ends up in tickets and chat: the secrets either version writes are shown as ***
+  // (a changed password still shows as a changed line).
+  println(io.stdout, text === '' ? `${a} and ${b} are the same` : scrubSecrets(text, [...secretsIn(ta), ...secretsIn(tb)]));
   return 0;
+}
+
+function secretsIn(text: string): string[] {
+  try {
+    return writtenSecrets(parseYaml(text, { uniqueKeys: false }));
+  } catch {
+    // Not YAML any more: URL passwords are still masked by scrubSecrets.
+    return [];
+  }
 }
 
 function rollback(o: ConfigCommandOptions, io: CliIo): number {

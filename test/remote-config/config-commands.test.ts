@@ -60,4 +60,19 @@ describe('fieldgate config', () => {
     expect(refused.code).toBe(1);
     expect(refused.err).toMatch(/version 3 is on trial until 2026-11-30T10:01:00.000Z; wait for its outcome/);
   });
+
+  it('diff shows the secrets of either version as ***, and still shows that they changed', async () => {
+    const store = VersionStore.open(path.join(dir, 'config'), { now: () => Date.parse('2026-11-30T11:00:00Z') });
+    const site = (password: string, url: string, psk: string) => [
+      'mqtt:', `  url: ${url}`, '  username: plant', `  password: ${password}`,
+      'devices:', '  - name: hall', '    driver: ble', `    ble: { address: "AA:BB:CC:DD:EE:FF", bindkey: "${psk}" }`, '',
+    ].join('\n');
+    store.record({ version: 's-1', source: 'local', state: 'applied', text: site('s3cret-old', 'mqtts://plant:urlpass-old@broker:8883', 'bk-old-123') });
+    store.record({ version: 's-2', source: 'local', state: 'applied', text: site('s3cret-new', 'mqtts://plant:urlpass-new@broker:8883', 'bk-new-456') });
+    const out = (await cli(['config', 'diff', 's-1', 's-2'])).out;
+    for (const secret of ['s3cret-old', 's3cret-new', 'urlpass-old', 'urlpass-new', 'bk-old-123', 'bk-new-456']) expect(out).not.toContain(secret);
+    expect(out).toContain('-  password: ***\n+  password: ***');
+    expect(out).toContain('mqtts://plant:***@broker:8883');
+    expect(out).toContain('username: plant');
+  });
 });
