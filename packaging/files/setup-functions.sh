@@ -79,6 +79,16 @@ fg_ensure_user() {
   fg_host install -d -o "$FG_NAME" -g "$FG_NAME" -m 0750 "$FG_ROOT$FG_STATE_DIR"
 }
 
+# A kept file the service user cannot read (an operator's chmod 600, a copy owned by another user)
+# would only show as a failed start: say so now, and how to fix it. Its owner and mode stay as they
+# are: they may be deliberate, and the installer does not rewrite an operator's file.
+fg_check_config_readable() {
+  if fg_staging || ! id "$FG_NAME" >/dev/null 2>&1 || ! command -v runuser >/dev/null 2>&1; then return 0; fi
+  if ! runuser -u "$FG_NAME" -- test -r "$1" 2>/dev/null; then
+    fg_say "warning: the user $FG_NAME cannot read $1 ($(stat -c '%U:%G %a' "$1")); the service will not start until it can, e.g.: chown root:$FG_NAME $1 && chmod 0640 $1"
+  fi
+}
+
 # The site file and the secrets file: written from the annotated example only when absent, so an
 # operator's edits survive every upgrade; root-owned, readable by the service's group only (the
 # service must not rewrite its own configuration). The directory's owner and mode are set on every
@@ -89,6 +99,7 @@ fg_install_config() {
   fg_host chown "root:$FG_NAME" "$fg_dir"
   if [ -e "$fg_dir/config.yaml" ]; then
     fg_say "kept existing $FG_CONFIG_DIR/config.yaml (the new example is $FG_PREFIX/config/example.yaml)"
+    fg_check_config_readable "$FG_CONFIG_DIR/config.yaml"
   else
     install -m 0640 "$FG_ROOT$FG_PREFIX/config/example.yaml" "$fg_dir/config.yaml"
     fg_host chown "root:$FG_NAME" "$fg_dir/config.yaml"

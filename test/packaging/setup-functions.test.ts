@@ -94,6 +94,22 @@ describe.skipIf(!canIsolateHost)('setup-functions.sh on an isolated host (real a
     expect(sh('stat -c "%U:%G %a" /etc/fieldgate /etc/fieldgate/config.yaml').split('\n')).toEqual(['root:fieldgate 750', 'root:fieldgate 600']);
   });
 
+  it('fg_install_config: warns, and keeps the file as it is, when the service user cannot read a kept config.yaml', () => {
+    sh('useradd --system --user-group --no-create-home --shell /usr/sbin/nologin fieldgate');
+    sh('mkdir -p /opt/fieldgate/config && echo "site: example" > /opt/fieldgate/config/example.yaml');
+    sh('mkdir -p /etc/fieldgate && echo "site: plant-7" > /etc/fieldgate/config.yaml && chmod 0600 /etc/fieldgate/config.yaml');
+    const refused = run('fg_install_config');
+    expect(refused.status, refused.out).toBe(0);
+    expect(refused.out).toContain('fieldgate: warning: the user fieldgate cannot read /etc/fieldgate/config.yaml (root:root 600); '
+      + 'the service will not start until it can, e.g.: chown root:fieldgate /etc/fieldgate/config.yaml && chmod 0640 /etc/fieldgate/config.yaml');
+    expect(sh('stat -c "%U:%G %a" /etc/fieldgate/config.yaml')).toBe('root:root 600');
+
+    sh('chown root:fieldgate /etc/fieldgate/config.yaml && chmod 0640 /etc/fieldgate/config.yaml');
+    const readable = run('fg_install_config');
+    expect(readable.status, readable.out).toBe(0);
+    expect(readable.out).not.toContain('warning');
+  });
+
   it('fg_purge: configuration, journal, drop-ins, the user and a fieldgate group userdel leaves behind are gone', () => {
     sh('useradd --system --gid nogroup --no-create-home fieldgate && mkdir -p /opt/fieldgate/config && touch /opt/fieldgate/config/example.yaml');
     expect(run('fg_ensure_user && fg_install_config').status).toBe(0);
