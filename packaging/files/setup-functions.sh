@@ -61,11 +61,14 @@ fg_ensure_user() {
     fg_host useradd --system --gid "$FG_NAME" --home-dir "$FG_STATE_DIR" --no-create-home \
       --shell /usr/sbin/nologin --comment "fieldgate IoT gateway" "$FG_NAME"
     if ! fg_staging; then fg_say "created system user $FG_NAME"; fi
-  elif [ "$(id -gn "$FG_NAME")" != "$FG_NAME" ]; then
-    # An account made earlier with another primary group: the service runs with Group=fieldgate
-    # anyway, but `runuser -u fieldgate -- fieldgate validate` must read the root:fieldgate files too.
-    usermod --append --groups "$FG_NAME" "$FG_NAME"
-    fg_say "added the existing user $FG_NAME to the group $FG_NAME"
+  else
+    fg_check_existing_user
+    if [ "$(id -gn "$FG_NAME")" != "$FG_NAME" ]; then
+      # An account made earlier with another primary group: the service runs with Group=fieldgate
+      # anyway, but `runuser -u fieldgate -- fieldgate validate` must read the root:fieldgate files too.
+      usermod --append --groups "$FG_NAME" "$FG_NAME"
+      fg_say "added the existing user $FG_NAME to the group $FG_NAME"
+    fi
   fi
   for fg_group in dialout bluetooth; do
     if fg_staging || ! getent group "$fg_group" >/dev/null 2>&1; then
@@ -77,6 +80,22 @@ fg_ensure_user() {
   # systemd creates StateDirectory= at start; making it now as well lets an operator run
   # `fieldgate buffer …` (or the daemon outside systemd) as the service user straight away.
   fg_host install -d -o "$FG_NAME" -g "$FG_NAME" -m 0750 "$FG_ROOT$FG_STATE_DIR"
+}
+
+# An account of that name made by someone else is used as it is, but a login account is not what
+# a daemon should run as: say so (the service's sandbox still applies, whatever its shell).
+fg_check_existing_user() {
+  fg_entry="$(getent passwd "$FG_NAME")"
+  fg_uid="$(printf '%s' "$fg_entry" | cut -d: -f3)"
+  fg_shell="$(printf '%s' "$fg_entry" | cut -d: -f7)"
+  fg_sys_max="$(awk '$1 == "SYS_UID_MAX" { print $2 }' /etc/login.defs 2>/dev/null)"
+  if [ "$fg_uid" -gt "${fg_sys_max:-999}" ]; then
+    fg_say "warning: the existing user $FG_NAME is not a system account (uid $fg_uid); the service runs as it anyway"
+  fi
+  case "$fg_shell" in
+    */nologin | */false) ;;
+    *) fg_say "warning: the existing user $FG_NAME has the login shell ${fg_shell:-(none)}; a service account needs none: usermod --shell /usr/sbin/nologin $FG_NAME" ;;
+  esac
 }
 
 # A kept file the service user cannot read (an operator's chmod 600, a copy owned by another user)

@@ -74,6 +74,17 @@ describe.skipIf(!canIsolateHost)('setup-functions.sh on an isolated host (real a
     expect(sh('runuser -u fieldgate -- cat /etc/fieldgate/config.yaml')).toBe('site: example');
   });
 
+  it('fg_ensure_user: warns about an existing login account (no system uid, a shell) and uses it as it is', () => {
+    sh('useradd --uid 1500 --user-group --no-create-home --shell /bin/bash fieldgate');
+    const r = run('fg_ensure_user');
+    expect(r.status, r.out).toBe(0);
+    expect(r.out).toContain('fieldgate: warning: the existing user fieldgate is not a system account (uid 1500); the service runs as it anyway');
+    expect(r.out).toContain('fieldgate: warning: the existing user fieldgate has the login shell /bin/bash; a service account needs none: usermod --shell /usr/sbin/nologin fieldgate');
+    expect(sh('getent passwd fieldgate').split(':')[6]).toBe('/bin/bash');
+    sh('usermod --shell /usr/sbin/nologin fieldgate');
+    expect(run('fg_ensure_user').out).not.toContain('login shell');
+  });
+
   it('fg_install_config: root:fieldgate 0750/0640 from the installed example; an edited file and its mode are kept, the directory repaired', () => {
     sh('groupadd --system fieldgate && mkdir -p /opt/fieldgate/config && echo "site: example" > /opt/fieldgate/config/example.yaml');
     const first = run('fg_install_config');
