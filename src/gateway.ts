@@ -2,7 +2,7 @@
 // reading is ever taken that has no journal to go to, and the journal closes last.
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { loadDriver, type Clock, type DeviceConfigBase, type DriverDescriptor, type DriverEntry, type DriverFactory } from './driver-api/index.js';
+import type { Clock, DeviceConfigBase, DriverEntry } from './driver-api/index.js';
 import type { SiteConfig } from './config/site-config.js';
 import type { ResolvedSite } from './config/resolved-site.js';
 import type { Journal, NewEntry } from './journal/journal.js';
@@ -11,7 +11,7 @@ import { SqliteJournal } from './journal/sqlite-journal.js';
 import { MqttUplink } from './uplink/mqtt-uplink.js';
 import { AppendQueue } from './journal/append-queue.js';
 import { Forwarder } from './forwarder/forwarder.js';
-import { DeviceHost } from './scheduler/device-host.js';
+import { DeviceFleet } from './scheduler/device-fleet.js';
 import { CommandHandler } from './commands/command-handler.js';
 import { ReplayService } from './replay/replay-service.js';
 import { replayTopicsOf } from './replay/replay-topics.js';
@@ -19,7 +19,6 @@ import { ClockGuard } from './clock/clock-guard.js';
 import { ClockSegmentFile, clockFileFor } from './clock/clock-segments.js';
 import { type ClockSource, SystemClockSource } from './clock/clock-source.js';
 import { Metrics } from './service/metrics.js';
-import { SharedResourcePool } from './util/shared-resources.js';
 import { compileTemplate } from './mapping/template.js';
 import { planReload, runningConfig, type ReloadPlan } from './config/reload-plan.js';
 import { resolveSite, type ResolvedDevice } from './config/resolved-site.js';
@@ -75,9 +74,7 @@ export class Gateway {
   private discovery: DiscoveryPlan | undefined;
   private replay: ReplayService | undefined;
   private clockGuard: ClockGuard | undefined;
-  private hosts = new Map<string, DeviceHost>();
-  private readonly resources = new SharedResourcePool();
-  private readonly loadedDrivers = new Map<string, Promise<DriverFactory>>();
+  private readonly devices: DeviceFleet;
   private disconnectedSince: number;
   private lastTick: number;
   private lastJournalError = 0;
@@ -99,6 +96,23 @@ export class Gateway {
     this.startedAt = this.clock.now();
     this.loadedAt = this.startedAt;
     this.discovery = sitePlan(this.site, options.drivers, packageVersion());
+    this.devices = new DeviceFleet({
+      drivers: options.drivers, logger: this.logger, clock: this.clock,
+      host: (device) => {
+        // Devices hand their entries straight to the append queue; nothing on that path goes
+        // through the gateway.
+        const queue = this.queue!;
+        return {
+          sink: (entries: NewEntry[]) => queue.push(entries),
+          onReadings: readingsCounter(this.metrics, device.name),
+          onError: (name, kind) => this.metrics.pollErrors.inc({ device: name, kind }),
+          onTick: () => {
+            this.lastTick = this.clock.now();
+          },
+          onHealth: (name, healthy) => this.announcer?.deviceHealth(name, healthy),
+        };
+      },
+    });
   }
 
   /** What the status page and /api/status show (status-builder.ts). */
@@ -116,7 +130,7 @@ export class Gateway {
       uplink: { connected, url: this.brokerUrl, since: connected ? this.connectedAt : this.disconnectedSince, reconnects: this.reconnects },
       journal: this.journal?.stats(),
       deliveredPerSecond: this.delivered.perSecond(now),
-      devices: [...this.hosts.values()].map((h) => ({
+      devices: this.devices.all().map((h) => ({
         config: h.config, healthy: h.healthy, status: h.status, plan: h.plan,
       })),
     });
@@ -137,7 +151,7 @@ export class Gateway {
 
   /** Each running device: healthy or not, and when it last read a good value. */
   devicesObserved(): { name: string; healthy: boolean; lastGoodAt: number | undefined }[] {
-    return [...this.hosts.values()].map((h) => ({ name: h.name, healthy: h.healthy, lastGoodAt: h.status.lastGoodAt }));
+    return this.devices.all().map((h) => ({ name: h.name, healthy: h.healthy, lastGoodAt: h.status.lastGoodAt }));
   }
 
   get journalStats() {
@@ -200,7 +214,7 @@ export class Gateway {
 
   async stop(options: { drainMs?: number } = {}): Promise<void> {
     const drainMs = options.drainMs ?? 3000;
-    await this.stopDevices([...this.hosts.keys()]);
+    await this.stopDevices(this.devices.names());
     this.queue?.flush();
     if (this.forwarder && this.uplink?.connected) {
       const done = await this.forwarder.drain(drainMs);
@@ -251,7 +265,7 @@ export class Gateway {
   /** Seconds of evidence the gateway is moving data, for the systemd watchdog. */
   progress(maxIdleMs: number): { ok: boolean; reason?: string } {
     const now = this.clock.now();
-    const polled = [...this.hosts.values()].some((h) => h.polled);
+    const polled = this.devices.all().some((h) => h.polled);
     if (polled && now - this.lastTick > maxIdleMs) return { ok: false, reason: `no poll cycle for ${now - this.lastTick} ms` };
     if (this.lastJournalError > 0 && now - this.lastJournalError < maxIdleMs) return { ok: false, reason: 'journal writes are failing' };
     const f = this.forwarder;
@@ -275,7 +289,7 @@ export class Gateway {
         journal: { ok: journalOk, detail: !stats ? 'closed' : stats.available ? `backlog ${stats.depth} messages` : 'cannot be opened; readings are refused' },
         devices: {
           ok: true,
-          detail: `${[...this.hosts.values()].filter((h) => !h.healthy).length} of ${this.hosts.size} devices faulty`,
+          detail: `${this.devices.all().filter((h) => !h.healthy).length} of ${this.devices.size} devices faulty`,
         },
       },
     };
@@ -342,20 +356,20 @@ export class Gateway {
       logger: this.logger.child({ component: 'commands' }),
       onResult: (success) => this.metrics.commands.inc({ result: success ? 'ok' : 'rejected' }),
     });
-    this.commands.setDevices([...this.hosts.values()]);
+    this.commands.setDevices(this.devices.all());
     this.announcer = new HomeAssistantAnnouncer({
       uplink,
       logger: this.logger.child({ component: 'homeassistant' }),
       statusTopic: mqtt.statusTopic,
       plan: () => this.discovery,
-      health: () => [...this.hosts.values()].map((h) => [h.name, h.healthy] as const),
+      health: () => this.devices.all().map((h) => [h.name, h.healthy] as const),
     });
     this.announcer.start();
     this.replay = new ReplayService({
       journal: this.journal!, uplink, clock: this.clock, logger: this.logger.child({ component: 'replay' }),
       topic: `${this.site.site}/${this.site.gateway}/cmd/replay`, keepDelivered: buffer.keepDeliveredMs > 0,
       rate: buffer.replayRate, inflight: buffer.inflight, pack: buffer.pack,
-      topics: replayTopicsOf(() => this.hosts.values()),
+      topics: replayTopicsOf(() => this.devices.all()),
       restamp: (rows) => (this.clockGuard ? this.clockGuard.restamp(rows, false) : rows),
     });
     this.replay.start();
@@ -423,64 +437,17 @@ export class Gateway {
     this.metrics.connected.set(0);
   }
 
-  private factory(type: string): DriverDescriptor | undefined {
-    return this.options.drivers.find((d) => d.type === type);
-  }
-
-  private async loadFactory(entry: DriverEntry): Promise<DriverFactory> {
-    let loaded = this.loadedDrivers.get(entry.type);
-    if (!loaded) {
-      loaded = loadDriver(entry);
-      this.loadedDrivers.set(entry.type, loaded);
-    }
-    return loaded;
-  }
-
   private async startDevices(devices: readonly ResolvedDevice[]): Promise<void> {
-    const defaults = this.site.mapping;
-    // Devices hand their entries straight to the append queue; nothing on that path goes
-    // through the gateway.
-    const queue = this.queue!;
-    const sink = (entries: NewEntry[]) => queue.push(entries);
-    const started: DeviceHost[] = [];
-    for (const device of devices) {
-      const entry = this.options.drivers.find((d) => d.type === device.driver);
-      if (!entry) {
-        this.logger.error({ device: device.name, driver: device.driver }, 'unknown driver; device not started');
-        continue;
-      }
-      const factory = await this.loadFactory(entry);
-      const host = new DeviceHost({
-        device,
-        factory,
-        defaults,
-        logger: this.logger,
-        clock: this.clock,
-        resources: this.resources,
-        sink,
-        onReadings: readingsCounter(this.metrics, device.name),
-        onError: (name, kind) => this.metrics.pollErrors.inc({ device: name, kind }),
-        onTick: () => {
-          this.lastTick = this.clock.now();
-        },
-        onHealth: (name, healthy) => this.announcer?.deviceHealth(name, healthy),
-      });
-      this.hosts.set(device.name, host);
-      started.push(host);
-    }
-    // Devices start concurrently: one slow BLE connect must not delay a Modbus meter.
-    await Promise.all(started.map((h) => h.start()));
-    this.commands?.setDevices([...this.hosts.values()]);
+    const started = await this.devices.start(devices, this.site.mapping);
+    this.commands?.setDevices(this.devices.all());
     // A device's availability starts with the device (the connection's announcement may have
     // come before it existed); it changes with its health afterwards.
     for (const h of started) this.announcer?.deviceHealth(h.name, h.healthy);
   }
 
   private async stopDevices(names: readonly string[]): Promise<void> {
-    const hosts = names.map((n) => this.hosts.get(n)).filter((h): h is DeviceHost => h !== undefined);
-    for (const n of names) this.hosts.delete(n);
-    await Promise.all(hosts.map((h) => h.stop()));
-    this.commands?.setDevices([...this.hosts.values()]);
+    await this.devices.stop(names);
+    this.commands?.setDevices(this.devices.all());
   }
 }
 

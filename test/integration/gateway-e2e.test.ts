@@ -86,7 +86,7 @@ devices:
       const garbage = JSON.parse(sub.messages.filter((x) => x.topic === 'cmd/boiler/setpoint/set/result')[2]!.payload.toString()) as Record<string, unknown>;
       expect(garbage.ok).toBe(false);
       // Nothing invalid was written: the device still holds 72.5.
-      const readings = await gw.gateway['hosts'].get('boiler')!.readOnce();
+      const readings = await gw.gateway['devices'].get('boiler')!.readOnce();
       expect(readings[0]!.value).toBe(72.5);
     } finally {
       await gw.stop();
