@@ -6,13 +6,13 @@
 //
 // What the cache holds is always a run of consecutive seqs, every one of them still in the file:
 // - added() after each commit; a run that does not continue the cached one starts a new one;
-// - removed(): acknowledged rows leave the file, so every cached row up to the highest removed
-//   seq is dropped (the forwarder has read past them; reading them again goes to the file);
-// - readPast(): the forwarder asks for rows after a seq, so it holds every row up to it and asks
-//   again only after a rewind, which reads the file. Dropping them then, not a second later when
-//   their acknowledgements are removed, means a row and its payload die young in V8's heap
-//   instead of being promoted to the old generation (at 1,000 readings/s in JSON mode that was
-//   what kept the full collections coming);
+// - dropThrough(seq) when acknowledged rows leave the file: every cached row up to the highest
+//   removed seq goes (the forwarder has read past them; reading them again goes to the file);
+// - dropThrough(seq) as well when the forwarder asks for rows after a seq: it holds every row up
+//   to it and asks again only after a rewind, which reads the file. Dropping them then, not a
+//   second later when their acknowledgements are removed, means a row and its payload die young
+//   in V8's heap instead of being promoted to the old generation (at 1,000 readings/s in JSON
+//   mode that was what kept the full collections coming);
 // - clear() whenever rows may have left the file in another way (eviction, purge, a reload after
 //   another process wrote, a corrupt file replaced, close);
 // - at most `maxRows` rows and `maxBytes` payload bytes; the oldest go first, and reads from
@@ -51,17 +51,8 @@ export class RecentRows {
     return copies;
   }
 
-  /** Rows up to `maxSeq` (and maybe some below) left the file. */
-  removed(maxSeq: number): void {
-    this.dropThrough(maxSeq);
-  }
-
-  /** The reader asks for rows after `seq`: it has every row up to it. */
-  readPast(seq: number): void {
-    this.dropThrough(seq);
-  }
-
-  private dropThrough(maxSeq: number): void {
+  /** Nobody needs the rows up to `maxSeq` from here: they left the file, or the reader has them. */
+  dropThrough(maxSeq: number): void {
     const first = this.firstSeq();
     if (first === undefined || maxSeq < first) return;
     const end = Math.min(this.rows.length, this.head + (maxSeq - first + 1));

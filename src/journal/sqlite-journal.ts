@@ -179,7 +179,7 @@ export class SqliteJournal implements Journal {
 
   readAfter(afterSeq: number, limit: number): JournalEntry[] {
     const conn = this.conn;
-    this.recent.readPast(afterSeq);
+    this.recent.dropThrough(afterSeq);
     // A forwarder that is caught up asks after every acknowledgement: nothing newer exists.
     if (conn.state === 'open' && afterSeq >= conn.c.lastSeq) return [];
     const store = conn.usable();
@@ -213,7 +213,7 @@ export class SqliteJournal implements Journal {
       if (isCorrupt(err) && conn.recoverCorrupt(err)) return;
       throw writeError('remove', err);
     }
-    this.recent.removed(sorted[sorted.length - 1]!);
+    this.recent.dropThrough(sorted[sorted.length - 1]!);
     conn.c = this.housekeeping.afterRemove(store, store.keepsDelivered ? 0 : before - conn.c.depth, conn.c);
   }
 

@@ -34,12 +34,12 @@ describe('RecentRows', () => {
   it('drops every row up to the highest removed seq, so a removed row is never served', () => {
     const r = new RecentRows(100, 1e6);
     r.added(rows(1, 10));
-    r.removed(4);
+    r.dropThrough(4);
     expect(r.after(0, 10, 10)).toBeUndefined();
     expect(seqs(r.after(4, 10, 10))).toEqual([5, 6, 7, 8, 9, 10]);
-    r.removed(2); // below the run: nothing changes
+    r.dropThrough(2); // below the run: nothing changes
     expect(r.size).toBe(6);
-    r.removed(10);
+    r.dropThrough(10);
     expect(r.size).toBe(0);
     expect(r.after(4, 10, 10)).toBeUndefined();
   });
@@ -47,13 +47,13 @@ describe('RecentRows', () => {
   it('drops the rows a reader has read past, and serves those after them', () => {
     const r = new RecentRows(100, 1e6);
     r.added(rows(1, 10));
-    r.readPast(6);
+    r.dropThrough(6);
     expect(r.size).toBe(4);
     expect(r.after(0, 10, 10)).toBeUndefined();
     expect(seqs(r.after(6, 10, 10))).toEqual([7, 8, 9, 10]);
-    r.readPast(3); // behind the run (a rewind): nothing changes
+    r.dropThrough(3); // behind the run (a rewind): nothing changes
     expect(r.size).toBe(4);
-    r.readPast(10);
+    r.dropThrough(10);
     expect(r.size).toBe(0);
     r.added(rows(11, 12)); // the next commit continues from the same seq
     expect(seqs(r.after(10, 10, 12))).toEqual([11, 12]);
@@ -77,7 +77,7 @@ describe('RecentRows', () => {
     for (let i = 0; i < 500; i++) {
       r.added(rows(last + 1, last + 10));
       last += 10;
-      r.removed(last - 5);
+      r.dropThrough(last - 5);
       expect(seqs(r.after(last - 5, 100, last))).toEqual([last - 4, last - 3, last - 2, last - 1, last]);
     }
   });
