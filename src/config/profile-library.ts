@@ -38,6 +38,12 @@ export interface ProfileLibrary {
   find(name: string): ProfileLookup;
   /** Every profile name that could be found, for "did you mean". */
   names(): string[];
+  /**
+   * The values of secret keys that profile files read so far took from ${VAR}, as the environment
+   * gave them: a PLAIN `pin: ${PIN}` becomes the number 7123 for PIN=007123, and only the text
+   * the operator set can be masked wherever it is quoted.
+   */
+  envSecrets(): string[];
 }
 
 const EXTENSIONS = ['.yaml', '.yml'];
@@ -79,6 +85,15 @@ export function createProfileLibrary(options: LibraryOptions): ProfileLibrary {
         cache.set(name, hit);
       }
       return hit;
+    },
+    envSecrets() {
+      const out: string[] = [];
+      for (const hit of cache.values()) {
+        const docs = hit.kind === 'found' ? [hit.entry.doc] : hit.kind === 'broken' ? hit.issues.map((i) => i.doc) : [];
+        // The site file's own (inline profiles) are counted by the site file.
+        for (const doc of docs) if (doc !== options.site) out.push(...doc.source.envSecrets);
+      }
+      return out;
     },
     names() {
       const out = new Set(Object.keys(options.inline ?? {}));

@@ -87,7 +87,7 @@ export class SiteValidator {
     }
 
     const expanded = this.expand(source, file, env, options);
-    for (const w of writtenSecrets(expanded.value)) secrets.push(w);
+    for (const w of [...expanded.envSecrets, ...writtenSecrets(expanded.value)]) secrets.push(w);
     const placer = new IssuePlacer(expanded.map);
     for (const i of expanded.fileIssues) placer.addOffset(i.doc, i.offset, i.message);
     for (const i of expanded.issues) placer.addExpand(i);
@@ -163,7 +163,7 @@ export class SiteValidator {
   }
 
   /** Devices built from their profiles and fanned out; see expand-devices.ts. */
-  private expand(source: ParsedSource, file: string, env: NodeJS.ProcessEnv, options: ValidateOptions): ExpandedSite {
+  private expand(source: ParsedSource, file: string, env: NodeJS.ProcessEnv, options: ValidateOptions): ExpandedSite & { envSecrets: string[] } {
     const dir = path.dirname(path.resolve(file));
     const root = isRecord(source.value) ? source.value : {};
     const paths = Array.isArray(root.profile_paths) ? root.profile_paths.filter((p): p is string => typeof p === 'string') : [];
@@ -181,7 +181,7 @@ export class SiteValidator {
         expanded.issues.push({ doc: site, pointer, at: 'value', message: at(pointer, `no directory ${path.resolve(dir, p)}`) });
       });
     }
-    return expanded;
+    return { ...expanded, envSecrets: library.envSecrets() };
   }
 
   /** Checks each device against its driver's schema; returns those with a known driver (config as written). */

@@ -290,4 +290,23 @@ describe('profile problems, where they are', () => {
       '  - { name: s, driver: sim, points: [{ name: t, signal: sin }] }', //                  5
     )).toEqual([expect.stringMatching(/^site\.yaml:5:\d+: devices\[1\]\.points\[0\]\.signal: /)]);
   });
+
+  it('a secret a profile file takes from ${VAR} is masked as the environment wrote it, not only as the number it became', () => {
+    // Plain digits turn into a number (1.2345678901234568e+22): only the text itself can be found
+    // again where a message quotes it.
+    const secret = '12345678901234567890123';
+    const file = folder({ 'profiles/meter.yaml': lines(METER, 'api_key: ${K}') });
+    const rows = [...HEAD, `payload: "${secret}"`, 'devices:', '  - { name: m1, profile: meter, tcp: { host: 10.0.0.5 } }'];
+    let err: unknown;
+    try {
+      validateSiteText(lines(...rows), file, { STATE_DIRECTORY: path.dirname(file), K: secret }, drivers, { profileLibrary: null });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const e = err as ConfigError;
+    expect(e.secrets).toContain(secret);
+    expect(e.format()).toMatch(/payload: "\*\*\*"/);
+    expect(e.format()).not.toContain(secret);
+  });
 });
