@@ -1,5 +1,6 @@
 // Shared pieces of the benchmarks: machine description, a raw mqtt.js baseline, formatting, the
 // packaged launcher's settings.
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -70,4 +71,23 @@ export function fmt(n: number, digits = 0): string {
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
+}
+
+/**
+ * Ctrl-C or `timeout` (SIGINT, SIGTERM) ends the benchmark through process.exit, so that 'exit'
+ * hooks run: the test harness's stops the brokers it started, `killOnExit` the measured processes.
+ * The signals' default action skips those hooks and left mosquitto and the gateways running.
+ */
+export function exitOnSignals(): void {
+  process.once('SIGINT', () => process.exit(130));
+  process.once('SIGTERM', () => process.exit(143));
+}
+
+/** Kills these processes if the benchmark exits before it stops them; returns the undo. */
+export function killOnExit(children: () => Iterable<ChildProcess>): () => void {
+  const kill = (): void => {
+    for (const child of children()) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  process.on('exit', kill);
+  return () => process.off('exit', kill);
 }

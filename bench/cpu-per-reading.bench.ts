@@ -36,7 +36,7 @@ import { fileURLToPath } from 'node:url';
 import M from 'modbus-serial';
 import mqtt from 'mqtt';
 import { disposeAllBrokers, freePort, startMosquitto } from '../test/integration/harness/index.js';
-import { fmt, launcherFlags, machine, median, splitFlagSet } from './bench-util.js';
+import { exitOnSignals, fmt, killOnExit, launcherFlags, machine, median, splitFlagSet } from './bench-util.js';
 
 const WARMUP_S = Number(process.env.WARMUP_S ?? 150);
 const WINDOWS = Number(process.env.WINDOWS ?? 5);
@@ -174,6 +174,7 @@ interface Running { variant: Variant; copy: number; child: ChildProcess; exited:
 async function runRate(rate: number, modbusPort: number, url: string, counter: Awaited<ReturnType<typeof startCounter>>): Promise<void> {
   const intervalMs = (REGISTERS * 1000) / rate;
   const running: Running[] = [];
+  const keep = killOnExit(() => running.map((r) => r.child));
   for (let copy = 1; copy <= COPIES; copy++) {
     for (const variant of VARIANTS) {
       const work = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldgate-cpu-'));
@@ -222,6 +223,7 @@ async function runRate(rate: number, modbusPort: number, url: string, counter: A
     for (const r of running) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
     await Promise.all(running.map((r) => r.exited));
     for (const r of running) fs.rmSync(r.work, { recursive: true, force: true });
+    keep();
   }
   report(rate, samples, rss);
 }
@@ -254,6 +256,7 @@ function report(rate: number, samples: Map<Variant, Sample[]>, rss: Map<Variant,
 }
 
 async function main(): Promise<void> {
+  exitOnSignals();
   const modbusPort = await freePort();
   const sim = await startSimulator(modbusPort);
   const broker = await startMosquitto({ maxQueuedMessages: 1_000_000 });

@@ -10,7 +10,9 @@ import { SqliteJournal } from '../src/journal/sqlite-journal.js';
 import { MqttUplink } from '../src/uplink/mqtt-uplink.js';
 import { Forwarder } from '../src/forwarder/forwarder.js';
 import { startMosquitto, disposeAllBrokers } from '../test/integration/harness/index.js';
-import { fmt, machine, median, rawPublishRate, samplePayload } from './bench-util.js';
+import { exitOnSignals, fmt, machine, median, rawPublishRate, samplePayload } from './bench-util.js';
+
+exitOnSignals();
 
 const COUNT = Number(process.env.COUNT ?? 200_000);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);

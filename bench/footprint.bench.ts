@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { startMosquitto, disposeAllBrokers } from '../test/integration/harness/index.js';
 import { parseDuration } from '../src/util/duration.js';
-import { fmt, launcherFlags, machine, splitFlagSet } from './bench-util.js';
+import { exitOnSignals, fmt, killOnExit, launcherFlags, machine, splitFlagSet } from './bench-util.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -105,6 +105,7 @@ async function measure(rate: number, flags: string, durationMs: number, sampleMs
   const child = emu
     ? spawn(emu.bin, [node, ...argv], { env: { ...process.env, ...env, QEMU_LD_PREFIX: emu.sysroot }, stdio: ['ignore', 'ignore', 'inherit'] })
     : spawn(node, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const keep = killOnExit(() => [child]);
   const samples: { t: number; rss: number; tcg: number }[] = [];
   const start = Date.now();
   let deliveredAtWarmup = 0;
@@ -126,6 +127,7 @@ async function measure(rate: number, flags: string, durationMs: number, sampleMs
   const cpuPercent = ((cpuSeconds(child.pid!) - cpuAtWarmup) / steadySeconds) * 100;
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
+  keep();
   await sub.endAsync();
   await broker.dispose();
   fs.rmSync(dir, { recursive: true, force: true });
@@ -151,6 +153,7 @@ function report(r: Result): void {
 }
 
 async function main(): Promise<void> {
+  exitOnSignals();
   const durationMs = parseDuration(values.duration);
   const warmupMs = Math.min(parseDuration(values.warmup), durationMs / 2);
   const flagSets = (values.flags ?? 'launcher').split(';').map((f) => (f.trim() === 'launcher' ? launcherFlags() : f.trim()));

@@ -11,7 +11,9 @@ import { Gateway } from '../src/gateway.js';
 import { validateSiteText } from '../src/config/validate-site.js';
 import { drivers } from '../drivers/index.js';
 import { startMosquitto, disposeAllBrokers, freePort } from '../test/integration/harness/index.js';
-import { fmt, machine, rawPublishRate } from './bench-util.js';
+import { exitOnSignals, fmt, machine, rawPublishRate } from './bench-util.js';
+
+exitOnSignals();
 
 const STEP_S = Number(process.env.SECONDS_PER_STEP ?? 5);
 const BACKLOG = Number(process.env.BACKLOG ?? 1_000_000);

@@ -19,7 +19,9 @@ import { CborCodec } from '../src/wire/cbor-codec.js';
 import { Backoff } from '../src/util/backoff.js';
 import type { PayloadEncoding, PayloadFormat } from '../src/mapping/payload.js';
 import { startMosquitto, disposeAllBrokers, type Broker } from '../test/integration/harness/index.js';
-import { fmt, machine } from './bench-util.js';
+import { exitOnSignals, fmt, machine } from './bench-util.js';
+
+exitOnSignals();
 import { meterDevice, meterPolls } from './meter-model.js';
 
 const DEVICES = Number(process.env.DEVICES ?? 5);
