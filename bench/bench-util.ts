@@ -15,9 +15,10 @@ export function launcherFlags(): string {
   const repo = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
   const text = fs.readFileSync(path.join(repo, 'packaging/files/fieldgate'), 'utf8');
   const flags = /\$\{FIELDGATE_NODE_FLAGS:-([^}]*)\}/.exec(text)?.[1];
-  const arenas = /MALLOC_ARENA_MAX:-(\d+)/.exec(text)?.[1];
-  if (flags === undefined || arenas === undefined) throw new Error('cannot read the defaults of packaging/files/fieldgate');
-  return `${flags} MALLOC_ARENA_MAX=${arenas}`;
+  // Every `export NAME="${NAME:-default}"` of the launcher (the malloc settings).
+  const env = [...text.matchAll(/^export ([A-Z_]+)="\$\{\1:-([^}]*)\}"$/gm)].map((m) => `${m[1]}=${m[2]}`);
+  if (flags === undefined || env.length === 0) throw new Error('cannot read the defaults of packaging/files/fieldgate');
+  return [flags, ...env].join(' ');
 }
 
 /** A flag set split into Node/V8 flags and NAME=value environment settings. */
