@@ -11,6 +11,7 @@
 //   json@before, batch@before  fieldgate from another built checkout (FIELDGATE_BEFORE=<dir>)
 //   json@launcher, batch@launcher  this build started with the packaged launcher's V8 flags and
 //               environment (packaging/files/fieldgate), as a package runs it
+//   json@before-launcher, batch@before-launcher  the other checkout with those flags
 //   json@flags, batch@flags  this build with the flag set in FLAG_SET ("--flag … NAME=value");
 //               json@flags2, batch@flags2 with FLAG_SET2, to compare two sets in one run
 // at 1,000 readings/s (100 registers every 100 ms) and 10,000/s (every 10 ms).
@@ -54,7 +55,7 @@ const root = path.dirname(dir);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 type Variant = 'json' | 'batch' | 'bare' | 'bare-batch' | 'json@before' | 'batch@before' | 'json@launcher' | 'batch@launcher'
-  | 'json@flags' | 'batch@flags' | 'json@flags2' | 'batch@flags2';
+  | 'json@before-launcher' | 'batch@before-launcher' | 'json@flags' | 'batch@flags' | 'json@flags2' | 'batch@flags2';
 
 /** Each process publishes under a prefix of its own, so the counter can tell them apart. */
 const prefixOf = (v: Variant, copy: number) => `b-${v.replace('@', '-')}-${copy}`;
@@ -157,10 +158,10 @@ function launch(variant: Variant, copy: number, modbusPort: number, url: string,
       String(modbusPort), url, String(intervalMs), String(REGISTERS), variant === 'bare' ? 'point' : 'batch', prefixOf(variant, copy)],
     { stdio: ['ignore', out, 'inherit'] });
   }
-  const checkout = variant.endsWith('@before') ? BEFORE! : root;
+  const checkout = variant.includes('@before') ? BEFORE! : root;
   const site = path.join(work, 'site.yaml');
   fs.writeFileSync(site, siteYaml(variant, copy, modbusPort, url, intervalMs, path.join(work, 'buffer.db')));
-  const flagSet = variant.endsWith('@launcher') ? launcherFlags() : variant.endsWith('@flags') ? process.env.FLAG_SET ?? ''
+  const flagSet = variant.endsWith('launcher') ? launcherFlags() : variant.endsWith('@flags') ? process.env.FLAG_SET ?? ''
     : variant.endsWith('@flags2') ? process.env.FLAG_SET2 ?? '' : '';
   const launcher = splitFlagSet(flagSet);
   return spawn(process.execPath, [...launcher.argv, ...extra, path.join(checkout, 'bin', 'fieldgate.js'), 'run', '-c', site, '--log-level', 'warn'],

@@ -92,6 +92,16 @@ export function jsonPointTail(unit: string | undefined, error: string | undefine
  * that garbage is what pushes in-flight messages into V8's old generation.
  */
 export class JsonPointEntry {
+  /**
+   * One entry that lives as long as the class. Entries live only from a poll to its commit, and
+   * under the package's launcher (--optimize-for-size) every full collection is a memory-reducing
+   * one, which drops hidden classes that no live object has: between polls that was this one, and
+   * V8 threw away the optimized code built for it (`render`, the journal's `plan`, the mapper's
+   * `map`) at every collection and compiled it again (docs/performance.md, "CPU per reading").
+   * Made like every other entry (ts a time in ms, strings, a QoS number), so it shares their class.
+   */
+  static readonly #keepsClass = new JsonPointEntry(Date.now(), 'x', 1, false, 'x', 'x');
+
   readonly encoding = 'json' as const;
 
   constructor(
