@@ -91,7 +91,10 @@ export function createProfileLibrary(options: LibraryOptions): ProfileLibrary {
       for (const hit of cache.values()) {
         const docs = hit.kind === 'found' ? [hit.entry.doc] : hit.kind === 'broken' ? hit.issues.map((i) => i.doc) : [];
         // The site file's own (inline profiles) are counted by the site file.
-        for (const doc of docs) if (doc !== options.site) out.push(...doc.source.envSecrets);
+        for (const doc of docs) {
+          if (doc === options.site) continue;
+          for (const secret of doc.source.envSecrets) out.push(secret);
+        }
       }
       return out;
     },
