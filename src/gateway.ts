@@ -2,7 +2,7 @@
 // reading is ever taken that has no journal to go to, and the journal closes last.
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { Clock, DeviceConfigBase, DriverEntry } from './driver-api/index.js';
+import type { Clock, DriverEntry } from './driver-api/index.js';
 import type { SiteConfig } from './config/site-config.js';
 import type { ResolvedSite } from './config/resolved-site.js';
 import type { Journal, NewEntry } from './journal/journal.js';
