@@ -14,4 +14,16 @@ describe('DeviceStatusRecorder', () => {
     expect(status.lastOf('ghost')).toBeUndefined();
     expect(status.lastGoodAt).toBe(2);
   });
+
+  it('dates a reading without a time by when it was recorded, and says nothing of a point never read', () => {
+    const status = new DeviceStatusRecorder([{ name: 'a', offset: 10 }, { name: 'b' }]);
+    expect(status.lastOf('a')).toBeUndefined();
+    status.readings([{ point: 'a', value: 5 }], 42);
+    expect(status.lastOf('a')).toEqual({ value: 15, quality: 'good', ts: 42 });
+    expect(status.lastOf('b')).toBeUndefined();
+    // A bad reading is not a good value: lastGoodAt stays at the last good one.
+    status.readings([{ point: 'a', value: 6, quality: 'bad', error: 'stale' }], 50);
+    expect(status.lastOf('a')).toEqual({ value: 16, quality: 'bad', error: 'stale', ts: 50 });
+    expect(status.lastGoodAt).toBe(42);
+  });
 });
