@@ -158,6 +158,14 @@ export class Gateway {
     return this.journal?.stats();
   }
 
+  /**
+   * Commits the readings still waiting for their commit (buffer.commit_interval) now. The run
+   * command calls it when the process exits by any path it sees: the commit is synchronous.
+   */
+  commitPending(): void {
+    this.queue?.flush();
+  }
+
   async start(): Promise<void> {
     const buffer = this.site.buffer;
     const journal = new SqliteJournal({
@@ -192,6 +200,7 @@ export class Gateway {
     const drops = this.metrics.drops;
     this.queue = new AppendQueue({
       journal,
+      intervalMs: buffer.commitIntervalMs,
       onCommit: (result) => {
         if (result.refused > 0) drops.inc({ reason: 'drop_newest' }, result.refused);
         if (result.evicted > 0) drops.inc({ reason: 'drop_oldest' }, result.evicted);

@@ -89,6 +89,16 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
     birth: () => (agent.active ? { config_version: agent.active.version } : undefined),
   });
   const service = new ServiceRuntime({ gateway, site, logger, env: io.env, configVersion: () => agent.active });
+  // Readings waiting for their commit (buffer.commit_interval) are committed on every exit this
+  // process sees (a second stop signal, a fatal error): only a kill or a power cut can take them.
+  const commitOnExit = (): void => {
+    try {
+      gateway.commitPending();
+    } catch (err) {
+      logger.error({ err: errorText(err) }, 'could not commit the readings waiting for their commit at exit');
+    }
+  };
+  process.on('exit', commitOnExit);
   try {
     await gateway.start();
     await service.start();
@@ -96,6 +106,7 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
   } catch (err) {
     logger.fatal({ err: errorText(err) }, 'gateway could not start');
     await gateway.stop({ drainMs: 0 }).catch(() => undefined);
+    process.off('exit', commitOnExit);
     logger.flush();
     return 1;
   }
@@ -147,6 +158,7 @@ export async function runCommand(options: RunOptions, io: CliIo): Promise<number
   await reloading;
   await service.stop();
   await gateway.stop();
+  process.off('exit', commitOnExit);
   logger.flush();
   return 0;
 }

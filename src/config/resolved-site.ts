@@ -37,6 +37,8 @@ export interface ResolvedBuffer {
   maxBytes: number;
   whenFull: WhenFull;
   synchronous: SyncMode;
+  /** buffer.commit_interval in ms: longest a reading waits for its commit; 0 = at the end of the turn. */
+  commitIntervalMs: number;
   inflight: number;
   /** Rows per second while a backlog drains; 0 = unlimited. */
   replayRate: number;
@@ -138,6 +140,7 @@ export function resolveSite(config: SiteConfig, file: string, secrets: string[],
     maxBytes: parseSize(b.max_bytes!),
     whenFull: b.when_full!,
     synchronous: b.synchronous!,
+    commitIntervalMs: parseDuration(b.commit_interval!),
     inflight: b.inflight!,
     replayRate: b.replay_rate!,
     pack: b.pack ? { maxRows: b.max_pack!, maxBytes: parseSize(b.max_pack_bytes!) } : undefined,
@@ -191,6 +194,7 @@ export function bufferForPath(file: string): ResolvedBuffer {
     maxBytes: parseSize(d.max_bytes),
     whenFull: d.when_full,
     synchronous: d.synchronous,
+    commitIntervalMs: parseDuration(d.commit_interval),
     inflight: d.inflight,
     replayRate: d.replay_rate,
     pack: undefined,

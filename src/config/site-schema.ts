@@ -36,6 +36,7 @@ export const CORE_RANGES = {
   heartbeat: { min: '1ms', max: '366d' },
   trial: { min: '1s', max: '1h' },
   keep_delivered: { min: '0s', max: '366d' },
+  commit_interval: { min: '0s', max: '10s' },
 } as const satisfies Record<string, DurationRange>;
 const name = (description: string): JsonSchema => ({ type: 'string', pattern: NAME_PATTERN, description });
 const qos = (description: string, def?: number): JsonSchema => ({
@@ -125,6 +126,11 @@ function bufferSchema(): JsonSchema {
       max_bytes: reload(['next_start'], sizeSchema('Largest journal size, e.g. 256MiB, 1GB or a number of bytes;', { min: '64KiB', max: '1024GiB' }, b.max_bytes)),
       when_full: reload(['next_start'], { enum: ['drop_oldest', 'drop_newest'], default: b.when_full, description: 'What to drop when full.' }),
       synchronous: reload(['next_start'], { enum: ['normal', 'full'], default: b.synchronous, description: 'SQLite synchronous mode.' }),
+      commit_interval: reload(['next_start'], duration(
+        'Longest a reading waits to be committed, so that one transaction holds several polls: fewer writes to the SD card and less CPU, for that much delay; readings still waiting are lost if the process is killed (not on stop or reload). 0s = commit at once.',
+        CORE_RANGES.commit_interval,
+        b.commit_interval,
+      )),
       // Decided by the journal at open (it expires or keeps rows from then on).
       keep_delivered: reload(['next_start'], duration(
         'Keep acknowledged readings this long, marked delivered, within max_messages/max_bytes (undelivered ones win), so that `cmd/replay` can send them again; absent or 0s = off.',

@@ -122,6 +122,7 @@ describe('defaults', () => {
       inflight: 100,
       replay_rate: 0,
       synchronous: 'normal',
+      commit_interval: '0s',
       pack: false,
       max_pack: 100,
       max_pack_bytes: '64KiB',

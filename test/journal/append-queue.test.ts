@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { pino } from 'pino';
 import { AppendQueue } from '../../src/journal/append-queue.js';
 import type { AppendResult, Journal, NewEntry } from '../../src/journal/journal.js';
@@ -170,6 +170,78 @@ describe('AppendQueue', () => {
     await turn();
     expect(appended).toEqual([1]);
     expect(commits).toEqual([1]);
+  });
+
+  describe('with an interval (buffer.commit_interval)', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('gathers pushes of several turns into one append, intervalMs after the first of them', async () => {
+      vi.useFakeTimers();
+      const { j, calls, bodies } = journal();
+      opened.push(j);
+      const q = new AppendQueue({ journal: j, intervalMs: 500 });
+      q.push([entry('a')]);
+      await vi.advanceTimersByTimeAsync(200);
+      q.push([entry('b'), entry('c')]);
+      await vi.advanceTimersByTimeAsync(299);
+      // A later push does not push the commit back: the first reading waits at most 500 ms.
+      q.push([entry('d')]);
+      expect(calls).toEqual([]);
+      expect(q.size).toBe(4);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(calls).toEqual([4]);
+      expect(bodies()).toEqual(['1|a', '2|b', '3|c', '4|d']);
+      // The next reading starts a new wait.
+      q.push([entry('e')]);
+      await vi.advanceTimersByTimeAsync(499);
+      expect(calls).toEqual([4]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(calls).toEqual([4, 1]);
+    });
+
+    it('maxBatch still commits at once, and the wait starts again with the next push', async () => {
+      vi.useFakeTimers();
+      const { j, calls } = journal();
+      opened.push(j);
+      const q = new AppendQueue({ journal: j, intervalMs: 500, maxBatch: 3 });
+      q.push([entry('a'), entry('b')]);
+      await vi.advanceTimersByTimeAsync(400);
+      q.push([entry('c')]);
+      expect(calls).toEqual([3]);
+      q.push([entry('d')]);
+      // The first batch's timer was cancelled: nothing is committed at 500 ms.
+      await vi.advanceTimersByTimeAsync(499);
+      expect(calls).toEqual([3]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(calls).toEqual([3, 1]);
+    });
+
+    it('flush() commits what waits at once and cancels the wait', async () => {
+      vi.useFakeTimers();
+      const { j, calls } = journal();
+      opened.push(j);
+      const commits: number[] = [];
+      const q = new AppendQueue({ journal: j, intervalMs: 10_000, onCommit: (_r, n) => commits.push(n) });
+      q.push([entry('a'), entry('b')]);
+      q.flush();
+      expect(calls).toEqual([2]);
+      await vi.advanceTimersByTimeAsync(20_000);
+      expect(calls).toEqual([2]);
+      expect(commits).toEqual([2]);
+      expect(vi.getTimerCount()).toBe(0);
+    });
+
+    it('an interval of 0 commits at the end of the turn, as without one', async () => {
+      const { j, calls } = journal();
+      opened.push(j);
+      const q = new AppendQueue({ journal: j, intervalMs: 0 });
+      q.push([entry('a')]);
+      q.push([entry('b')]);
+      await turn();
+      expect(calls).toEqual([2]);
+    });
   });
 
   it('without callbacks a throwing journal does not throw out of push or flush', async () => {
