@@ -14,6 +14,8 @@
 //   json@before-launcher, batch@before-launcher  the other checkout with those flags
 //   json@flags, batch@flags  this build with the flag set in FLAG_SET ("--flag … NAME=value");
 //               json@flags2, batch@flags2 with FLAG_SET2, to compare two sets in one run
+//   json@commit, batch@commit  this build with `buffer.commit_interval: COMMIT_INTERVAL` (default
+//               1s): one journal transaction for several polls
 // at 1,000 readings/s (100 registers every 100 ms) and 10,000/s (every 10 ms).
 //
 // Steady state, side by side. A gateway runs for months, so what counts is its cost once V8 has
@@ -46,6 +48,7 @@ const RATES = (process.env.RATES ?? '1000,10000').split(',').map(Number);
 const BEFORE = process.env.FIELDGATE_BEFORE;
 const VARIANTS = (process.env.VARIANTS ?? `json,batch,bare,bare-batch${BEFORE ? ',json@before,batch@before' : ''}`).split(',') as Variant[];
 const REGISTERS = Number(process.env.REGISTERS ?? 100);
+const COMMIT_INTERVAL = process.env.COMMIT_INTERVAL ?? '1s';
 // Processes per variant. Two processes of the same program can differ by 15 % for their whole life
 // (what V8 happened to optimise, heap layout), so the figure of a variant is the median of its copies.
 const COPIES = Number(process.env.COPIES ?? 1);
@@ -55,7 +58,8 @@ const root = path.dirname(dir);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 type Variant = 'json' | 'batch' | 'bare' | 'bare-batch' | 'json@before' | 'batch@before' | 'json@launcher' | 'batch@launcher'
-  | 'json@before-launcher' | 'batch@before-launcher' | 'json@flags' | 'batch@flags' | 'json@flags2' | 'batch@flags2';
+  | 'json@before-launcher' | 'batch@before-launcher' | 'json@flags' | 'batch@flags' | 'json@flags2' | 'batch@flags2'
+  | 'json@commit' | 'batch@commit';
 
 /** Each process publishes under a prefix of its own, so the counter can tell them apart. */
 const prefixOf = (v: Variant, copy: number) => `b-${v.replace('@', '-')}-${copy}`;
@@ -84,7 +88,7 @@ function siteYaml(variant: Variant, copy: number, modbusPort: number, url: strin
     `site: ${prefixOf(variant, copy)}`,
     'gateway: gw',
     `mqtt: { url: "${url}", qos: 1 }`,
-    `buffer: { path: "${db}", inflight: 100 }`,
+    `buffer: { path: "${db}", inflight: 100${variant.endsWith('@commit') ? `, commit_interval: ${COMMIT_INTERVAL}` : ''} }`,
     'topic: "{site}/{device}/{point}"',
     `payload: ${payload}`,
     'devices:',
