@@ -10,6 +10,7 @@
 //                  default), "" = none, NAME=value sets an environment variable
 //        [--tree release/work/arm64/fieldgate --arch arm64]          a packaged tree, run by its
 //                                                                    bundled node (qemu for arm)
+//        [--commit-interval 1s]  the site's buffer.commit_interval (default: unset, 0s)
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -31,6 +32,7 @@ const { values } = parseArgs({
     flags: { type: 'string' },
     tree: { type: 'string' },
     arch: { type: 'string', default: 'amd64' },
+    'commit-interval': { type: 'string' },
   },
 });
 const EMULATORS: Record<string, { bin: string; sysroot: string } | undefined> = {
@@ -42,7 +44,9 @@ const DEVICES = 10;
 const POINTS = 10;
 
 function site(url: string, dir: string, intervalMs: number): string {
-  const lines = ['site: fp', 'gateway: gw', 'mqtt:', `  url: ${url}`, '  qos: 1', 'buffer:', `  path: ${path.join(dir, 'buffer.db')}`, 'devices:'];
+  const lines = ['site: fp', 'gateway: gw', 'mqtt:', `  url: ${url}`, '  qos: 1', 'buffer:', `  path: ${path.join(dir, 'buffer.db')}`];
+  if (values['commit-interval'] !== undefined) lines.push(`  commit_interval: ${values['commit-interval']}`);
+  lines.push('devices:');
   for (let d = 0; d < DEVICES; d++) {
     lines.push(`  - name: dev-${d}`, '    driver: sim', `    interval: ${intervalMs}ms`, '    points:');
     for (let p = 0; p < POINTS; p++) lines.push(`      - { name: p${p}, signal: counter }`);
