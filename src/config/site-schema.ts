@@ -127,7 +127,7 @@ function bufferSchema(): JsonSchema {
       when_full: reload(['next_start'], { enum: ['drop_oldest', 'drop_newest'], default: b.when_full, description: 'What to drop when full.' }),
       synchronous: reload(['next_start'], { enum: ['normal', 'full'], default: b.synchronous, description: 'SQLite synchronous mode.' }),
       commit_interval: reload(['next_start'], duration(
-        'Longest a reading waits to be committed, so that one transaction holds several polls: fewer writes to the SD card and less CPU, for that much delay; readings still waiting are lost if the process is killed (not on stop or reload). 0s = commit at once.',
+        'Longest a reading waits to be committed, so that one transaction holds several polls: fewer writes to the SD card and less CPU, for that much delay; readings still waiting are lost if the process is killed or the power is cut (not on a stop or reload). 0s = commit at once.',
         CORE_RANGES.commit_interval,
         b.commit_interval,
       )),
