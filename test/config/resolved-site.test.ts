@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { validateSiteText } from '../../src/config/validate-site.js';
 import { bufferForPath } from '../../src/config/resolved-site.js';
 import { drivers } from '../../drivers/index.js';
@@ -12,6 +12,7 @@ import { lines } from './site-fixtures.js';
 describe('resolveSite', () => {
   it('converts durations, sizes and paths, renders names, reads TLS material and applies driver defaults', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-resolved-'));
+    onTestFinished(() => fs.rmSync(dir, { recursive: true, force: true }));
     fs.writeFileSync(path.join(dir, 'ca.pem'), 'CA BYTES');
     const file = path.join(dir, 'site.yaml');
     const site = validateSiteText(lines(

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
@@ -35,6 +35,13 @@ afterAll(async () => {
   await meter?.stop();
   await broker?.dispose();
 });
+
+/** A temp directory for a screenshot, removed when the test ends. */
+function shotDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-shot-'));
+  onTestFinished(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
 
 async function serve(snapshot: () => StatusSnapshot, access: { requireToken: boolean; token?: string } = { requireToken: false }): Promise<string> {
   const server = new HttpServer({
@@ -101,9 +108,7 @@ devices:
       await expect.poll(() => page.locator('#uplink-state').textContent(), { timeout: 10_000 }).toBe('connected');
       // The Modbus request plan is there for commissioning.
       expect(await page.locator('article[data-device="meter"] details pre').textContent()).toMatch(/FC ?0?4|input/i);
-      const shot = process.env.FIELDGATE_UPDATE_SCREENSHOT === '1'
-        ? path.join(REPO_ROOT, 'docs/status-page.png')
-        : path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fg-shot-')), 'status.png');
+      const shot = process.env.FIELDGATE_UPDATE_SCREENSHOT === '1' ? path.join(REPO_ROOT, 'docs/status-page.png') : path.join(shotDir(), 'status.png');
       await page.screenshot({ path: shot, fullPage: true });
       expect(fs.statSync(shot).size).toBeGreaterThan(10_000);
     } finally {

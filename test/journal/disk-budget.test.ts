@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { DiskBudget, capacityForDisk } from '../../src/journal/disk-budget.js';
 
 const MiB = 1024 * 1024;
@@ -30,8 +30,14 @@ describe('capacityForDisk', () => {
 });
 
 describe('DiskBudget', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+  });
+
   it('sizes its reserve from the file system, creates it once, and gives it up on demand', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-budget-'));
+    dirs.push(dir);
     let free = 1000 * MiB;
     const budget = new DiskBudget({
       file: path.join(dir, 'buffer.db'), clock: { now: () => 0 }, statfs: () => ({ free, total: 200 * MiB }),

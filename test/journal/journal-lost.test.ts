@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteJournal } from '../../src/journal/sqlite-journal.js';
 import { LEASE_SIZE, leasePathFor } from '../../src/journal/seq-lease.js';
 import type { NewEntry } from '../../src/journal/journal.js';
@@ -25,8 +25,15 @@ function journalAt(file: string) {
   return { j, log };
 }
 
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
 function freshFile(): string {
-  return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fg-lost-')), 'buffer.db');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-lost-'));
+  dirs.push(dir);
+  return path.join(dir, 'buffer.db');
 }
 
 /** A journal that handed out seqs 1..n and delivered the first `delivered` of them. */

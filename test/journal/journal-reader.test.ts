@@ -11,12 +11,21 @@ import { JournalReader, type Unreadable } from '../../src/journal/journal-reader
 import type { NewEntry } from '../../src/journal/journal.js';
 
 const mounts: string[] = [];
+const dirs: string[] = [];
 afterEach(() => {
   for (const dir of mounts.splice(0)) {
     execFileSync('umount', ['-l', dir]);
     fs.rmSync(dir, { recursive: true, force: true });
   }
+  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 });
+
+/** A journal file in a temp directory of its own, removed after the test. */
+function tempJournalFile(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  dirs.push(dir);
+  return path.join(dir, 'buffer.db');
+}
 
 function entries(from: number, n: number): NewEntry[] {
   return Array.from({ length: n }, (_, i) => ({
@@ -40,7 +49,7 @@ function all(reader: JournalReader, gaps: Unreadable[] = []): number[] {
 
 describe('JournalReader', () => {
   it('reads next to an open journal, with the same stats', () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fg-reader-')), 'buffer.db');
+    const file = tempJournalFile('fg-reader-');
     const j = journal(file);
     j.append(entries(0, 300));
     j.remove([1, 2, 3]);
@@ -85,7 +94,7 @@ describe('JournalReader', () => {
   });
 
   it('exports what is readable from a damaged journal and names the seqs it could not read', () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fg-reader-bad-')), 'buffer.db');
+    const file = tempJournalFile('fg-reader-bad-');
     const j = journal(file);
     for (let i = 0; i < 10; i += 1) j.append(entries(i * 300, 300));
     j.close();
