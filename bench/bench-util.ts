@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import M from 'modbus-serial';
 import mqtt from 'mqtt';
 
 /**
@@ -63,6 +64,26 @@ export async function rawPublishRate(url: string, count: number, window: number,
   });
   await client.endAsync();
   return rate;
+}
+
+/**
+ * A Modbus TCP server (unit 1) whose holding registers change at every read, so report-by-exception
+ * holds nothing back: the device the CPU and disk benchmarks poll.
+ */
+export function startChangingModbusSim(port: number): Promise<{ close(): Promise<void> }> {
+  let reads = 0;
+  const vector = {
+    getHoldingRegister: (addr: number) => (reads + addr) & 0xffff,
+    getMultipleHoldingRegisters: (addr: number, length: number) => {
+      reads += 1;
+      return Array.from({ length }, (_, i) => (reads + addr + i) & 0xffff);
+    },
+  };
+  const server = new M.ServerTCP(vector, { host: '127.0.0.1', port, unitID: 1 });
+  server.on('error', () => {});
+  return new Promise((resolve) => {
+    server.on('initialized', () => resolve({ close: () => new Promise((r) => server.close(() => r())) }));
+  });
 }
 
 export function fmt(n: number, digits = 0): string {

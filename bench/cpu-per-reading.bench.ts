@@ -36,10 +36,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import M from 'modbus-serial';
 import mqtt from 'mqtt';
 import { disposeAllBrokers, freePort, startMosquitto } from '../test/integration/harness/index.js';
-import { exitOnSignals, fmt, killOnExit, launcherFlags, machine, median, splitFlagSet } from './bench-util.js';
+import { exitOnSignals, fmt, killOnExit, launcherFlags, machine, median, splitFlagSet, startChangingModbusSim } from './bench-util.js';
 
 const WARMUP_S = Number(process.env.WARMUP_S ?? 150);
 const WINDOWS = Number(process.env.WINDOWS ?? 5);
@@ -63,23 +62,6 @@ type Variant = 'json' | 'batch' | 'bare' | 'bare-batch' | 'json@before' | 'batch
 
 /** Each process publishes under a prefix of its own, so the counter can tell them apart. */
 const prefixOf = (v: Variant, copy: number) => `b-${v.replace('@', '-')}-${copy}`;
-
-function startSimulator(port: number): Promise<{ close(): Promise<void> }> {
-  let reads = 0;
-  const vector = {
-    getHoldingRegister: (addr: number) => (reads + addr) & 0xffff,
-    // Values change at every read, so nothing is held back by report-by-exception.
-    getMultipleHoldingRegisters: (addr: number, length: number) => {
-      reads += 1;
-      return Array.from({ length }, (_, i) => (reads + addr + i) & 0xffff);
-    },
-  };
-  const server = new M.ServerTCP(vector, { host: '127.0.0.1', port, unitID: 1 });
-  server.on('error', () => {});
-  return new Promise((resolve) => {
-    server.on('initialized', () => resolve({ close: () => new Promise((r) => server.close(() => r())) }));
-  });
-}
 
 function siteYaml(variant: Variant, copy: number, modbusPort: number, url: string, intervalMs: number, db: string): string {
   const payload = variant.startsWith('batch') ? 'batch' : 'json';
@@ -263,7 +245,7 @@ function report(rate: number, samples: Map<Variant, Sample[]>, rss: Map<Variant,
 async function main(): Promise<void> {
   exitOnSignals();
   const modbusPort = await freePort();
-  const sim = await startSimulator(modbusPort);
+  const sim = await startChangingModbusSim(modbusPort);
   const broker = await startMosquitto({ maxQueuedMessages: 1_000_000 });
   const counter = await startCounter(broker.url);
   console.log(`cpu-per-reading: ${REGISTERS} holding registers over Modbus TCP, QoS 1; ${COPIES} process(es) per variant, side by side,` +

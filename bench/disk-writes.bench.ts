@@ -15,11 +15,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import M from 'modbus-serial';
 import mqtt from 'mqtt';
 import { disposeAllBrokers, freePort, startMosquitto } from '../test/integration/harness/index.js';
 import { parseDuration } from '../src/util/duration.js';
-import { exitOnSignals, fmt, killOnExit, machine } from './bench-util.js';
+import { exitOnSignals, fmt, killOnExit, machine, startChangingModbusSim } from './bench-util.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SHAPES = ['10x10@1s/json', '10x10@1s/batch', '1x100@100ms/json', '1x100@100ms/batch'];
@@ -36,22 +35,6 @@ function parseShape(label: string): Shape {
   parseDuration(m[3]!);
   if (m[5] !== undefined) parseDuration(m[5]);
   return { label, devices: Number(m[1]), points: Number(m[2]), interval: m[3]!, payload: m[4] as 'json' | 'batch', ...(m[5] ? { commit: m[5] } : {}) };
-}
-
-/** One simulated device: registers change at every read, so report-by-exception holds nothing back. */
-async function startDevice(): Promise<{ port: number; close(): Promise<void> }> {
-  const port = await freePort();
-  let reads = 0;
-  const server = new M.ServerTCP({
-    getHoldingRegister: (addr: number) => (reads + addr) & 0xffff,
-    getMultipleHoldingRegisters: (addr: number, length: number) => {
-      reads += 1;
-      return Array.from({ length }, (_, i) => (reads + addr + i) & 0xffff);
-    },
-  }, { host: '127.0.0.1', port, unitID: 1 });
-  server.on('error', () => {});
-  await new Promise((resolve) => server.on('initialized', resolve));
-  return { port, close: () => new Promise((r) => server.close(() => r())) };
 }
 
 function siteYaml(site: string, shape: Shape, ports: number[], url: string, db: string): string {
@@ -104,9 +87,9 @@ async function main(): Promise<void> {
     for (const [i, shape] of shapes.entries()) {
       const ports: number[] = [];
       for (let d = 0; d < shape.devices; d++) {
-        const dev = await startDevice();
-        devices.push(dev);
-        ports.push(dev.port);
+        const port = await freePort();
+        devices.push(await startChangingModbusSim(port));
+        ports.push(port);
       }
       const site = `s${i}`;
       const file = path.join(work, `${site}.yaml`);
