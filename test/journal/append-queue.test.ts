@@ -11,7 +11,12 @@ function entry(body: string): NewEntry {
   return { ts: 1000, topic: 'plant1/dev/p', qos: 1, retain: false, encoding: 'text', render: (seq) => Buffer.from(`${seq}|${body}`) };
 }
 
-/** A MemoryJournal that records the size of every append call. */
+const opened: MemoryJournal[] = [];
+afterEach(() => {
+  for (const j of opened.splice(0)) j.close();
+});
+
+/** A MemoryJournal that records the size of every append call; closed after the test. */
 function journal(options: { maxMessages?: number; whenFull?: 'drop_oldest' | 'drop_newest' } = {}) {
   const j = new MemoryJournal({
     maxMessages: options.maxMessages ?? 1_000_000,
@@ -21,6 +26,7 @@ function journal(options: { maxMessages?: number; whenFull?: 'drop_oldest' | 'dr
     clock: { now: () => 0 },
   });
   j.open();
+  opened.push(j);
   const calls: number[] = [];
   const append = j.append.bind(j);
   j.append = (entries: NewEntry[]) => {
@@ -31,14 +37,8 @@ function journal(options: { maxMessages?: number; whenFull?: 'drop_oldest' | 'dr
 }
 
 describe('AppendQueue', () => {
-  const opened: MemoryJournal[] = [];
-  afterEach(() => {
-    for (const j of opened.splice(0)) j.close();
-  });
-
   it('commits everything pushed within one event-loop turn in one append, in order', async () => {
     const { j, calls, bodies } = journal();
-    opened.push(j);
     const commits: Array<[AppendResult, number]> = [];
     const q = new AppendQueue({ journal: j, onCommit: (r, n) => commits.push([r, n]) });
     q.push([entry('a'), entry('b')]);
@@ -58,7 +58,6 @@ describe('AppendQueue', () => {
 
   it('pushes in different turns make different transactions', async () => {
     const { j, calls } = journal();
-    opened.push(j);
     const q = new AppendQueue({ journal: j });
     q.push([entry('a')]);
     await turn();
@@ -69,7 +68,6 @@ describe('AppendQueue', () => {
 
   it('an empty push schedules nothing', async () => {
     const { j, calls } = journal();
-    opened.push(j);
     let commits = 0;
     const q = new AppendQueue({ journal: j, onCommit: () => (commits += 1) });
     q.push([]);
@@ -87,7 +85,6 @@ describe('AppendQueue', () => {
     [1, [1, 1, 1], [1, 1, 1]],
   ])('maxBatch %i with pushes %j appends %j', async (maxBatch, pushes, expected) => {
     const { j, calls, bodies } = journal();
-    opened.push(j);
     const q = new AppendQueue({ journal: j, maxBatch });
     let n = 0;
     for (const size of pushes) q.push(Array.from({ length: size }, () => entry(String(n++))));
@@ -99,7 +96,6 @@ describe('AppendQueue', () => {
 
   it('reaching maxBatch flushes synchronously, inside push', () => {
     const { j, calls } = journal();
-    opened.push(j);
     const q = new AppendQueue({ journal: j, maxBatch: 2 });
     q.push([entry('a')]);
     expect(calls).toEqual([]);
@@ -110,7 +106,6 @@ describe('AppendQueue', () => {
 
   it('flush() commits at once (shutdown) and the scheduled flush then finds nothing', async () => {
     const { j, calls } = journal();
-    opened.push(j);
     const q = new AppendQueue({ journal: j });
     q.push([entry('a'), entry('b')]);
     q.flush();
@@ -122,7 +117,6 @@ describe('AppendQueue', () => {
   it('reports refused and evicted entries through onCommit', async () => {
     const full = journal({ maxMessages: 2, whenFull: 'drop_newest' });
     const oldest = journal({ maxMessages: 2, whenFull: 'drop_oldest' });
-    opened.push(full.j, oldest.j);
     const got: Array<[AppendResult, number]> = [];
     for (const { j } of [full, oldest]) {
       const q = new AppendQueue({ journal: j, onCommit: (r, n) => got.push([r, n]) });
@@ -180,7 +174,6 @@ describe('AppendQueue', () => {
     it('gathers pushes of several turns into one append, intervalMs after the first of them', async () => {
       vi.useFakeTimers();
       const { j, calls, bodies } = journal();
-      opened.push(j);
       const q = new AppendQueue({ journal: j, intervalMs: 500 });
       q.push([entry('a')]);
       await vi.advanceTimersByTimeAsync(200);
@@ -204,7 +197,6 @@ describe('AppendQueue', () => {
     it('maxBatch still commits at once, and the wait starts again with the next push', async () => {
       vi.useFakeTimers();
       const { j, calls } = journal();
-      opened.push(j);
       const q = new AppendQueue({ journal: j, intervalMs: 500, maxBatch: 3 });
       q.push([entry('a'), entry('b')]);
       await vi.advanceTimersByTimeAsync(400);
@@ -221,7 +213,6 @@ describe('AppendQueue', () => {
     it('flush() commits what waits at once and cancels the wait', async () => {
       vi.useFakeTimers();
       const { j, calls } = journal();
-      opened.push(j);
       const commits: number[] = [];
       const q = new AppendQueue({ journal: j, intervalMs: 10_000, onCommit: (_r, n) => commits.push(n) });
       q.push([entry('a'), entry('b')]);
@@ -235,7 +226,6 @@ describe('AppendQueue', () => {
 
     it('an interval of 0 commits at the end of the turn, as without one', async () => {
       const { j, calls } = journal();
-      opened.push(j);
       const q = new AppendQueue({ journal: j, intervalMs: 0 });
       q.push([entry('a')]);
       q.push([entry('b')]);
