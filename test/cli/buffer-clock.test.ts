@@ -1,24 +1,19 @@
 // `fieldgate buffer stats` warns while the system clock is unsynchronized and names the readings
 // stamped by an unsynchronized clock (this boot: corrected later; an earlier boot: flagged).
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { pino } from 'pino';
 import { bufferCommand } from '../../src/cli/buffer-commands.js';
 import { ClockSegmentFile, clockFileFor } from '../../src/clock/clock-segments.js';
 import { SqliteJournal } from '../../src/journal/sqlite-journal.js';
 import { entries } from '../journal/journal-helpers.js';
+import { tempDirs } from '../support/temp-dirs.js';
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs('fieldgate-cli-clock-');
 
 it('stats warns while unsynchronized and names unsynchronized readings by boot', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldgate-cli-clock-'));
-  dirs.push(dir);
+  const dir = tempDir();
   const file = path.join(dir, 'buffer.db');
   const j = new SqliteJournal({
     path: file, maxMessages: 100, maxBytes: 1e6, whenFull: 'drop_oldest', synchronous: 'normal', logger: pino({ level: 'silent' }), clock: { now: () => 0 },

@@ -2,24 +2,20 @@
 // delivered rows, the second against a real mosquitto.
 import fs from 'node:fs';
 import { cli } from '../support/run-cli.js';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { SqliteJournal } from '../../src/journal/sqlite-journal.js';
 import { collect, registerBrokerCleanup, startMosquitto } from '../integration/harness/index.js';
+import { tempDirs } from '../support/temp-dirs.js';
 
 registerBrokerCleanup();
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs('fieldgate-cli-replay-');
 
 
 /** A site file and a journal of 6 rows, 1–4 delivered (kept), 5–6 not yet. */
 function setup(url: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldgate-cli-replay-'));
-  dirs.push(dir);
+  const dir = tempDir();
   const file = path.join(dir, 'site.yaml');
   fs.writeFileSync(file, `site: plant
 gateway: gw

@@ -1,21 +1,12 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cli } from '../support/run-cli.js';
 import { SqliteJournal } from '../../src/journal/sqlite-journal.js';
 import { pino } from 'pino';
+import { tempDirs } from '../support/temp-dirs.js';
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldgate-cli-'));
-  dirs.push(d);
-  return d;
-}
+const tempDir = tempDirs('fieldgate-cli-');
 
 const GOOD = `site: plant
 gateway: gw

@@ -2,19 +2,15 @@
 // the profile and its version each came from; read's /meta message carries them too.
 import fs from 'node:fs';
 import { cli } from '../support/run-cli.js';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempDirs } from '../support/temp-dirs.js';
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs('fieldgate-cli-prof-');
 
 
 function site(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldgate-cli-prof-'));
-  dirs.push(dir);
+  const dir = tempDir();
   fs.mkdirSync(path.join(dir, 'profiles'));
   fs.writeFileSync(path.join(dir, 'profiles', 'probe.yaml'), `version: "3.1"
 driver: sim

@@ -3,7 +3,7 @@
 // flagged), the hold limit, and the common case (synchronized: nothing touched, nothing written).
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ClockGuard } from '../../src/clock/clock-guard.js';
 import { ClockSegmentFile } from '../../src/clock/clock-segments.js';
 import type { ClockSource } from '../../src/clock/clock-source.js';
@@ -12,7 +12,8 @@ import type { NewEntry } from '../../src/journal/journal.js';
 import { payloadRenderer } from '../../src/mapping/payload.js';
 import { CborCodec } from '../../src/wire/cbor-codec.js';
 import { unpackMessage } from '../../src/wire/unpack.js';
-import { captureLogger, makeTempDir, ManualClock, removeDir, silentLogger } from '../journal/journal-helpers.js';
+import { captureLogger, ManualClock, silentLogger } from '../journal/journal-helpers.js';
+import { tempDirs } from '../support/temp-dirs.js';
 
 const YEAR = 365 * 86_400_000;
 const STALE = Date.parse('2023-01-01T00:00:00Z');
@@ -40,14 +41,10 @@ const tsOf = (payload: Buffer) => {
 const flagOf = (payload: Buffer) => unpackMessage(payload)[0]!.clock;
 
 describe('ClockGuard', () => {
-  const dirs: string[] = [];
-  afterEach(() => {
-    for (const d of dirs.splice(0)) removeDir(d);
-  });
+  const tempDir = tempDirs('fieldgate-clock-', 'each');
 
   function setup(clock: FakeClock, file?: string, journal?: MemoryJournal) {
-    const dir = makeTempDir('fieldgate-clock-');
-    dirs.push(dir);
+    const dir = tempDir();
     const j = journal ?? new MemoryJournal({ maxMessages: 1000, maxBytes: 1e6, whenFull: 'drop_oldest', logger: silentLogger(), clock: new ManualClock() });
     if (!journal) j.open();
     const segments = new ClockSegmentFile(file ?? path.join(dir, '.buffer.db.clock'));

@@ -1,18 +1,19 @@
 // The resolved site: every defaulted key present and converted, so nothing after loading parses a
 // duration, supplies a default or reads a TLS file again.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { validateSiteText } from '../../src/config/validate-site.js';
 import { bufferForPath } from '../../src/config/resolved-site.js';
 import { drivers } from '../../drivers/index.js';
 import { lines } from './site-fixtures.js';
+import { tempDirs } from '../support/temp-dirs.js';
 
 describe('resolveSite', () => {
+  const tempDir = tempDirs('fg-resolved-', 'each');
+
   it('converts durations, sizes and paths, renders names, reads TLS material and applies driver defaults', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-resolved-'));
-    onTestFinished(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const dir = tempDir();
     fs.writeFileSync(path.join(dir, 'ca.pem'), 'CA BYTES');
     const file = path.join(dir, 'site.yaml');
     const site = validateSiteText(lines(

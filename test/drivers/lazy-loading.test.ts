@@ -3,15 +3,13 @@
 // device, the demo broker only in `demo`. Two views: which packages a fresh process has loaded after
 // importing the CLI (the static import graph), and when the gateway calls load() (start, reload).
 import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { drivers } from '../../drivers/index.js';
 import { Gateway } from '../../src/gateway.js';
 import { loadSite } from '../../src/config/load-site.js';
 import type { DriverRegistration } from '../../src/driver-api/index.js';
 import { REPO_ROOT, testLogger, writeSite } from '../integration/harness/test-gateway.js';
+import { tempDirs } from '../support/temp-dirs.js';
 
 const HEAVY = ['serialport', '@serialport/bindings-cpp', 'dbus-next', 'node-ble', 'modbus-serial', 'aedes'];
 
@@ -43,16 +41,12 @@ describe('what the CLI loads', () => {
 });
 
 describe('when the gateway loads a driver', () => {
-  const dirs: string[] = [];
-  afterAll(() => {
-    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-  });
+  const tempDir = tempDirs('fieldgate-lazy-');
 
   it('loads each driver the site uses once, none it does not use, and a new one on reload', async () => {
     const calls: string[] = [];
     const counted: DriverRegistration[] = drivers.map((d) => ({ ...d, load: () => { calls.push(d.type); return d.load(); } }));
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldgate-lazy-'));
-    dirs.push(dir);
+    const dir = tempDir();
     // Broker on a port nothing listens on: readings are journaled; this test is about drivers only.
     const head = ['site: lazy', 'mqtt:', '  url: mqtt://127.0.0.1:9', 'devices:'];
     const sim = (name: string) => [`  - name: ${name}`, '    driver: sim', '    interval: 1s', '    points:', '      - { name: p, signal: counter }'];

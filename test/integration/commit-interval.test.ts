@@ -1,39 +1,19 @@
 // buffer.commit_interval: readings wait up to that long so that one transaction holds several
 // polls. Against a real mosquitto and the real SQLite journal: fewer commits, nothing lost or
 // reordered, and every exit the process sees (a stop, a second stop signal) commits what waits.
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SqliteJournal } from '../../src/journal/sqlite-journal.js';
 import { collect, freePort, registerBrokerCleanup, startMosquitto } from './harness/index.js';
-import { REPO_ROOT, spawnFieldgate, startTestGateway, writeSite } from './harness/test-gateway.js';
+import { journalStats, spawnFieldgate, spawnTs, startTestGateway, writeSite } from './harness/test-gateway.js';
 import { assertContiguous, seqsOf, simSite } from './site-yaml.js';
+import { tempDirs } from '../support/temp-dirs.js';
 
 registerBrokerCleanup();
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
 afterEach(() => {
   vi.restoreAllMocks();
 });
-function tempDir(): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldgate-commit-'));
-  dirs.push(d);
-  return d;
-}
+const tempDir = tempDirs('fieldgate-commit-');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** The journal's backlog as `fieldgate buffer stats` reports it. */
-async function backlog(file: string): Promise<number> {
-  const stats = spawnFieldgate(['buffer', 'stats', '-c', file]);
-  expect(await stats.exited).toBe(0);
-  const m = /backlog:\s+(\d+) messages/.exec(stats.output());
-  if (!m) throw new Error(`no backlog in:\n${stats.output()}`);
-  return Number(m[1]);
-}
 
 describe('buffer.commit_interval', () => {
   it('commits several polls in one transaction, and delivers every reading in order', async () => {
@@ -77,21 +57,15 @@ describe('buffer.commit_interval', () => {
     proc.child.kill('SIGTERM');
     expect(await proc.exited).toBe(0);
     // About 50 polls of 2 points, all within the first 10 s wait.
-    expect(await backlog(file)).toBeGreaterThan(40);
+    expect((await journalStats(file)).backlog).toBeGreaterThan(40);
   }, 90_000);
 
   it('a second stop signal, which exits at once, still commits the readings waiting', async () => {
     const url = `mqtt://127.0.0.1:${await freePort()}`;
     const file = writeSite(tempDir(), simSite({ url, interval: '20ms', points: 2, extraBuffer: '  commit_interval: 10s' }));
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'test/integration/fixtures/run-then-force-exit.ts'), file, '2500'], {
-      cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-    const code = await new Promise((r) => child.on('exit', (c, s) => r(c ?? s)));
-    expect(code, out).toBe(130);
-    expect(out).toMatch(/second signal: exiting now/);
-    expect(await backlog(file)).toBeGreaterThan(20);
+    const proc = spawnTs('test/integration/fixtures/run-then-force-exit.ts', [file, '2500']);
+    expect(await proc.exited, proc.output()).toBe(130);
+    expect(proc.output()).toMatch(/second signal: exiting now/);
+    expect((await journalStats(file)).backlog).toBeGreaterThan(20);
   }, 90_000);
 });

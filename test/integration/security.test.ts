@@ -2,24 +2,16 @@
 // the site file), mutual TLS, username/password from ${VAR} and from password_file, and the
 // password never appearing in a log line.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { collect, registerBrokerCleanup, startMosquitto } from './harness/index.js';
 import { startTestGateway } from './harness/test-gateway.js';
 import { createLogger } from '../../src/util/logger.js';
+import { tempDirs } from '../support/temp-dirs.js';
 
 registerBrokerCleanup();
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
-function tempDir(): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldgate-sec-'));
-  dirs.push(d);
-  return d;
-}
+const tempDir = tempDirs('fieldgate-sec-');
 
 function captureLogs(secrets: string[]) {
   let text = '';

@@ -1,27 +1,19 @@
 // The systemd-facing behaviour of a running gateway: sd_notify messages, the watchdog fed only on
 // progress, SIGHUP reloads without losing a seq, /metrics and /healthz.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { collect, freePort, registerBrokerCleanup, startMosquitto } from './harness/index.js';
-import { spawnFieldgate, startTestGateway, testLogger, writeSite } from './harness/test-gateway.js';
+import { journalStats, spawnFieldgate, startTestGateway, testLogger, writeSite } from './harness/test-gateway.js';
 import { assertContiguous, seqsOf, simSite } from './site-yaml.js';
 import { ServiceRuntime } from '../../src/cli/service-runtime.js';
 import { simDriver } from '../../drivers/sim/index.js';
 import type { DriverFactory } from '../../src/driver-api/index.js';
+import { tempDirs } from '../support/temp-dirs.js';
 
 registerBrokerCleanup();
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
-function tempDir(): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldgate-svc-'));
-  dirs.push(d);
-  return d;
-}
+const tempDir = tempDirs('fieldgate-svc-');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function notifyReceiver(socketPath: string): { messages: string[]; close(): void } {
@@ -102,10 +94,7 @@ describe('fieldgate run under a service manager', () => {
     proc.child.kill('SIGTERM');
     const code = await proc.exited;
     expect([0, 130]).toContain(code);
-    const stats = spawnFieldgate(['buffer', 'stats', '-c', file]);
-    expect(await stats.exited).toBe(0);
-    const depth = Number(/backlog:\s+(\d+) messages/.exec(stats.output())?.[1]);
-    const lastSeq = Number(/last seq:\s+(\d+)/.exec(stats.output())?.[1]);
+    const { backlog: depth, lastSeq } = await journalStats(file);
     expect(depth).toBeGreaterThan(50);
     expect(depth).toBe(lastSeq); // nothing was delivered (no broker), nothing lost
   }, 120_000);

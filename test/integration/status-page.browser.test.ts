@@ -2,9 +2,8 @@
 // against a running gateway with a sim device, a Modbus meter and a Modbus device that does not
 // answer; against hostile names; and refused without a token on a non-loopback bind.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
@@ -16,6 +15,7 @@ import type { StatusSnapshot } from '../../src/service/status-snapshot.js';
 import { freePort, startMosquitto, type Broker } from './harness/index.js';
 import { REPO_ROOT, startTestGateway } from './harness/test-gateway.js';
 import { HOSTILE, fixtureSnapshot } from '../service/status-fixture.js';
+import { tempDirs } from '../support/temp-dirs.js';
 
 const CHROMIUM = process.env.FIELDGATE_CHROMIUM ?? '/usr/bin/chromium';
 let browser: Browser;
@@ -36,12 +36,7 @@ afterAll(async () => {
   await broker?.dispose();
 });
 
-/** A temp directory for a screenshot, removed when the test ends. */
-function shotDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-shot-'));
-  onTestFinished(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const shotDir = tempDirs('fg-shot-', 'each');
 
 async function serve(snapshot: () => StatusSnapshot, access: { requireToken: boolean; token?: string } = { requireToken: false }): Promise<string> {
   const server = new HttpServer({

@@ -1,10 +1,10 @@
 // capacityForDisk is the rule that keeps a journal from filling its disk: table-tested here;
 // journal-disk-full.test.ts shows it working on a real, tiny file system.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DiskBudget, capacityForDisk } from '../../src/journal/disk-budget.js';
+import { tempDirs } from '../support/temp-dirs.js';
 
 const MiB = 1024 * 1024;
 
@@ -30,14 +30,10 @@ describe('capacityForDisk', () => {
 });
 
 describe('DiskBudget', () => {
-  const dirs: string[] = [];
-  afterEach(() => {
-    for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-  });
+  const tempDir = tempDirs('fg-budget-', 'each');
 
   it('sizes its reserve from the file system, creates it once, and gives it up on demand', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-budget-'));
-    dirs.push(dir);
+    const dir = tempDir();
     let free = 1000 * MiB;
     const budget = new DiskBudget({
       file: path.join(dir, 'buffer.db'), clock: { now: () => 0 }, statfs: () => ({ free, total: 200 * MiB }),

@@ -4,10 +4,11 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SqliteJournal } from '../../src/journal/sqlite-journal.js';
 import { DURABLE_TOPIC, KEEP, durablePayload } from './fixtures/durable-payload.js';
-import { makeTempDir, ManualClock, removeDir, silentLogger } from './journal-helpers.js';
+import { ManualClock, silentLogger } from './journal-helpers.js';
+import { tempDirs } from '../support/temp-dirs.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/append-loop.ts', import.meta.url));
 
@@ -57,14 +58,10 @@ function runAndKill(file: string, sync: 'normal' | 'full', killAfter: number): P
 }
 
 describe('SqliteJournal durability under SIGKILL', () => {
-  const dirs: string[] = [];
-  afterEach(() => {
-    for (const d of dirs.splice(0)) removeDir(d);
-  });
+  const tempDir = tempDirs('fieldgate-journal-', 'each');
 
   it('keeps every reported commit, contiguous and intact, across repeated kills', async () => {
-    const dir = makeTempDir();
-    dirs.push(dir);
+    const dir = tempDir();
     const file = path.join(dir, 'journal.db');
     let previousLast = 0;
     for (const sync of ['normal', 'full', 'normal'] as const) {

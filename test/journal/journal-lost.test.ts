@@ -1,14 +1,14 @@
 // A lost, emptied, replaced or corrupt journal file must never make seq go backwards: consumers
 // drop rows whose seq they have seen. Each case also has to be logged as an error and counted.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SqliteJournal } from '../../src/journal/sqlite-journal.js';
 import { LEASE_SIZE, leasePathFor } from '../../src/journal/seq-lease.js';
 import type { NewEntry } from '../../src/journal/journal.js';
 import { captureLogger, ERROR } from '../service/capture-logger.js';
+import { tempDirs } from '../support/temp-dirs.js';
 
 function entries(n: number): NewEntry[] {
   return Array.from({ length: n }, (_, i) => ({
@@ -25,15 +25,10 @@ function journalAt(file: string) {
   return { j, log };
 }
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs('fg-lost-');
 
 function freshFile(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-lost-'));
-  dirs.push(dir);
-  return path.join(dir, 'buffer.db');
+  return path.join(tempDir(), 'buffer.db');
 }
 
 /** A journal that handed out seqs 1..n and delivered the first `delivered` of them. */

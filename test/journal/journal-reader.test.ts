@@ -9,23 +9,16 @@ import { pino } from 'pino';
 import { SqliteJournal } from '../../src/journal/sqlite-journal.js';
 import { JournalReader, type Unreadable } from '../../src/journal/journal-reader.js';
 import type { NewEntry } from '../../src/journal/journal.js';
+import { tempDirs } from '../support/temp-dirs.js';
 
 const mounts: string[] = [];
-const dirs: string[] = [];
 afterEach(() => {
   for (const dir of mounts.splice(0)) {
     execFileSync('umount', ['-l', dir]);
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 });
-
-/** A journal file in a temp directory of its own, removed after the test. */
-function tempJournalFile(prefix: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  dirs.push(dir);
-  return path.join(dir, 'buffer.db');
-}
+const tempDir = tempDirs('fg-reader-', 'each');
 
 function entries(from: number, n: number): NewEntry[] {
   return Array.from({ length: n }, (_, i) => ({
@@ -49,7 +42,7 @@ function all(reader: JournalReader, gaps: Unreadable[] = []): number[] {
 
 describe('JournalReader', () => {
   it('reads next to an open journal, with the same stats', () => {
-    const file = tempJournalFile('fg-reader-');
+    const file = path.join(tempDir(), 'buffer.db');
     const j = journal(file);
     j.append(entries(0, 300));
     j.remove([1, 2, 3]);
@@ -94,7 +87,7 @@ describe('JournalReader', () => {
   });
 
   it('exports what is readable from a damaged journal and names the seqs it could not read', () => {
-    const file = tempJournalFile('fg-reader-bad-');
+    const file = path.join(tempDir(), 'buffer.db');
     const j = journal(file);
     for (let i = 0; i < 10; i += 1) j.append(entries(i * 300, 300));
     j.close();

@@ -1,20 +1,16 @@
 // The version store on disk: what a record, a confirmation and a rollback leave behind, that a
 // reopened store (a restart, a power cut) sees the same, and that only the last 10 are kept.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { KEEP_VERSIONS, VersionStore, VersionStoreError } from '../../src/remote-config/version-store.js';
+import { tempDirs } from '../support/temp-dirs.js';
 
-const dirs: string[] = [];
+const newDir = tempDirs('fg-versions-', 'each');
+/** A store directory that does not exist yet, in a temp directory removed after the test. */
 function tempDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-versions-'));
-  dirs.push(dir);
-  return path.join(dir, 'config');
+  return path.join(newDir(), 'config');
 }
-afterEach(() => {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
 
 describe('VersionStore', () => {
   let now = 1_000;

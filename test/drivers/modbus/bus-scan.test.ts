@@ -3,22 +3,18 @@
 // over an RTU bus on a socat pty pair.
 import fs from 'node:fs';
 import { cli } from '../../support/run-cli.js';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { freePort } from '../../integration/harness/free-port.js';
 import { startPymodbus, startSocat } from './helpers/processes.js';
+import { tempDirs } from '../../support/temp-dirs.js';
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs('fg-scan-');
 
 
 /** A site folder with two profiles that identify themselves differently. */
 function siteWithProfiles(): { dir: string; file: string } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-scan-'));
-  dirs.push(dir);
+  const dir = tempDir();
   fs.mkdirSync(path.join(dir, 'profiles'));
   fs.writeFileSync(path.join(dir, 'profiles', 'three-phase.yaml'), `version: "1.0"
 driver: modbus

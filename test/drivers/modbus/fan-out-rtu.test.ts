@@ -2,19 +2,16 @@
 // devices on one RS-485 bus (a socat pty pair) served by pymodbus; each publishes its own unit's
 // values, and unit 3 (not listed) is never asked.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { drivers } from '../../../drivers/index.js';
 import { collect, registerBrokerCleanup, startMosquitto } from '../../integration/harness/index.js';
 import { startTestGateway } from '../../integration/harness/test-gateway.js';
 import { startPymodbus, startSocat, type TableSpec } from './helpers/processes.js';
+import { tempDirs } from '../../support/temp-dirs.js';
 
 registerBrokerCleanup();
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs('fg-fan-');
 
 const PROFILE = `version: "2024.1"
 driver: modbus
@@ -27,8 +24,7 @@ points:
 
 describe('fan-out over an RTU bus', () => {
   it('makes one device per listed unit id, named from the template, each reading its own unit', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-fan-'));
-    dirs.push(dir);
+    const dir = tempDir();
     const socat = await startSocat(path.join(dir, 'ttyA'), path.join(dir, 'ttyB'));
     const units: Record<string, TableSpec> = {};
     for (const u of [1, 2, 3, 4, 5]) units[String(u)] = { ir: { '0': [200 + u] }, hr: { '10': [0, 1000 + u] } };

@@ -79,7 +79,12 @@ export interface GatewayProcess {
 
 /** Spawns `fieldgate <args>` from the TypeScript sources. */
 export function spawnFieldgate(args: string[], env: NodeJS.ProcessEnv = {}): GatewayProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/main.ts'), ...args], {
+  return spawnTs('src/main.ts', args, env);
+}
+
+/** Spawns a TypeScript file of this repository (its path from the root) under tsx. */
+export function spawnTs(script: string, args: string[], env: NodeJS.ProcessEnv = {}): GatewayProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, script), ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -114,4 +119,14 @@ export function spawnFieldgate(args: string[], env: NodeJS.ProcessEnv = {}): Gat
       }
     },
   };
+}
+
+/** What `fieldgate buffer stats` reports for a site's journal; throws unless it exits 0 with both. */
+export async function journalStats(siteFile: string): Promise<{ backlog: number; lastSeq: number }> {
+  const stats = spawnFieldgate(['buffer', 'stats', '-c', siteFile]);
+  const code = await stats.exited;
+  const backlog = /backlog:\s+(\d+) messages/.exec(stats.output());
+  const lastSeq = /last seq:\s+(\d+)/.exec(stats.output());
+  if (code !== 0 || !backlog || !lastSeq) throw new Error(`fieldgate buffer stats exited ${code}:\n${stats.output()}`);
+  return { backlog: Number(backlog[1]), lastSeq: Number(lastSeq[1]) };
 }
