@@ -10,6 +10,7 @@ import type { Uplink } from './uplink/uplink.js';
 import { SqliteJournal } from './journal/sqlite-journal.js';
 import { MqttUplink } from './uplink/mqtt-uplink.js';
 import { AppendQueue } from './journal/append-queue.js';
+import { readBootId } from './journal/boot-marker.js';
 import { Forwarder } from './forwarder/forwarder.js';
 import { DeviceFleet } from './scheduler/device-fleet.js';
 import { CommandHandler } from './commands/command-handler.js';
@@ -175,6 +176,9 @@ export class Gateway {
       keepDeliveredMs: buffer.keepDeliveredMs,
       whenFull: buffer.whenFull,
       synchronous: buffer.synchronous,
+      syncIntervalMs: buffer.syncIntervalMs,
+      // The gateway is the journal's one writer: it marks the journal open in this boot.
+      bootId: readBootId(),
       logger: this.logger.child({ component: 'journal' }),
       clock: this.clock,
       // A journal that cannot be opened (full disk, permissions) must not stop acquisition: readings

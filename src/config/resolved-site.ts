@@ -37,6 +37,8 @@ export interface ResolvedBuffer {
   maxBytes: number;
   whenFull: WhenFull;
   synchronous: SyncMode;
+  /** buffer.sync_interval in ms: longest a commit waits to be flushed to storage (synchronous normal). */
+  syncIntervalMs: number;
   /** buffer.commit_interval in ms: longest a reading waits for its commit; 0 = at the end of the turn. */
   commitIntervalMs: number;
   inflight: number;
@@ -140,6 +142,7 @@ export function resolveSite(config: SiteConfig, file: string, secrets: string[],
     maxBytes: parseSize(b.max_bytes!),
     whenFull: b.when_full!,
     synchronous: b.synchronous!,
+    syncIntervalMs: parseDuration(b.sync_interval!),
     commitIntervalMs: parseDuration(b.commit_interval!),
     inflight: b.inflight!,
     replayRate: b.replay_rate!,
@@ -194,6 +197,7 @@ export function bufferForPath(file: string): ResolvedBuffer {
     maxBytes: parseSize(d.max_bytes),
     whenFull: d.when_full,
     synchronous: d.synchronous,
+    syncIntervalMs: parseDuration(d.sync_interval),
     commitIntervalMs: parseDuration(d.commit_interval),
     inflight: d.inflight,
     replayRate: d.replay_rate,

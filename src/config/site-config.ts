@@ -40,6 +40,7 @@ export interface BufferConfig {
   inflight?: number;
   replay_rate?: number;
   synchronous?: SyncMode;
+  sync_interval?: string;
   commit_interval?: string;
   keep_delivered?: string;
   pack?: boolean;

@@ -37,6 +37,7 @@ export const CORE_RANGES = {
   trial: { min: '1s', max: '1h' },
   keep_delivered: { min: '0s', max: '366d' },
   commit_interval: { min: '0s', max: '10s' },
+  sync_interval: { min: '100ms', max: '30s' },
 } as const satisfies Record<string, DurationRange>;
 const name = (description: string): JsonSchema => ({ type: 'string', pattern: NAME_PATTERN, description });
 const qos = (description: string, def?: number): JsonSchema => ({
@@ -125,7 +126,16 @@ function bufferSchema(): JsonSchema {
       }),
       max_bytes: reload(['next_start'], sizeSchema('Largest journal size, e.g. 256MiB, 1GB or a number of bytes;', { min: '64KiB', max: '1024GiB' }, b.max_bytes)),
       when_full: reload(['next_start'], { enum: ['drop_oldest', 'drop_newest'], default: b.when_full, description: 'What to drop when full.' }),
-      synchronous: reload(['next_start'], { enum: ['normal', 'full'], default: b.synchronous, description: 'SQLite synchronous mode.' }),
+      synchronous: reload(['next_start'], {
+        enum: ['normal', 'full'],
+        default: b.synchronous,
+        description: 'SQLite synchronous mode: normal flushes commits to storage every sync_interval; full flushes every commit before its readings are published (nothing committed is lost on a power cut; an fsync per commit).',
+      }),
+      sync_interval: reload(['next_start'], duration(
+        'With synchronous: normal, longest a committed reading stays in the operating system\'s cache before the journal flushes it to storage: what a power cut can take from the journal. Linux alone would take up to 30s.',
+        CORE_RANGES.sync_interval,
+        b.sync_interval,
+      )),
       commit_interval: reload(['next_start'], duration(
         'Longest a reading waits to be committed, so that one transaction holds several polls: fewer writes to the SD card and less CPU, for that much delay; readings still waiting are lost if the process is killed or the power is cut (not on a stop or reload). 0s = commit at once.',
         CORE_RANGES.commit_interval,

@@ -18,6 +18,8 @@ import { SeqLease, leasePathFor } from './seq-lease.js';
 import { formatJournalId, moveAside } from './journal-files.js';
 import { type JournalOpening, openJournal } from './journal-opener.js';
 import type { SqliteJournalOptions } from './sqlite-journal.js';
+import { bootKey } from './boot-marker.js';
+import { syncJournalFilesNow } from './storage-sync.js';
 
 const RETRY_OPEN_MS = 5_000;
 
@@ -40,7 +42,7 @@ export class JournalConnection {
   c: Counters = emptyCountersAt(0);
   // PRAGMA data_version as last seen: it moves only when another connection commits.
   dataVersion = 0;
-  readonly resets: Record<ResetReason, number> = { missing: 0, replaced: 0, corrupt: 0 };
+  readonly resets: Record<ResetReason, number> = { missing: 0, replaced: 0, corrupt: 0, power_loss: 0 };
   private store: SqliteStore | undefined;
   private readonly recent: RecentRows;
   private readonly reporter: DropReporter;
@@ -114,7 +116,18 @@ export class JournalConnection {
       }
     }
     this.store = undefined;
+    if (this.options.bootId !== undefined) this.markClosed(store);
     store.db.close();
+  }
+
+  // A clean close: the next boot must not take this journal for one the machine went down with.
+  private markClosed(store: SqliteStore): void {
+    try {
+      store.setOpenBoot(0);
+      syncJournalFilesNow(this.options.path);
+    } catch (err) {
+      this.options.logger.warn({ err: errorText(err) }, 'journal could not be marked closed; the next boot will report a power_loss reset');
+    }
   }
 
   /**
@@ -198,7 +211,7 @@ export class JournalConnection {
     const opened = openJournal({
       file: o.path, settings: { synchronous: o.synchronous, maxPageCount: o.maxPageCount },
       limits: { maxMessages: o.maxMessages, whenFull: o.whenFull, keepDelivered: (o.keepDeliveredMs ?? 0) > 0 }, budget: this.budget, lease: this.lease,
-      logger: o.logger, clock: o.clock,
+      logger: o.logger, clock: o.clock, ...(o.bootId === undefined ? {} : { openBoot: bootKey(o.bootId) }),
     }, Math.max(floorSeq, this.c.lastSeq), reasonIfNew, movedTo);
     let c = opened.counters;
     if (this.unsavedRefusals > 0) {

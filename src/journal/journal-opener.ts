@@ -1,6 +1,8 @@
 // Opening a journal file, whatever state it is in: a full disk (give up the reserve, or keep the
 // WAL index in memory), a corrupt file (move it aside and start a new one), a missing, emptied or
-// replaced file (start or adopt it, continuing seq above the lease of the journal that was lost).
+// replaced file (start or adopt it, continuing seq above the lease of the journal that was lost),
+// a journal that was open when the machine went down (continue seq above its own lease: its last
+// seqs may have been rolled back after they were published; boot-marker.ts).
 // Returns the open store and what was found; the caller makes that its state. Throws when the
 // journal cannot be opened at all.
 import fs from 'node:fs';
@@ -14,8 +16,9 @@ import { type Identity, SqliteStore } from './sqlite-store.js';
 import type { Counters } from './journal-counters.js';
 import { type OpenSettings, isCorrupt, isSpaceOrIo, openDatabase } from './journal-database.js';
 import type { DiskBudget } from './disk-budget.js';
-import { type LeaseRecord, type SeqLease, leasePathFor } from './seq-lease.js';
+import { LEASE_SIZE, type LeaseRecord, type SeqLease, leasePathFor } from './seq-lease.js';
 import { fileSizeOrUndefined, formatJournalId, moveAside, newJournalId } from './journal-files.js';
+import { syncJournalFilesNow } from './storage-sync.js';
 
 /** What open() found: the journal's identity and, if an earlier journal was lost, what happened. */
 export interface JournalOpening {
@@ -34,6 +37,8 @@ export interface OpenerContext {
   lease: SeqLease;
   logger: Logger;
   clock: Clock;
+  /** bootKey() of this boot when this process owns the journal (the gateway): marks it open. */
+  openBoot?: number;
 }
 
 export interface OpenedJournal {
@@ -85,7 +90,13 @@ export function openJournal(ctx: OpenerContext, floorSeq = 0, reasonIfNew?: Rese
     let reason = fresh ? reasonIfNew : undefined;
     const foreignLease = lease !== undefined && lease.journalId !== idText;
     if (foreignLease) reason ??= fresh ? 'missing' : 'replaced';
-    c = store.raiseSeq(Math.max(floorSeq, foreignLease ? lease.ceiling : 0), c);
+    const wentDown = ctx.openBoot !== undefined && !fresh && isOpenInOtherBoot(store.openBoot(), ctx.openBoot);
+    if (wentDown) reason ??= 'power_loss';
+    // Without a lease (it could not be written: a full disk) no more than a lease's worth of seqs
+    // can have been handed out since the journal's last durable one.
+    const above = foreignLease ? lease.ceiling : wentDown ? lease?.ceiling ?? c.lastSeq + LEASE_SIZE : 0;
+    c = store.raiseSeq(Math.max(floorSeq, above), c);
+    if (ctx.openBoot !== undefined && store.openBoot() !== ctx.openBoot) markOpen(ctx, store, ctx.openBoot);
     const opening: JournalOpening = {
       journalId: idText, createdAt: id.createdAt, nextSeq: c.lastSeq + 1,
       ...(reason ? { reset: { reason, previousJournalId: lease?.journalId, previousCeiling: lease?.ceiling, movedTo } } : {}),
@@ -123,17 +134,35 @@ function connect(ctx: OpenerContext): BetterSqlite3.Database {
   }
 }
 
+// Durable before any seq is handed out, or a cut right after would go unnoticed. A disk too full
+// even for this leaves the journal usable, only without the detection until a later start.
+function markOpen(ctx: OpenerContext, store: SqliteStore, boot: number): void {
+  try {
+    store.setOpenBoot(boot);
+    syncJournalFilesNow(ctx.file);
+  } catch (err) {
+    ctx.logger.warn({ path: ctx.file, err: errorText(err) }, 'cannot mark the journal open in this boot (disk full?): a power cut in this run would go unnoticed');
+  }
+}
+
+function isOpenInOtherBoot(marked: number, thisBoot: number): boolean {
+  return marked !== 0 && marked !== thisBoot;
+}
+
 function reportReset(ctx: OpenerContext, reason: ResetReason, opening: JournalOpening, lease: LeaseRecord | undefined, existed: boolean): void {
   const what = {
     missing: existed ? 'the journal file was empty' : 'the journal file was missing',
     replaced: 'the journal file was replaced by another journal',
     corrupt: 'the journal file was corrupt',
+    power_loss: 'the machine went down (power cut, hard reset or system crash) while the journal was open',
   }[reason];
   ctx.logger.error(
     {
       path: ctx.file, reason, previousJournal: lease?.journalId, previousSeqCeiling: lease?.ceiling,
       journal: opening.journalId, nextSeq: opening.nextSeq,
     },
-    `${what}: whatever the previous journal had not delivered is lost; the new journal continues above every seq handed out before`,
+    reason === 'power_loss'
+      ? `${what}: readings committed in its last moments (at most buffer.sync_interval) may be lost; seq continues above every seq handed out before`
+      : `${what}: whatever the previous journal had not delivered is lost; the new journal continues above every seq handed out before`,
   );
 }

@@ -4,7 +4,7 @@
 // On-disk format (schema version 1)
 //   meta(key TEXT PRIMARY KEY, value INTEGER) WITHOUT ROWID
 //     schema_version, last_seq, drops_drop_oldest, drops_drop_newest, drops_purge,
-//     journal_id (random 48-bit), created_at (epoch ms)
+//     journal_id (random 48-bit), created_at (epoch ms), open_boot (boot-marker.ts)
 //   entries(seq INTEGER PRIMARY KEY, ts INTEGER, topic TEXT, qos INTEGER, retain INTEGER 0|1,
 //           size INTEGER, payload BLOB, encoding INTEGER, delivered_at INTEGER)
 //     encoding (1 json, 2 cbor, 3 text) was added without a schema bump, so an older fieldgate
@@ -35,6 +35,8 @@ export const META_KEYS = {
   // Added without a schema bump (older versions ignore unknown keys), written at open if absent.
   journalId: 'journal_id',
   createdAt: 'created_at',
+  // The boot the gateway has the journal open in (boot-marker.ts); 0 after a clean close.
+  openBoot: 'open_boot',
 } as const;
 
 // Each migration takes the database from version i to i + 1 and runs in its own transaction

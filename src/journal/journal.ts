@@ -58,7 +58,7 @@ export interface AppendResult {
 }
 
 /** Why a journal was started afresh while an older one had existed. */
-export type ResetReason = 'missing' | 'replaced' | 'corrupt';
+export type ResetReason = 'missing' | 'replaced' | 'corrupt' | 'power_loss';
 
 export interface JournalStats {
   /** Names this journal; a new id means earlier undelivered rows are gone (seq still rises). */

@@ -150,7 +150,7 @@ export class MemoryJournal implements Journal {
     return {
       journalId: 'memory',
       available: true,
-      resets: { missing: 0, replaced: 0, corrupt: 0 },
+      resets: { missing: 0, replaced: 0, corrupt: 0, power_loss: 0 },
       depth: pending.depth,
       bytes: pending.bytes,
       fileBytes: 0,

@@ -68,6 +68,7 @@ import type { JournalOpening } from './journal-opener.js';
 import { JournalConnection } from './journal-connection.js';
 import { JournalHousekeeping } from './journal-housekeeping.js';
 import { RecentRows } from './recent-rows.js';
+import { StorageSync } from './storage-sync.js';
 
 export type { JournalOpening } from './journal-opener.js';
 
@@ -96,6 +97,14 @@ export interface SqliteJournalOptions {
   keepDeliveredMs?: number;
   /** Called after every successful open: at start, after a retry, after a corrupt file was replaced. */
   onOpen?: (opening: JournalOpening) => void;
+  /**
+   * This boot's id (boot-marker.ts), given by the one process that writes the journal (the
+   * gateway): it marks the journal open in this boot, so that a later boot can tell the machine
+   * went down with it open (reset reason power_loss). Commands leave it out.
+   */
+  bootId?: string;
+  /** buffer.sync_interval in ms, with synchronous 'normal': longest a commit waits to be flushed to storage (storage-sync.ts). */
+  syncIntervalMs?: number;
 }
 
 const EXPORT_PAGE = 500;
@@ -111,8 +120,13 @@ export class SqliteJournal implements Journal {
   private readonly space: JournalSpace;
   private readonly housekeeping: JournalHousekeeping;
   private readonly conn: JournalConnection;
+  private readonly sync: StorageSync | undefined;
 
   constructor(private readonly options: SqliteJournalOptions) {
+    const interval = options.syncIntervalMs ?? 0;
+    if (options.synchronous === 'normal' && interval > 0) {
+      this.sync = new StorageSync({ file: options.path, intervalMs: interval, logger: options.logger });
+    }
     this.reporter = new DropReporter(options.logger, options.clock);
     const budget = new DiskBudget({
       file: options.path, clock: options.clock, statfs: options.statfs, reserveBytes: options.reserveBytes,
@@ -132,11 +146,18 @@ export class SqliteJournal implements Journal {
   }
 
   open(): void {
+    this.sync?.restart();
     this.conn.open();
   }
 
   close(): void {
+    this.sync?.stop();
     this.conn.close();
+  }
+
+  /** Flushes what was committed to storage now (tests, and callers that cannot wait the interval). */
+  flushToStorage(): Promise<void> {
+    return this.sync?.flush() ?? Promise.resolve();
   }
 
   append(entries: NewEntry[]): AppendResult {
@@ -288,6 +309,7 @@ export class SqliteJournal implements Journal {
   /** Makes a committed transaction's outcome the in-memory truth. */
   private adopt(done: Committed): Committed {
     this.conn.c = done.counters;
+    this.sync?.committed();
     return done;
   }
 

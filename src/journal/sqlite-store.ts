@@ -243,6 +243,15 @@ export class SqliteStore {
     }).immediate();
   }
 
+  /** meta.open_boot: the boot a gateway has the journal open in, 0 (or absent) when closed cleanly. */
+  openBoot(): number {
+    return (this.db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(META_KEYS.openBoot) as number | undefined) ?? 0;
+  }
+
+  setOpenBoot(key: number): void {
+    this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(META_KEYS.openBoot, key);
+  }
+
   /** Makes the next seq at least seq + 1 (a journal that replaced a lost one continues above it). */
   raiseSeq(seq: number, c: Counters): Counters {
     if (seq <= c.lastSeq) return c;

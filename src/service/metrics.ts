@@ -56,7 +56,7 @@ export class Metrics {
     });
     this.journalResets = new Counter({
       name: 'fieldgate_journal_resets_total',
-      help: 'Journals started afresh because the old one was missing, replaced or corrupt (its undelivered rows are lost).',
+      help: 'Journals started afresh because the old one was missing, replaced or corrupt (its undelivered rows are lost), or continued above their seq lease because the machine went down with them open (power_loss).',
       labelNames: ['reason'], registers,
     });
     const inflight = (): number => this.inflightSource();

@@ -122,6 +122,7 @@ describe('defaults', () => {
       inflight: 100,
       replay_rate: 0,
       synchronous: 'normal',
+      sync_interval: '1s',
       commit_interval: '0s',
       pack: false,
       max_pack: 100,

@@ -119,7 +119,7 @@ describe('SqliteJournal when its file is lost', () => {
     const { j, log } = journalAt(file);
     j.open();
     expect(j.append(entries(1)).stored).toEqual([31]);
-    expect(j.stats().resets).toEqual({ missing: 0, replaced: 0, corrupt: 0 });
+    expect(j.stats().resets).toEqual({ missing: 0, replaced: 0, corrupt: 0, power_loss: 0 });
     expect(errors(log)).toHaveLength(0);
     expect(JSON.parse(fs.readFileSync(leasePathFor(file), 'utf8'))).toMatchObject({ seq_ceiling: 31 + LEASE_SIZE });
     j.close();

@@ -10,3 +10,4 @@ export {
 } from './mosquitto.js';
 export { collect, type CollectedMessage, type CollectOptions, type Collector, type WaitCondition } from './collect.js';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
+export { canMakeLoopDisks, filesAfterCut, journalReadings, type LoopDisk, makeLoopDisk } from './loop-disk.js';
