@@ -42,7 +42,9 @@
 //   (journal-files.ts) and a new one continues the seq; an unopenable one (full disk, permissions)
 //   is retried while readings are refused and counted, rather than stopping the gateway.
 // - Durability: WAL with synchronous=FULL survives power loss; synchronous=NORMAL survives a crash
-//   or kill of the process but may lose the last commits on power loss (never corrupts).
+//   or kill of the process but may lose the last commits on power loss (never corrupts): at most
+//   buffer.sync_interval of them (storage-sync.ts). A journal the machine went down with continues
+//   seq above its lease, as the lost commits' seqs may have been published (boot-marker.ts).
 // - Space: auto_vacuum=INCREMENTAL, so pages freed by removes are returned to the file system a
 //   few at a time once the free list is large, and all at once after a purge.
 //
