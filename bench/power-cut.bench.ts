@@ -10,7 +10,7 @@
 // buffer.sync_interval, buffer.commit_interval). Needs root (losetup, mkfs.ext4, mount).
 // Run: npx tsc -p tsconfig.build.json && node --import tsx bench/power-cut.bench.ts
 //   (MODES=normal,normal/sync=30s,full,normal/commit=1s CUTS=8 FIRST_CUT_S=15 GAP_S=11)
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,7 +28,7 @@ const GAP_S = Number(process.env.GAP_S ?? 11);
 const POINTS = 10;
 const INTERVAL = '100ms';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const sh = (cmd: string, args: string[]): string => execFileSync(cmd, args, { encoding: 'utf8' }).trim();
+const sysctl = (name: string): string => fs.readFileSync(`/proc/sys/vm/${name}`, 'utf8').trim();
 
 interface Mode { label: string; synchronous: 'normal' | 'full'; sync?: string; commit?: string }
 
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
       return { mode, dir, disk, child, started: Date.now(), cuts: [] as Array<{ at: number; image: string }> };
     });
     console.log(`power-cut: ${modes.length} gateway(s) side by side, ${POINTS} sim points every ${INTERVAL} (JSON, ${POINTS * 1000 / 100} readings/s), broker unreachable, ${CUTS} cuts from ${FIRST_CUT_S} s, about ${GAP_S} s apart`);
-    console.log(`machine: ${machine()}; vm.dirty_expire_centisecs ${sh('cat', ['/proc/sys/vm/dirty_expire_centisecs'])}, vm.dirty_writeback_centisecs ${sh('cat', ['/proc/sys/vm/dirty_writeback_centisecs'])}`);
+    console.log(`machine: ${machine()}; vm.dirty_expire_centisecs ${sysctl('dirty_expire_centisecs')}, vm.dirty_writeback_centisecs ${sysctl('dirty_writeback_centisecs')}`);
     await sleep(FIRST_CUT_S * 1000);
     // What each disk was sent between the first and the last cut: the price of each setting in card wear.
     const writes = runs.map((r) => ({ from: r.disk.bytesWritten(), at: Date.now(), bytes: 0, seconds: 0 }));

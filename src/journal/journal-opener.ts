@@ -90,13 +90,14 @@ export function openJournal(ctx: OpenerContext, floorSeq = 0, reasonIfNew?: Rese
     let reason = fresh ? reasonIfNew : undefined;
     const foreignLease = lease !== undefined && lease.journalId !== idText;
     if (foreignLease) reason ??= fresh ? 'missing' : 'replaced';
-    const wentDown = ctx.openBoot !== undefined && !fresh && isOpenInOtherBoot(store.openBoot(), ctx.openBoot);
+    const marked = ctx.openBoot === undefined ? 0 : store.openBoot();
+    const wentDown = ctx.openBoot !== undefined && !fresh && isOpenInOtherBoot(marked, ctx.openBoot);
     if (wentDown) reason ??= 'power_loss';
     // Without a lease (it could not be written: a full disk) no more than a lease's worth of seqs
     // can have been handed out since the journal's last durable one.
     const above = foreignLease ? lease.ceiling : wentDown ? lease?.ceiling ?? c.lastSeq + LEASE_SIZE : 0;
     c = store.raiseSeq(Math.max(floorSeq, above), c);
-    if (ctx.openBoot !== undefined && store.openBoot() !== ctx.openBoot) markOpen(ctx, store, ctx.openBoot);
+    if (ctx.openBoot !== undefined && marked !== ctx.openBoot) markOpen(ctx, store, ctx.openBoot);
     const opening: JournalOpening = {
       journalId: idText, createdAt: id.createdAt, nextSeq: c.lastSeq + 1,
       ...(reason ? { reset: { reason, previousJournalId: lease?.journalId, previousCeiling: lease?.ceiling, movedTo } } : {}),

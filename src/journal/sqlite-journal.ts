@@ -157,11 +157,6 @@ export class SqliteJournal implements Journal {
     this.conn.close();
   }
 
-  /** Flushes what was committed to storage now (tests, and callers that cannot wait the interval). */
-  flushToStorage(): Promise<void> {
-    return this.sync?.flush() ?? Promise.resolve();
-  }
-
   append(entries: NewEntry[]): AppendResult {
     const conn = this.conn;
     // Whether another process wrote the file is checked inside the append's own transaction.

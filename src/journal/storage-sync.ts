@@ -64,12 +64,11 @@ export class StorageSync {
   private async flushOnce(): Promise<void> {
     const { file } = this.options;
     try {
-      await syncFile(`${file}-wal`, 'data');
-      await syncFile(file, 'data');
-      if (!this.dirSynced) {
-        await syncFile(path.dirname(file), 'all');
-        this.dirSynced = true;
+      for (const target of flushTargets(file)) {
+        if (target.what === 'all' && this.dirSynced) continue;
+        await syncFile(target);
       }
+      this.dirSynced = true;
       if (this.failing) this.options.logger.info({ path: file }, 'journal files flushed to storage again');
       this.failing = false;
     } catch (err) {
@@ -81,8 +80,19 @@ export class StorageSync {
   }
 }
 
-/** fdatasync (or fsync) of a file or directory by path; a file that does not exist (yet) is skipped. */
-async function syncFile(p: string, what: 'data' | 'all'): Promise<void> {
+interface FlushTarget {
+  path: string;
+  /** fdatasync a file's data, or fsync a directory (a new file's name in it). */
+  what: 'data' | 'all';
+}
+
+/** What a flush syncs: the WAL, the database file, and their directory. */
+function flushTargets(file: string): FlushTarget[] {
+  return [{ path: `${file}-wal`, what: 'data' }, { path: file, what: 'data' }, { path: path.dirname(file), what: 'all' }];
+}
+
+/** Syncs one target; one that does not exist (yet) is skipped. */
+async function syncFile({ path: p, what }: FlushTarget): Promise<void> {
   let handle: fs.promises.FileHandle;
   try {
     handle = await fs.promises.open(p, 'r');
@@ -100,7 +110,7 @@ async function syncFile(p: string, what: 'data' | 'all'): Promise<void> {
 
 /** The same flush, done synchronously: for moments that must be durable before going on. */
 export function syncJournalFilesNow(file: string): void {
-  for (const [p, what] of [[`${file}-wal`, 'data'], [file, 'data'], [path.dirname(file), 'all']] as const) {
+  for (const { path: p, what } of flushTargets(file)) {
     let fd: number;
     try {
       fd = fs.openSync(p, 'r');

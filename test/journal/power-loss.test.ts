@@ -8,18 +8,12 @@ import { describe, expect, it } from 'vitest';
 import { SqliteJournal } from '../../src/journal/sqlite-journal.js';
 import { LEASE_SIZE, leasePathFor } from '../../src/journal/seq-lease.js';
 import { bootKey, readBootId } from '../../src/journal/boot-marker.js';
-import type { NewEntry } from '../../src/journal/journal.js';
+import { entries } from './journal-helpers.js';
 import { captureLogger, ERROR } from '../service/capture-logger.js';
 import { tempDirs } from '../support/temp-dirs.js';
 
 const BOOT_A = '0b6d3c1e-8a8f-4f0e-9a55-2f8b2c6a1d01';
 const BOOT_B = '7c21f0aa-1d2e-4b3c-8d4e-5f6a7b8c9d02';
-
-function entries(n: number): NewEntry[] {
-  return Array.from({ length: n }, (_, i) => ({
-    ts: 1_000 + i, topic: 't', qos: 1 as const, retain: false, encoding: 'text' as const, render: (seq: number) => Buffer.from(`${seq}|x`),
-  }));
-}
 
 function journalAt(file: string, bootId?: string) {
   const log = captureLogger();
