@@ -16,6 +16,7 @@
 //               json@flags2, batch@flags2 with FLAG_SET2, to compare two sets in one run
 //   json@commit, batch@commit  this build with `buffer.commit_interval: COMMIT_INTERVAL` (default
 //               1s): one journal transaction for several polls
+//   json@commit-launcher, batch@commit-launcher  the same with the launcher's flags, as a package runs it
 // at 1,000 readings/s (100 registers every 100 ms) and 10,000/s (every 10 ms).
 //
 // Steady state, side by side. A gateway runs for months, so what counts is its cost once V8 has
@@ -58,7 +59,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 type Variant = 'json' | 'batch' | 'bare' | 'bare-batch' | 'json@before' | 'batch@before' | 'json@launcher' | 'batch@launcher'
   | 'json@before-launcher' | 'batch@before-launcher' | 'json@flags' | 'batch@flags' | 'json@flags2' | 'batch@flags2'
-  | 'json@commit' | 'batch@commit';
+  | 'json@commit' | 'batch@commit' | 'json@commit-launcher' | 'batch@commit-launcher';
 
 /** Each process publishes under a prefix of its own, so the counter can tell them apart. */
 const prefixOf = (v: Variant, copy: number) => `b-${v.replace('@', '-')}-${copy}`;
@@ -70,7 +71,7 @@ function siteYaml(variant: Variant, copy: number, modbusPort: number, url: strin
     `site: ${prefixOf(variant, copy)}`,
     'gateway: gw',
     `mqtt: { url: "${url}", qos: 1 }`,
-    `buffer: { path: "${db}", inflight: 100${variant.endsWith('@commit') ? `, commit_interval: ${COMMIT_INTERVAL}` : ''} }`,
+    `buffer: { path: "${db}", inflight: 100${variant.includes('@commit') ? `, commit_interval: ${COMMIT_INTERVAL}` : ''} }`,
     'topic: "{site}/{device}/{point}"',
     `payload: ${payload}`,
     'devices:',
@@ -227,17 +228,25 @@ function spread(xs: number[]): string {
   return `${fmt(Math.min(...xs), 4)}–${fmt(Math.max(...xs), 4)}`;
 }
 
+/** Issue #17's targets, against the bare per-point loop: JSON at most 1.5 ×, batch at most 0.4 ×. */
+function verdict(variant: Variant, ratios: number[]): string {
+  const target = variant.startsWith('json') ? 1.5 : variant.startsWith('batch') ? 0.4 : undefined;
+  if (target === undefined || ratios.length === 0) return '';
+  const windows = ratios.filter((r) => r <= target).length;
+  return `≤ ${target}: ${median(ratios) <= target ? '✓' : '✗'} (${windows} of ${ratios.length} windows)`;
+}
+
 function report(rate: number, samples: Map<Variant, Sample[]>, rss: Map<Variant, number>): void {
   console.log(`\n${fmt(rate)} readings/s offered (${WINDOWS} windows of ${WINDOW_S} s after ${WARMUP_S} s, ${COPIES} process(es) per variant):`);
-  console.log('| variant | CPU s per 1,000 readings (median) | spread | delivered/s | RSS MiB | system time | main thread | ratio to bare: median (range) |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| variant | CPU s per 1,000 readings (median) | spread | delivered/s | RSS MiB | system time | main thread | ratio to bare: median (range) | target |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   const bare = samples.get('bare');
   for (const [variant, ss] of samples) {
     const ratios = bare ? ss.map((s, i) => s.cpuPer1000 / bare[i]!.cpuPer1000) : [];
     const ratio = ratios.length > 0 ? `${fmt(median(ratios), 2)} (${fmt(Math.min(...ratios), 2)}–${fmt(Math.max(...ratios), 2)})` : '-';
     console.log(`| ${variant} | ${fmt(median(ss.map((s) => s.cpuPer1000)), 4)} | ${spread(ss.map((s) => s.cpuPer1000))}` +
       ` | ${fmt(median(ss.map((s) => s.deliveredPerS)))} | ${fmt(rss.get(variant) ?? 0)} | ${fmt(100 * median(ss.map((s) => s.sysShare)))} %` +
-      ` | ${fmt(100 * median(ss.map((s) => s.mainShare)))} % | ${ratio} |`);
+      ` | ${fmt(100 * median(ss.map((s) => s.mainShare)))} % | ${ratio} | ${verdict(variant, ratios)} |`);
   }
   console.log('');
 }
