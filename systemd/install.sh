@@ -31,7 +31,7 @@ readonly UNIT_PATH=/etc/systemd/system/fieldgate.service
 readonly LINK_PATH=/usr/local/bin/fieldgate
 readonly MIN_NODE_MAJOR=20
 # Parts of the built tree the installed program needs (missing optional ones are skipped).
-readonly PAYLOAD=(bin dist schema config docs package.json package-lock.json node_modules README.md LICENSE)
+readonly PAYLOAD=(bin dist schema profiles web config docs package.json package-lock.json node_modules README.md LICENSE)
 FG_PREFIX=$INSTALL_DIR
 
 usage() {

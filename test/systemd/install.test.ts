@@ -39,6 +39,8 @@ function makeSourceTree(dir: string): void {
   }
   write(path.join(dir, 'dist/src/main.js'), 'export const version = 1;\n');
   write(path.join(dir, 'docs/operations.md'), '# operations\n');
+  write(path.join(dir, 'web/status/index.html'), '<!doctype html>\n');
+  write(path.join(dir, 'profiles/meter.yaml'), 'name: meter\n');
   const pkg = { name: 'fieldgate', version: '0.1.0', dependencies: { 'dep-a': '1.0.0' }, devDependencies: { 'dev-b': '1.0.0' } };
   write(path.join(dir, 'package.json'), JSON.stringify(pkg));
   write(path.join(dir, 'package-lock.json'), JSON.stringify({
@@ -89,6 +91,9 @@ describe('install.sh --root', () => {
     expect(existsSync(at('opt/fieldgate/node_modules/dep-a/package.json'))).toBe(true);
     expect(existsSync(at('opt/fieldgate/node_modules/dev-b'))).toBe(false); // pruned, offline
     expect(existsSync(at('opt/fieldgate/config/example.yaml'))).toBe(true);
+    // The status page (http.listen) and the shipped profile library.
+    expect(existsSync(at('opt/fieldgate/web/status/index.html'))).toBe(true);
+    expect(existsSync(at('opt/fieldgate/profiles/meter.yaml'))).toBe(true);
 
     expect(readFileSync(at('etc/systemd/system/fieldgate.service'), 'utf8'))
       .toBe(readFileSync(path.join(repo, 'systemd/fieldgate.service'), 'utf8'));
@@ -111,6 +116,12 @@ describe('install.sh --root', () => {
     expect(r.out).toContain('systemctl enable --now fieldgate');
     expect(r.out).toContain('journalctl -u fieldgate -f');
     expect(existsSync(at('opt/fieldgate.new')) || existsSync(at('opt/fieldgate.old'))).toBe(false);
+  });
+
+  it('installs every part the release packages ship (package.json "files"; the unit goes to /etc)', () => {
+    const shipped = (JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')) as { files: string[] }).files;
+    const payload = /^readonly PAYLOAD=\(([^)]*)\)$/m.exec(readFileSync(path.join(repo, 'systemd/install.sh'), 'utf8'))![1]!.split(/\s+/);
+    expect(shipped.filter((f) => f !== 'systemd' && !payload.includes(f))).toEqual([]);
   });
 
   it('is idempotent: a second run upgrades the program but keeps config and secrets', () => {
