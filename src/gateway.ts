@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Clock, DriverEntry } from './driver-api/index.js';
 import type { SiteConfig } from './config/site-config.js';
 import type { ResolvedSite } from './config/resolved-site.js';
-import type { Journal, NewEntry } from './journal/journal.js';
+import type { Journal, JournalStats, NewEntry } from './journal/journal.js';
 import type { Uplink } from './uplink/uplink.js';
 import { SqliteJournal } from './journal/sqlite-journal.js';
 import { MqttUplink } from './uplink/mqtt-uplink.js';
@@ -177,6 +177,8 @@ export class Gateway {
       whenFull: buffer.whenFull,
       synchronous: buffer.synchronous,
       syncIntervalMs: buffer.syncIntervalMs,
+      memoryFallbackBytes: buffer.memoryFallbackBytes,
+      ...(process.env.RUNTIME_DIRECTORY ? { runtimeDir: process.env.RUNTIME_DIRECTORY.split(':')[0] } : {}),
       // The gateway is the journal's one writer: it marks the journal open in this boot.
       bootId: readBootId(),
       logger: this.logger.child({ component: 'journal' }),
@@ -196,7 +198,7 @@ export class Gateway {
     this.metrics.setBacklogSource(() => {
       const s = journal.stats();
       return {
-        depth: s.depth, bytes: s.bytes, available: s.available,
+        depth: s.depth, bytes: s.bytes, available: s.available, inMemory: s.storage === 'memory',
         oldestAgeSeconds: s.oldestTs === null ? 0 : Math.max(0, (this.clock.now() - s.oldestTs) / 1000),
       };
     });
@@ -293,13 +295,14 @@ export class Gateway {
     const connected = this.uplink?.connected ?? false;
     const offlineMs = connected ? 0 : now - this.disconnectedSince;
     const stats = this.journal?.stats();
-    const journalOk = stats !== undefined && stats.available && !(this.lastJournalError > 0 && now - this.lastJournalError < unhealthyAfterMs);
+    const inMemory = stats?.storage === 'memory';
+    const journalOk = stats !== undefined && stats.available && !inMemory && !(this.lastJournalError > 0 && now - this.lastJournalError < unhealthyAfterMs);
     const uplinkOk = connected || offlineMs < unhealthyAfterMs;
     return {
       healthy: journalOk && uplinkOk,
       checks: {
         uplink: { ok: uplinkOk, detail: connected ? 'connected' : `disconnected for ${Math.round(offlineMs / 1000)} s` },
-        journal: { ok: journalOk, detail: !stats ? 'closed' : stats.available ? `backlog ${stats.depth} messages` : 'cannot be opened; readings are refused' },
+        journal: { ok: journalOk, detail: journalDetail(stats) },
         devices: {
           ok: true,
           detail: `${this.devices.all().filter((h) => !h.healthy).length} of ${this.devices.size} devices faulty`,
@@ -468,4 +471,11 @@ export class Gateway {
 function readingsCounter(metrics: Metrics, device: string): (name: string, n: number) => void {
   const add = metrics.readingsOf(device);
   return (_name, n) => add(n);
+}
+
+function journalDetail(stats: JournalStats | undefined): string {
+  if (!stats) return 'closed';
+  if (!stats.available) return 'cannot be opened; readings are refused';
+  if (stats.storage === 'memory') return `storage failed: in memory (lost on stop), backlog ${stats.depth} messages`;
+  return `backlog ${stats.depth} messages`;
 }

@@ -41,6 +41,8 @@ export interface ResolvedBuffer {
   syncIntervalMs: number;
   /** buffer.commit_interval in ms: longest a reading waits for its commit; 0 = at the end of the turn. */
   commitIntervalMs: number;
+  /** buffer.memory_fallback in bytes: what the journal may hold in memory if its storage fails; 0 = never. */
+  memoryFallbackBytes: number;
   inflight: number;
   /** Rows per second while a backlog drains; 0 = unlimited. */
   replayRate: number;
@@ -144,6 +146,7 @@ export function resolveSite(config: SiteConfig, file: string, secrets: string[],
     synchronous: b.synchronous!,
     syncIntervalMs: parseDuration(b.sync_interval!),
     commitIntervalMs: parseDuration(b.commit_interval!),
+    memoryFallbackBytes: parseSize(b.memory_fallback!),
     inflight: b.inflight!,
     replayRate: b.replay_rate!,
     pack: b.pack ? { maxRows: b.max_pack!, maxBytes: parseSize(b.max_pack_bytes!) } : undefined,
@@ -199,6 +202,7 @@ export function bufferForPath(file: string): ResolvedBuffer {
     synchronous: d.synchronous,
     syncIntervalMs: parseDuration(d.sync_interval),
     commitIntervalMs: parseDuration(d.commit_interval),
+    memoryFallbackBytes: parseSize(d.memory_fallback),
     inflight: d.inflight,
     replayRate: d.replay_rate,
     pack: undefined,

@@ -42,6 +42,7 @@ export interface BufferConfig {
   synchronous?: SyncMode;
   sync_interval?: string;
   commit_interval?: string;
+  memory_fallback?: string | number;
   keep_delivered?: string;
   pack?: boolean;
   max_pack?: number;

@@ -141,6 +141,11 @@ function bufferSchema(): JsonSchema {
         CORE_RANGES.commit_interval,
         b.commit_interval,
       )),
+      memory_fallback: reload(['next_start'], sizeSchema(
+        'If the journal\'s storage fails while the gateway runs (an SD card worn out or gone read-only, a disk removed), the journal goes on in memory, holding up to this much (and no more than max_bytes): readings are still published and an outage still bridged, but what memory holds is lost if the gateway stops before the storage is repaired. 0 = readings are lost instead;',
+        { min: 0, max: '1GiB' },
+        b.memory_fallback,
+      )),
       // Decided by the journal at open (it expires or keeps rows from then on).
       keep_delivered: reload(['next_start'], duration(
         'Keep acknowledged readings this long, marked delivered, within max_messages/max_bytes (undelivered ones win), so that `cmd/replay` can send them again; absent or 0s = off.',

@@ -3,8 +3,9 @@
 // retries while the journal cannot be opened (readings are refused and counted meanwhile), a
 // reload after another process wrote the file, a corrupt page met at run time (the file is moved
 // aside and a new journal continues the seq), and the seq lease that keeps seq from going back.
-// Opening a file in whatever state it is in is journal-opener.ts; the journal's design rules are
-// at the top of sqlite-journal.ts.
+// Opening a file in whatever state it is in is journal-opener.ts; going on in memory when the
+// file's storage fails under a running gateway is memory-fallback.ts; the journal's design rules
+// are at the top of sqlite-journal.ts.
 import { FieldgateError, errorText } from '../util/errors.js';
 import type { AppendResult, ResetReason } from './journal.js';
 import type { Identity, Plan, SqliteStore } from './sqlite-store.js';
@@ -20,10 +21,21 @@ import { type JournalOpening, openJournal } from './journal-opener.js';
 import type { SqliteJournalOptions } from './sqlite-journal.js';
 import { bootKey } from './boot-marker.js';
 import { syncJournalFilesNow } from './storage-sync.js';
+import { isStorageFailure, moveToMemory } from './memory-fallback.js';
+import { clearMemorySeqs, readMemorySeqs, recordMemorySeqs } from './memory-marker.js';
 
 const RETRY_OPEN_MS = 5_000;
 
-type State = 'closed' | 'open' | 'unavailable';
+type State = 'closed' | 'open' | 'unavailable' | 'memory';
+
+/** The journal went on in memory: since when, why, and the limits it keeps there. */
+export interface InMemory {
+  since: number;
+  reason: string;
+  /** The seq lease's ceiling on disk: no seq above it can be handed out until the storage works. */
+  seqCap: number;
+  maxBytes: number;
+}
 
 /** Made by SqliteJournal and used by both. */
 export interface JournalConnectionParts {
@@ -57,6 +69,11 @@ export class JournalConnection {
   private unsavedRefusals = 0;
   private leaseFailing = false;
   private recovering = false;
+  /** Set while the journal is in memory (state 'memory'). */
+  memory: InMemory | undefined;
+  // The file is marked open in this boot: only then can a later boot tell that seqs handed out
+  // in memory never reached it (boot-marker.ts), so only then may the journal go on in memory.
+  private markedOpen = false;
 
   constructor(private readonly options: SqliteJournalOptions, parts: JournalConnectionParts) {
     this.recent = parts.recent;
@@ -82,7 +99,7 @@ export class JournalConnection {
   }
 
   open(): void {
-    if (this.state === 'open') return;
+    if (this.state === 'open' || this.state === 'memory') return;
     const { maxMessages, maxBytes } = this.options;
     if (!(Number.isInteger(maxMessages) && maxMessages >= 1) || !(maxBytes >= 1)) {
       throw new FieldgateError('journal_config', 'journal capacity must be at least 1 message and 1 byte');
@@ -103,6 +120,22 @@ export class JournalConnection {
 
   close(): void {
     const store = this.store;
+    const memory = this.memory;
+    this.memory = undefined;
+    if (memory) {
+      this.state = 'closed';
+      this.store = undefined;
+      this.recent.clear();
+      this.reporter.flush(true);
+      if (this.c.depth > 0) {
+        this.options.logger.error(
+          { undelivered: this.c.depth, lastSeq: this.c.lastSeq, storageFailedAt: new Date(memory.since).toISOString() },
+          'journal closed while in memory (its storage had failed): its undelivered readings are lost',
+        );
+      }
+      store?.db.close();
+      return;
+    }
     this.state = 'closed';
     this.unavailable = undefined;
     this.recent.clear();
@@ -153,8 +186,64 @@ export class JournalConnection {
     return { stored: [], refused: n, evicted: 0 };
   }
 
+  /**
+   * The journal's storage failed under it (a card gone read-only, I/O errors): goes on in memory
+   * (memory-fallback.ts) when buffer.memory_fallback allows and the error is of that kind.
+   */
+  toMemory(err: unknown): boolean {
+    const o = this.options;
+    const allowed = Math.min(o.memoryFallbackBytes ?? 0, o.maxBytes);
+    if (this.state !== 'open' || allowed <= 0 || !this.markedOpen || !isStorageFailure(err)) return false;
+    const old = this.store;
+    const before = this.c;
+    const moved = moveToMemory(old, before, this.identity, { maxMessages: o.maxMessages, maxBytes: allowed, whenFull: o.whenFull });
+    try {
+      old?.db.close();
+    } catch {
+      // The storage is failing; the connection is gone either way.
+    }
+    this.store = moved.store;
+    this.state = 'memory';
+    this.recent.clear();
+    this.c = moved.counters;
+    this.dataVersion = moved.store.dataVersion();
+    this.housekeeping.restart();
+    const seqCap = Math.max(this.lease.ceiling, before.lastSeq);
+    this.memory = { since: o.clock.now(), reason: errorText(err), seqCap, maxBytes: allowed };
+    this.recordMemorySeqs(seqCap);
+    o.logger.error(
+      {
+        path: o.path, err: errorText(err), backlogCopied: moved.copied, backlogLeftInFile: moved.left, readError: moved.readError,
+        memoryBytes: allowed, seqsLeft: seqCap - before.lastSeq,
+      },
+      'journal storage failed (card worn out or gone read-only, disk removed?): the journal goes on in memory, readings are still '
+        + 'published, and what memory holds is lost if the gateway stops before the storage is repaired',
+    );
+    return true;
+  }
+
+  // For a later run in this boot that finds the file repaired (memory-marker.ts).
+  private recordMemorySeqs(ceiling: number): void {
+    const dir = this.options.runtimeDir;
+    let failure = dir === undefined ? 'no runtime directory (RuntimeDirectory= under systemd)' : undefined;
+    if (dir !== undefined) {
+      try {
+        recordMemorySeqs(dir, this.journalId, ceiling);
+      } catch (err) {
+        failure = errorText(err);
+      }
+    }
+    if (failure !== undefined) {
+      this.options.logger.warn(
+        { err: failure },
+        'cannot record the seqs handed out in memory: if the storage is repaired without a reboot, the next run may hand some of them out again',
+      );
+    }
+  }
+
   /** Extends the seq lease before a seq above it is handed out. */
   coverSeqs(plan: Plan): void {
+    if (this.memory) return;
     const last = plan.accepted.at(-1);
     if (last) this.coverSeq(last.seq);
   }
@@ -214,6 +303,12 @@ export class JournalConnection {
       logger: o.logger, clock: o.clock, ...(o.bootId === undefined ? {} : { openBoot: bootKey(o.bootId) }),
     }, Math.max(floorSeq, this.c.lastSeq), reasonIfNew, movedTo);
     let c = opened.counters;
+    try {
+      c = this.aboveMemorySeqs(opened.store, opened.opening, c);
+    } catch (err) {
+      opened.store.db.close();
+      throw err;
+    }
     if (this.unsavedRefusals > 0) {
       c = withCounts(c, { drops: addDrops(c.drops, { drop_newest: this.unsavedRefusals }), dropsDirty: true });
       this.unsavedRefusals = 0;
@@ -227,6 +322,7 @@ export class JournalConnection {
     this.housekeeping.restart();
     this.identity = opened.identity;
     this.opening = opened.opening;
+    this.markedOpen = opened.markedOpen;
     const reason = opened.opening.reset?.reason;
     if (reason) this.resets[reason] += 1;
     this.coverSeq(c.lastSeq + 1);
@@ -236,6 +332,25 @@ export class JournalConnection {
     }
     this.c = this.housekeeping.expire(opened.store, this.c, true);
     o.onOpen?.(opened.opening);
+  }
+
+  /** A run in memory earlier in this boot may have handed out seqs the file never saw. */
+  private aboveMemorySeqs(store: SqliteStore, opening: JournalOpening, c: Counters): Counters {
+    const dir = this.options.runtimeDir;
+    if (dir === undefined) return c;
+    const ceiling = readMemorySeqs(dir, opening.journalId);
+    if (ceiling === undefined) return c;
+    let raised = c;
+    if (ceiling > c.lastSeq) {
+      raised = store.raiseSeq(ceiling, c);
+      opening.nextSeq = raised.lastSeq + 1;
+      this.options.logger.error(
+        { path: this.options.path, lastSeqInFile: c.lastSeq, nextSeq: opening.nextSeq },
+        'an earlier run in this boot held the journal in memory after its storage failed; what it had not delivered when it stopped is lost, and seq continues above what it may have handed out',
+      );
+    }
+    clearMemorySeqs(dir, opening.journalId);
+    return raised;
   }
 
   private coverSeq(seq: number): void {

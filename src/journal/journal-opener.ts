@@ -46,6 +46,8 @@ export interface OpenedJournal {
   counters: Counters;
   identity: Identity;
   opening: JournalOpening;
+  /** The file is marked open in this boot (a later boot will see if the machine went down with it). */
+  markedOpen: boolean;
 }
 
 /**
@@ -97,13 +99,13 @@ export function openJournal(ctx: OpenerContext, floorSeq = 0, reasonIfNew?: Rese
     // can have been handed out since the journal's last durable one.
     const above = foreignLease ? lease.ceiling : wentDown ? lease?.ceiling ?? c.lastSeq + LEASE_SIZE : 0;
     c = store.raiseSeq(Math.max(floorSeq, above), c);
-    if (ctx.openBoot !== undefined && marked !== ctx.openBoot) markOpen(ctx, store, ctx.openBoot);
+    const markedOpen = ctx.openBoot !== undefined && (marked === ctx.openBoot || markOpen(ctx, store, ctx.openBoot));
     const opening: JournalOpening = {
       journalId: idText, createdAt: id.createdAt, nextSeq: c.lastSeq + 1,
       ...(reason ? { reset: { reason, previousJournalId: lease?.journalId, previousCeiling: lease?.ceiling, movedTo } } : {}),
     };
     if (reason) reportReset(ctx, reason, opening, lease, existed);
-    return { store, counters: c, identity: id, opening };
+    return { store, counters: c, identity: id, opening, markedOpen };
   } catch (err) {
     db.close();
     throw err;
@@ -137,12 +139,14 @@ function connect(ctx: OpenerContext): BetterSqlite3.Database {
 
 // Durable before any seq is handed out, or a cut right after would go unnoticed. A disk too full
 // even for this leaves the journal usable, only without the detection until a later start.
-function markOpen(ctx: OpenerContext, store: SqliteStore, boot: number): void {
+function markOpen(ctx: OpenerContext, store: SqliteStore, boot: number): boolean {
   try {
     store.setOpenBoot(boot);
     syncJournalFilesNow(ctx.file);
+    return true;
   } catch (err) {
     ctx.logger.warn({ path: ctx.file, err: errorText(err) }, 'cannot mark the journal open in this boot (disk full?): a power cut in this run would go unnoticed');
+    return false;
   }
 }
 

@@ -65,6 +65,11 @@ export interface JournalStats {
   journalId: string;
   /** False while the journal cannot be opened (full disk, permissions): readings are refused and counted. */
   available: boolean;
+  /**
+   * Where the journal is: its file, or memory after the file's storage failed under the running
+   * gateway (memory-fallback.ts; not durable). Absent for journals that are only ever one.
+   */
+  storage?: 'file' | 'memory';
   /** Journals started afresh since this process started, by reason. */
   resets: Record<ResetReason, number>;
   depth: number;

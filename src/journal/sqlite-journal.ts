@@ -40,7 +40,9 @@
 // - seq never goes backwards, even when the journal file is lost (seq-lease.ts), and every
 //   journal has an id (meta.journal_id) that consumers see. A corrupt journal is moved aside
 //   (journal-files.ts) and a new one continues the seq; an unopenable one (full disk, permissions)
-//   is retried while readings are refused and counted, rather than stopping the gateway.
+//   is retried while readings are refused and counted, rather than stopping the gateway. Storage
+//   that fails under a running gateway (read-only, I/O errors) is left for a journal in memory
+//   with the same seqs (memory-fallback.ts), so readings keep flowing, without durability.
 // - Durability: WAL with synchronous=FULL survives power loss; synchronous=NORMAL survives a crash
 //   or kill of the process but may lose the last commits on power loss (never corrupts): at most
 //   buffer.sync_interval of them (storage-sync.ts). A journal the machine went down with continues
@@ -51,8 +53,9 @@
 // On-disk format: see journal-schema.ts.
 //
 // SqliteJournal is spread over a few files: this one carries out the Journal operations;
-// journal-connection.ts opens the file (through journal-opener.ts), reopens or recovers it and
-// holds the state that mirrors it; journal-housekeeping.ts expires delivered rows and returns free
+// journal-connection.ts opens the file (through journal-opener.ts), reopens or recovers it, moves
+// the journal into memory when the file's storage fails (memory-fallback.ts) and holds the state
+// that mirrors it; journal-housekeeping.ts expires delivered rows and returns free
 // pages to the file system; sqlite-store.ts is the SQL (its statements in journal-statements.ts,
 // opening the database and reading SQLite's errors in journal-database.ts).
 import type { Logger } from 'pino';
@@ -107,6 +110,17 @@ export interface SqliteJournalOptions {
   bootId?: string;
   /** buffer.sync_interval in ms, with synchronous 'normal': longest a commit waits to be flushed to storage (storage-sync.ts). */
   syncIntervalMs?: number;
+  /**
+   * buffer.memory_fallback in bytes: when the file's storage fails under a running gateway, the
+   * journal goes on in memory, holding up to this much (memory-fallback.ts); 0/absent = it does
+   * not, and every append fails (the readings are lost) until the gateway restarts.
+   */
+  memoryFallbackBytes?: number;
+  /**
+   * A directory that outlives the process but not the boot (systemd's $RUNTIME_DIRECTORY): where
+   * a journal in memory records the seqs it may hand out (memory-marker.ts).
+   */
+  runtimeDir?: string;
 }
 
 const EXPORT_PAGE = 500;
@@ -184,12 +198,13 @@ export class SqliteJournal implements Journal {
       let rows: JournalEntry[] | undefined;
       if (done.evicted > 0) this.recent.clear();
       else if (plan.accepted.length > 0) rows = this.recent.added(plan.accepted);
-      this.reporter.note('drop_newest', plan.refused, 'capacity');
-      this.reporter.note('drop_oldest', done.evicted, this.space.limited ? 'disk_space' : 'capacity');
-      this.space.maintainReserve();
+      this.reporter.note('drop_newest', plan.refused, conn.memory ? 'journal_in_memory' : 'capacity');
+      this.reporter.note('drop_oldest', done.evicted, conn.memory ? 'journal_in_memory' : this.space.limited ? 'disk_space' : 'capacity');
+      if (!conn.memory) this.space.maintainReserve();
       return rows ? { stored: done.stored, refused: plan.refused, evicted: done.evicted, rows } : { stored: done.stored, refused: plan.refused, evicted: done.evicted };
     } catch (err) {
       if (isCorrupt(err) && conn.recoverCorrupt(err)) return this.append(entries);
+      if (this.toMemory(err)) return this.append(entries);
       if (!isDiskFull(err)) throw writeError('append', err);
       return this.appendOnDiskFull(store, plan, err);
     }
@@ -210,6 +225,7 @@ export class SqliteJournal implements Journal {
       return store.readAfter(afterSeq, Math.floor(limit), conn.c);
     } catch (err) {
       if (isCorrupt(err) && conn.recoverCorrupt(err)) return [];
+      if (this.toMemory(err)) return this.readAfter(afterSeq, limit);
       throw err;
     }
   }
@@ -229,6 +245,10 @@ export class SqliteJournal implements Journal {
     } catch (err) {
       this.recent.clear();
       if (isCorrupt(err) && conn.recoverCorrupt(err)) return;
+      if (this.toMemory(err)) {
+        this.remove(seqs);
+        return;
+      }
       throw writeError('remove', err);
     }
     this.recent.dropThrough(sorted[sorted.length - 1]!);
@@ -243,6 +263,7 @@ export class SqliteJournal implements Journal {
       return store.readHeld(afterSeq, toSeq, Math.floor(limit));
     } catch (err) {
       if (isCorrupt(err) && conn.recoverCorrupt(err)) return [];
+      if (this.toMemory(err)) return this.readHeld(afterSeq, toSeq, limit);
       throw err;
     }
   }
@@ -257,6 +278,7 @@ export class SqliteJournal implements Journal {
     return {
       journalId: conn.journalId,
       available: store !== undefined,
+      storage: conn.memory ? 'memory' : 'file',
       resets: { ...conn.resets },
       depth: c.depth,
       bytes: c.bytes,
@@ -306,25 +328,35 @@ export class SqliteJournal implements Journal {
   /** Makes a committed transaction's outcome the in-memory truth. */
   private adopt(done: Committed): Committed {
     this.conn.c = done.counters;
-    this.sync?.committed();
+    if (!this.conn.memory) this.sync?.committed();
     return done;
+  }
+
+  /** The file's storage failed: go on in memory if allowed (memory-fallback.ts). */
+  private toMemory(err: unknown): boolean {
+    if (!this.conn.toMemory(err)) return false;
+    this.sync?.stop();
+    return true;
   }
 
   /** Decides, before any write, which entries are refused and which seq each other one gets. */
   private plan(store: SqliteStore, entries: NewEntry[]): Plan {
     const { maxMessages, whenFull } = this.options;
-    const { maxBytes, extraEvict } = this.space.capacity(this.conn.c.bytes, () => store.pages());
+    const memory = this.conn.memory;
+    const { maxBytes, extraEvict } = memory ? { maxBytes: memory.maxBytes, extraEvict: 0 } : this.space.capacity(this.conn.c.bytes, () => store.pages());
+    // In memory the lease cannot be extended: no seq above its ceiling may be handed out.
+    const seqCap = memory ? memory.seqCap : Number.MAX_SAFE_INTEGER;
     const accepted: Planned[] = [];
     let refused = 0;
     let { lastSeq: seq, depth, bytes } = this.conn.c;
     for (const e of entries) {
-      if (whenFull === 'drop_newest' && depth + 1 > maxMessages) {
+      if ((whenFull === 'drop_newest' && depth + 1 > maxMessages) || seq >= seqCap) {
         refused += 1;
         continue;
       }
       const payload = e.render(seq + 1);
       const size = payload.length + Buffer.byteLength(e.topic);
-      if (size > this.options.maxBytes || (whenFull === 'drop_newest' && bytes + size > maxBytes)) {
+      if (size > (memory ? memory.maxBytes : this.options.maxBytes) || (whenFull === 'drop_newest' && bytes + size > maxBytes)) {
         refused += 1;
         continue;
       }

@@ -9,6 +9,8 @@ export interface BacklogSnapshot {
   oldestAgeSeconds: number;
   /** False while the journal cannot be opened (readings are refused and counted). */
   available: boolean;
+  /** The journal's storage failed and it goes on in memory (memory-fallback.ts). */
+  inMemory?: boolean;
 }
 
 export class Metrics {
@@ -82,6 +84,12 @@ export class Metrics {
     new Gauge({
       name: 'fieldgate_journal_available', help: '1 while the journal is open; 0 while readings are refused because it cannot be opened.', registers,
       collect() { this.set(backlog().available ? 1 : 0); },
+    });
+    new Gauge({
+      name: 'fieldgate_journal_in_memory',
+      help: '1 while the journal is held in memory because its storage failed (SD card read-only, I/O errors): readings still flow, but a stop loses what it holds.',
+      registers,
+      collect() { this.set(backlog().inMemory ? 1 : 0); },
     });
     const clockSynchronized = (): boolean => this.clockSource();
     new Gauge({

@@ -43,6 +43,7 @@ export function buildStatus(i: StatusInput): StatusSnapshot {
     },
     backlog: {
       available: j?.available ?? false,
+      storage: j?.storage ?? 'file',
       journal: j?.journalId ?? '',
       depth: j?.depth ?? 0,
       bytes: j?.bytes ?? 0,

@@ -35,6 +35,8 @@ export interface StatusSnapshot {
   uplink: { connected: boolean; broker: string; since: string; reconnects: number };
   backlog: {
     available: boolean;
+    /** 'memory' while the journal is held in memory because its storage failed. */
+    storage: 'file' | 'memory';
     journal: string;
     depth: number;
     bytes: number;

@@ -124,6 +124,7 @@ describe('defaults', () => {
       synchronous: 'normal',
       sync_interval: '1s',
       commit_interval: '0s',
+      memory_fallback: '16MiB',
       pack: false,
       max_pack: 100,
       max_pack_bytes: '64KiB',

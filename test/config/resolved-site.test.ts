@@ -30,6 +30,7 @@ describe('resolveSite', () => {
       '  keep_delivered: 7d',
       '  commit_interval: 1.5s',
       '  sync_interval: 2s',
+      '  memory_fallback: 4MiB',
       'http: { listen: "127.0.0.1:9464", unhealthy_after: 2m }',
       'devices:',
       '  - name: s',
@@ -44,7 +45,7 @@ describe('resolveSite', () => {
     expect(site.mqtt.tls?.ca?.toString()).toBe('CA BYTES');
     expect(site.buffer).toEqual({
       path: path.join(dir, 'data/j.db'), maxMessages: 1_000_000, maxBytes: 1024 * 1024, whenFull: 'drop_oldest',
-      synchronous: 'normal', syncIntervalMs: 2_000, commitIntervalMs: 1_500, inflight: 100, replayRate: 0, pack: { maxRows: 100, maxBytes: 64 * 1024 },
+      synchronous: 'normal', syncIntervalMs: 2_000, commitIntervalMs: 1_500, memoryFallbackBytes: 4 * 1024 * 1024, inflight: 100, replayRate: 0, pack: { maxRows: 100, maxBytes: 64 * 1024 },
       keepDeliveredMs: 7 * 86_400_000,
     });
     expect(site.http).toMatchObject({ listen: '127.0.0.1:9464', address: { host: '127.0.0.1', port: 9464 }, unhealthyAfterMs: 120_000 });
@@ -56,7 +57,7 @@ describe('resolveSite', () => {
   it('gives a bare journal path (buffer commands with --path) the site defaults', () => {
     expect(bufferForPath('x.db')).toMatchObject({
       path: path.resolve('x.db'), maxMessages: 1_000_000, maxBytes: 256 * 1024 * 1024, whenFull: 'drop_oldest', keepDeliveredMs: 0,
-      commitIntervalMs: 0, syncIntervalMs: 1_000,
+      commitIntervalMs: 0, syncIntervalMs: 1_000, memoryFallbackBytes: 16 * 1024 * 1024,
     });
   });
 });

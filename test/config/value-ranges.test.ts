@@ -36,6 +36,8 @@ describe('duration and size ranges', () => {
     ['keepalive 0s (off) and at the MQTT maximum', ['  keepalive: 65535s', 'devices:']],
     ['commit_interval at its maximum', ['buffer:', '  commit_interval: 10s', 'devices:']],
     ['sync_interval at its maximum', ['buffer:', '  sync_interval: 30s', 'devices:']],
+    ['memory_fallback off (0) and at its maximum', ['buffer:', '  memory_fallback: 0', 'devices:']],
+    ['memory_fallback at its maximum', ['buffer:', '  memory_fallback: 1GiB', 'devices:']],
   ])('accepts %s', (_name, rows) => {
     const text = rows[rows.length - 1] === 'devices:' ? lines(...HEAD, ...rows, ...SIM) : lines(...HEAD, 'devices:', ...rows);
     expect(() => validate(text)).not.toThrow();
@@ -66,6 +68,7 @@ describe('duration and size ranges', () => {
     ['max_pack_bytes too small', ['buffer:', '  max_pack_bytes: 10', 'devices:', ...SIM], 'site.yaml:6:19: buffer.max_pack_bytes: 10 is below the minimum 1KiB'],
     ['max_messages beyond a billion', ['buffer:', '  max_messages: 1e300', 'devices:', ...SIM], 'site.yaml:6:17: buffer.max_messages: 1e+300 is above the maximum 1000000000'],
     ['a commit_interval beyond 10s', ['buffer:', '  commit_interval: 1m', 'devices:', ...SIM], 'site.yaml:6:20: buffer.commit_interval: "1m" is longer than the maximum 10s'],
+    ['a memory_fallback beyond 1GiB', ['buffer:', '  memory_fallback: 2GiB', 'devices:', ...SIM], 'site.yaml:6:20: buffer.memory_fallback: "2GiB" is above the maximum 1GiB'],
     ['a sync_interval under 100ms', ['buffer:', '  sync_interval: 10ms', 'devices:', ...SIM], 'site.yaml:6:18: buffer.sync_interval: "10ms" is shorter than the minimum 100ms'],
     ['a commit_interval that is not a duration', ['buffer:', '  commit_interval: soon', 'devices:', ...SIM], 'site.yaml:6:20: buffer.commit_interval: "soon" is not a duration (use e.g. 500ms, 5s, 1m)'],
     ['replay_rate .inf', ['buffer:', '  replay_rate: .inf', 'devices:', ...SIM], 'site.yaml:6:16: buffer.replay_rate: expected a number, got Infinity'],

@@ -64,8 +64,8 @@ function toNew(spec: EntrySpec): NewEntry {
 }
 
 // The journal id is random per journal; the file size is the SQLite journal's own business.
-function comparable(s: JournalStats): Omit<JournalStats, 'fileBytes' | 'journalId'> {
-  const { fileBytes: _size, journalId: _id, ...rest } = s;
+function comparable(s: JournalStats): Omit<JournalStats, 'fileBytes' | 'journalId' | 'storage'> {
+  const { fileBytes: _size, journalId: _id, storage: _storage, ...rest } = s;
   return rest;
 }
 

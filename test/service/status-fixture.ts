@@ -13,7 +13,7 @@ export function fixtureSnapshot(): StatusSnapshot {
     uptime_s: 3600,
     config: { file: '/etc/fieldgate/config.yaml', version: 'abcdef012345', loaded: now },
     uplink: { connected: true, broker: 'mqtts://broker.example.com:8883', since: now, reconnects: 2 },
-    backlog: { available: true, journal: '00e7dd19007f', depth: 12, bytes: 2048, oldest_age_s: 4, drops: { drop_oldest: 0, drop_newest: 0, purge: 0 }, delivered_per_s: 10 },
+    backlog: { available: true, storage: 'file', journal: '00e7dd19007f', depth: 12, bytes: 2048, oldest_age_s: 4, drops: { drop_oldest: 0, drop_newest: 0, purge: 0 }, delivered_per_s: 10 },
     devices: [{
       name: HOSTILE,
       driver: 'serial',

@@ -54,6 +54,8 @@ describe('systemd/fieldgate.service directives', () => {
     ['User', 'fieldgate'],
     ['Group', 'fieldgate'],
     ['StateDirectory', 'fieldgate'],
+    ['RuntimeDirectory', 'fieldgate'],
+    ['RuntimeDirectoryPreserve', 'yes'],
     ['ConfigurationDirectory', 'fieldgate'],
     ['EnvironmentFile', '-/etc/fieldgate/env'],
     ['DevicePolicy', 'closed'],

@@ -67,7 +67,7 @@
     $('oldest').textContent = b.oldest_age_s === null ? '–' : duration(b.oldest_age_s);
     $('rate').textContent = b.delivered_per_s.toFixed(1);
     $('drops').textContent = Object.entries(b.drops).map(([k, n]) => `${k} ${n}`).join(', ');
-    $('journal').textContent = b.journal || '–';
+    $('journal').textContent = `${b.journal || '–'}${b.storage === 'memory' ? ' (in memory: its storage failed)' : ''}`;
     const details = new Map([...document.querySelectorAll('#devices details')].map((d) => [d.closest('.device').dataset.device, d.open]));
     const list = s.devices.map(renderDevice);
     for (const box of list) {

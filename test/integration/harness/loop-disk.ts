@@ -29,6 +29,12 @@ export interface LoopDisk {
   cut(to: string): void;
   /** Bytes written to the disk (the device's own count), what a card would have been sent. */
   bytesWritten(): number;
+  /**
+   * Fails the file system as a worn SD card does: ext4 meets an error and, mounted
+   * `errors=remount-ro` (as Raspberry Pi OS and Debian mount the root), turns read-only at once,
+   * open files included, until it is unmounted.
+   */
+  fail(): void;
   close(): void;
 }
 
@@ -53,12 +59,20 @@ export function makeLoopDisk(dir: string, bytes = 1024 ** 3): LoopDisk {
     cut: (to) => void sh('cp', ['--sparse=always', image, to]),
     // /sys/block/<dev>/stat: the 7th field is sectors written, in units of 512 bytes.
     bytesWritten: () => Number(fs.readFileSync(`/sys/block/${path.basename(dev)}/stat`, 'utf8').trim().split(/\s+/)[6]) * 512,
+    fail(): void {
+      sh('mount', ['-o', 'remount,errors=remount-ro', mnt]);
+      fs.writeFileSync(`/sys/fs/ext4/${path.basename(dev)}/trigger_fs_error`, 'fieldgate test: a failing card');
+      const options = sh('findmnt', ['-n', '-o', 'OPTIONS', mnt]).split(',');
+      if (!options.includes('ro') && !options.includes('emergency_ro')) throw new Error(`${mnt} did not turn read-only`);
+    },
     close(): void {
       try {
         sh('umount', [mnt]);
-      } finally {
-        sh('losetup', ['-d', dev]);
+      } catch {
+        // Still in use (a test failed with a file open on it): detached now, freed when closed.
+        sh('umount', ['-l', mnt]);
       }
+      sh('losetup', ['-d', dev]);
     },
   };
 }
