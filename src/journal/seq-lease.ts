@@ -8,14 +8,21 @@
 //
 // The ceiling is written before any seq above the previous one is handed out (write to a
 // temporary file, fsync, rename, fsync the directory), once per LEASE_SIZE seqs, so it costs one
-// small synchronous write every 100,000 rows. If it cannot be written (a full disk) the journal
+// small synchronous write every million rows. It is extended while at least half a lease is still
+// left, so that at any moment at least LEASE_SIZE / 2 seqs are covered beyond the last one: a
+// journal whose storage fails goes on in memory only within the lease (memory-fallback.ts), and
+// this is how long it can. The price is the gap after a lost journal or a power cut: up to
+// 1.5 × LEASE_SIZE numbers never used. If the lease cannot be written (a full disk) the journal
 // goes on and says so: the journal file itself still holds the last seq, and only the double
 // fault of a full disk and a lost journal could then reuse a seq.
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../util/atomic-file.js';
 
-export const LEASE_SIZE = 100_000;
+export const LEASE_SIZE = 1_000_000;
+// A failed write is tried again after this many more seqs (while still under the ceiling), not at
+// every append.
+const RETRY_AFTER_SEQS = 1_000;
 
 export interface LeaseRecord {
   /** Id of the journal that holds the lease. */
@@ -36,6 +43,7 @@ export function leasePathFor(journalFile: string): string {
 
 export class SeqLease {
   private record: LeaseRecord | undefined;
+  private failedAtSeq: number | undefined;
 
   constructor(private readonly file: string) {}
 
@@ -64,13 +72,18 @@ export class SeqLease {
    */
   cover(journalId: string, seq: number): boolean {
     const current = this.record;
-    if (current && current.journalId === journalId && seq <= current.ceiling) return true;
+    const ours = current !== undefined && current.journalId === journalId;
+    if (ours && seq <= current.ceiling - LEASE_SIZE / 2) return true;
+    // Still covered, only due for renewal: a write that failed is not tried at every append.
+    if (ours && seq <= current.ceiling && this.failedAtSeq !== undefined && seq - this.failedAtSeq < RETRY_AFTER_SEQS) return true;
     const next: LeaseRecord = { journalId, ceiling: Math.max(seq, current?.ceiling ?? 0) + LEASE_SIZE };
     try {
       writeFileAtomic(this.file, `${JSON.stringify({ journal_id: next.journalId, seq_ceiling: next.ceiling })}\n`, 0o640);
     } catch {
-      return false;
+      this.failedAtSeq = seq;
+      return ours && seq <= current.ceiling;
     }
+    this.failedAtSeq = undefined;
     this.record = next;
     return true;
   }

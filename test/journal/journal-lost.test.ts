@@ -125,24 +125,44 @@ describe('SqliteJournal when its file is lost', () => {
     j.close();
   });
 
-  it('writes the lease before handing out a seq above it', () => {
-    const file = freshFile();
-    const { j } = journalAt(file);
-    j.open();
-    j.append(entries(3));
-    const ceiling = () => (JSON.parse(fs.readFileSync(leasePathFor(file), 'utf8')) as { seq_ceiling: number }).seq_ceiling;
+  it('extends the lease while half of it is still left, so that much is always covered', () => {
+    const { ceiling, again } = journalAtSeq(LEASE_SIZE / 2);
+    // The last seq with half a lease still above it: no write yet.
+    expect(again.append(entries(1)).stored).toEqual([LEASE_SIZE / 2 + 1]);
     expect(ceiling()).toBe(1 + LEASE_SIZE);
-    // Jump close to the ceiling the way a long life would, then cross it.
-    j.close();
-    const db = new Database(file);
-    db.prepare("UPDATE meta SET value = ? WHERE key = 'last_seq'").run(LEASE_SIZE - 1);
-    db.prepare('DELETE FROM entries').run();
-    db.close();
-    const again = journalAt(file).j;
-    again.open();
+    // The next one would leave less than half: the lease grows by a whole one.
+    expect(again.append(entries(1)).stored).toEqual([LEASE_SIZE / 2 + 2]);
+    expect(ceiling()).toBe(1 + 2 * LEASE_SIZE);
+    again.close();
+  });
+
+  it('writes the lease before handing out a seq above it', () => {
+    // Close to the ceiling the way a long life would get there, then across it.
+    const { ceiling, again } = journalAtSeq(LEASE_SIZE - 1);
     const seqs = again.append(entries(5)).stored;
     expect(seqs.at(-1)).toBe(LEASE_SIZE + 4);
     expect(ceiling()).toBeGreaterThanOrEqual(seqs.at(-1)!);
     again.close();
   });
 });
+
+/**
+ * A new journal whose lease was written at its first seq, reopened with its last seq moved to
+ * `lastSeq` (and no rows), as a long life leaves it. `ceiling()` reads the lease file.
+ */
+function journalAtSeq(lastSeq: number): { ceiling: () => number; again: SqliteJournal } {
+  const file = freshFile();
+  const { j } = journalAt(file);
+  j.open();
+  j.append(entries(3));
+  const ceiling = () => (JSON.parse(fs.readFileSync(leasePathFor(file), 'utf8')) as { seq_ceiling: number }).seq_ceiling;
+  expect(ceiling()).toBe(1 + LEASE_SIZE);
+  j.close();
+  const db = new Database(file);
+  db.prepare("UPDATE meta SET value = ? WHERE key = 'last_seq'").run(lastSeq);
+  db.prepare('DELETE FROM entries').run();
+  db.close();
+  const again = journalAt(file).j;
+  again.open();
+  return { ceiling, again };
+}

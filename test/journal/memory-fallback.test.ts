@@ -3,6 +3,7 @@
 // lease on disk, and a later run in the same boot continues above what it may have handed out.
 // The failing storage is real: ext4 on a loop device, turned read-only by an ext4 error
 // (harness/loop-disk.ts; needs root). The marker's reading needs no failing disk.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -84,8 +85,10 @@ describe.skipIf(!canMakeLoopDisks())('SqliteJournal when its storage fails (loop
     first.j.append(entries(5));
     const id = first.j.stats().journalId;
     first.j.close();
-    // A lease that ends at 8: the one a journal at seq 5 may be left with.
+    // A lease that ends at 8 and cannot be renewed (immutable: not even root may replace it), as
+    // a journal may be left with when its storage fails just before a renewal.
     fs.writeFileSync(leasePathFor(file), `${JSON.stringify({ journal_id: id, seq_ceiling: 8 })}\n`);
+    execFileSync('chattr', ['+i', leasePathFor(file)]);
     const { j } = journalAt(file);
     j.open();
     expect(j.append(entries(2)).stored).toEqual([6, 7]);
