@@ -10,7 +10,7 @@ import { FieldgateError, errorText } from '../util/errors.js';
 import type { AppendResult, ResetReason } from './journal.js';
 import type { Identity, Plan, SqliteStore } from './sqlite-store.js';
 import { type Counters, addDrops, emptyCountersAt, withCounts } from './journal-counters.js';
-import { sqliteCode } from './journal-database.js';
+import { errorCode, isStorageFailure } from './journal-database.js';
 import type { DiskBudget } from './disk-budget.js';
 import type { DropReporter } from './drop-reporter.js';
 import type { JournalHousekeeping } from './journal-housekeeping.js';
@@ -21,17 +21,16 @@ import { type JournalOpening, openJournal } from './journal-opener.js';
 import type { SqliteJournalOptions } from './sqlite-journal.js';
 import { bootKey } from './boot-marker.js';
 import { syncJournalFilesNow } from './storage-sync.js';
-import { isStorageFailure, moveToMemory } from './memory-fallback.js';
+import { moveToMemory } from './memory-fallback.js';
 import { clearMemorySeqs, readMemorySeqs, recordMemorySeqs } from './memory-marker.js';
 
 const RETRY_OPEN_MS = 5_000;
 
 type State = 'closed' | 'open' | 'unavailable' | 'memory';
 
-/** The journal went on in memory: since when, why, and the limits it keeps there. */
+/** The journal went on in memory: since when, and the limits it keeps there. */
 export interface InMemory {
   since: number;
-  reason: string;
   /** The seq lease's ceiling on disk: no seq above it can be handed out until the storage works. */
   seqCap: number;
   maxBytes: number;
@@ -121,26 +120,24 @@ export class JournalConnection {
   close(): void {
     const store = this.store;
     const memory = this.memory;
+    this.state = 'closed';
+    this.unavailable = undefined;
     this.memory = undefined;
+    this.recent.clear();
+    this.reporter.flush(true);
+    if (!store) return;
     if (memory) {
-      this.state = 'closed';
+      // Nothing can be written to the failed file: what memory holds goes with it.
       this.store = undefined;
-      this.recent.clear();
-      this.reporter.flush(true);
       if (this.c.depth > 0) {
         this.options.logger.error(
           { undelivered: this.c.depth, lastSeq: this.c.lastSeq, storageFailedAt: new Date(memory.since).toISOString() },
           'journal closed while in memory (its storage had failed): its undelivered readings are lost',
         );
       }
-      store?.db.close();
+      store.db.close();
       return;
     }
-    this.state = 'closed';
-    this.unavailable = undefined;
-    this.recent.clear();
-    this.reporter.flush(true);
-    if (!store) return;
     if (this.c.dropsDirty) {
       try {
         store.saveDrops(this.c.drops);
@@ -209,7 +206,7 @@ export class JournalConnection {
     this.dataVersion = moved.store.dataVersion();
     this.housekeeping.restart();
     const seqCap = Math.max(this.lease.ceiling, before.lastSeq);
-    this.memory = { since: o.clock.now(), reason: errorText(err), seqCap, maxBytes: allowed };
+    this.memory = { since: o.clock.now(), seqCap, maxBytes: allowed };
     this.recordMemorySeqs(seqCap);
     o.logger.error(
       {
@@ -368,7 +365,7 @@ export class JournalConnection {
 
 function openError(file: string, err: unknown): FieldgateError {
   if (err instanceof FieldgateError) return err;
-  const code = sqliteCode(err) || String((err as NodeJS.ErrnoException | undefined)?.code ?? '');
+  const code = errorCode(err);
   return new FieldgateError('journal_open', `cannot open journal ${file}: ${errorText(err)}${code ? ` (${code})` : ''}`, {
     kind: 'retryable', cause: err,
   });

@@ -63,8 +63,20 @@ export function isCorrupt(err: unknown): boolean {
   return code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB';
 }
 
+/** SQLite's error code, else the system's (ENOSPC, EROFS, ...); '' if neither. */
+export function errorCode(err: unknown): string {
+  return sqliteCode(err) || String((err as NodeJS.ErrnoException | undefined)?.code ?? '');
+}
+
 /** Errors a full or failing disk produces at open (the WAL index cannot be created, ...). */
 export function isSpaceOrIo(err: unknown): boolean {
-  const code = sqliteCode(err) || String((err as NodeJS.ErrnoException | undefined)?.code ?? '');
+  const code = errorCode(err);
   return code.startsWith('SQLITE_FULL') || code.startsWith('SQLITE_IOERR') || code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+/** A failing disk, not a full one (handled apart) nor a damaged file (moved aside): memory-fallback.ts. */
+export function isStorageFailure(err: unknown): boolean {
+  const code = errorCode(err);
+  return code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN')
+    || code === 'EROFS' || code === 'EIO';
 }

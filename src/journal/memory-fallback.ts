@@ -10,22 +10,13 @@
 // can no longer be extended). After a reboot, the journal file (still marked open: a clean close
 // could not be written) continues above that ceiling (power_loss), so no seq is handed out twice.
 import Database from 'better-sqlite3';
-import type BetterSqlite3 from 'better-sqlite3';
 import type { WhenFull } from './journal.js';
-import { hasColumn, migrate, toEntry } from './journal-schema.js';
+import { hasColumn, migrate } from './journal-schema.js';
 import { errorText } from '../util/errors.js';
 import { type Counters, emptyCountersAt, withCounts } from './journal-counters.js';
 import { type Identity, type Planned, SqliteStore } from './sqlite-store.js';
-import { sqliteCode } from './journal-database.js';
 
 const COPY_CHUNK = 1_000;
-
-/** A failing disk, not a full one (handled apart) nor a damaged file (moved aside). */
-export function isStorageFailure(err: unknown): boolean {
-  const code = sqliteCode(err) || String((err as NodeJS.ErrnoException | undefined)?.code ?? '');
-  return code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN')
-    || code === 'EROFS' || code === 'EIO';
-}
 
 export interface MemoryCapacity {
   maxMessages: number;
@@ -60,7 +51,7 @@ export function moveToMemory(from: SqliteStore | undefined, c: Counters, identit
   let readError: string | undefined;
   try {
     if (from) {
-      for (const rows of undeliveredChunks(from.db, c, cap)) {
+      for (const rows of undeliveredChunks(from, c, cap)) {
         counters = store.commit({ accepted: rows, refused: 0, maxBytes: cap.maxBytes, extraEvict: 0 }, counters).counters;
         copied += rows.length;
       }
@@ -75,11 +66,11 @@ export function moveToMemory(from: SqliteStore | undefined, c: Counters, identit
   return moved;
 }
 
-/** The undelivered rows to copy, oldest first, in chunks. */
-function* undeliveredChunks(db: BetterSqlite3.Database, c: Counters, cap: MemoryCapacity): Generator<Planned[]> {
-  const hasDelivered = hasColumn(db, 'entries', 'delivered_at');
-  const undelivered = hasDelivered ? 'delivered_at IS NULL' : '1';
-  let from = 0;
+/** The undelivered rows to copy, oldest first, in chunks (read as the forwarder reads them). */
+function* undeliveredChunks(from: SqliteStore, c: Counters, cap: MemoryCapacity): Generator<Planned[]> {
+  const db = from.db;
+  const undelivered = hasColumn(db, 'entries', 'delivered_at') ? 'delivered_at IS NULL' : '1';
+  let after = 0;
   if (cap.whenFull === 'drop_oldest') {
     // Start where the newest rows that fit begin.
     let n = 0;
@@ -88,26 +79,26 @@ function* undeliveredChunks(db: BetterSqlite3.Database, c: Counters, cap: Memory
       if (n + 1 > cap.maxMessages || bytes + r.size > cap.maxBytes) break;
       n += 1;
       bytes += r.size;
-      from = r.seq;
+      after = r.seq;
     }
     if (n === 0) return;
-    from -= 1;
+    after -= 1;
   }
-  const page = db.prepare(`SELECT seq, ts, topic, qos, retain, size, payload, ${hasColumn(db, 'entries', 'encoding') ? 'encoding' : 'NULL AS encoding'}
-    FROM entries WHERE seq > ? AND ${undelivered} ORDER BY seq LIMIT ?`);
   let n = 0;
   let bytes = 0;
   for (;;) {
-    const rows = page.all(from, COPY_CHUNK) as Array<{ seq: number; ts: number; topic: string; qos: number; retain: number; size: number; payload: Buffer; encoding: number | null }>;
+    const rows = from.readAfter(after, COPY_CHUNK, c);
     const chunk: Planned[] = [];
     for (const r of rows) {
-      if (n + 1 > cap.maxMessages || bytes + r.size > cap.maxBytes) break;
+      // The journal's capacity measure, as the row's size column holds it.
+      const size = r.payload.length + Buffer.byteLength(r.topic);
+      if (n + 1 > cap.maxMessages || bytes + size > cap.maxBytes) break;
       n += 1;
-      bytes += r.size;
-      chunk.push({ ...toEntry(r), size: r.size });
+      bytes += size;
+      chunk.push({ ...r, size });
     }
     if (chunk.length > 0) yield chunk;
     if (chunk.length < rows.length || rows.length < COPY_CHUNK) return;
-    from = rows[rows.length - 1]!.seq;
+    after = rows[rows.length - 1]!.seq;
   }
 }

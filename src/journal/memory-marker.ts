@@ -8,23 +8,26 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../util/atomic-file.js';
+import { leaseText, parseLease } from './seq-lease.js';
 
 const fileFor = (dir: string, journalId: string): string => path.join(dir, `journal-${journalId}.memory-seq`);
 
 /** Records that seqs up to `ceiling` may have been handed out in memory. Throws if it cannot. */
 export function recordMemorySeqs(dir: string, journalId: string, ceiling: number): void {
   fs.mkdirSync(dir, { recursive: true });
-  writeFileAtomic(fileFor(dir, journalId), `${JSON.stringify({ journal_id: journalId, seq_ceiling: ceiling })}\n`, 0o640);
+  writeFileAtomic(fileFor(dir, journalId), leaseText({ journalId, ceiling }), 0o640);
 }
 
 /** The ceiling recorded for this journal in this boot, if any. */
 export function readMemorySeqs(dir: string, journalId: string): number | undefined {
+  let text: string;
   try {
-    const v = JSON.parse(fs.readFileSync(fileFor(dir, journalId), 'utf8')) as { journal_id?: unknown; seq_ceiling?: unknown };
-    return v.journal_id === journalId && Number.isSafeInteger(v.seq_ceiling) ? (v.seq_ceiling as number) : undefined;
+    text = fs.readFileSync(fileFor(dir, journalId), 'utf8');
   } catch {
     return undefined;
   }
+  const record = parseLease(text);
+  return record?.journalId === journalId ? record.ceiling : undefined;
 }
 
 export function clearMemorySeqs(dir: string, journalId: string): void {

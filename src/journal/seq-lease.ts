@@ -78,7 +78,7 @@ export class SeqLease {
     if (ours && seq <= current.ceiling && this.failedAtSeq !== undefined && seq - this.failedAtSeq < RETRY_AFTER_SEQS) return true;
     const next: LeaseRecord = { journalId, ceiling: Math.max(seq, current?.ceiling ?? 0) + LEASE_SIZE };
     try {
-      writeFileAtomic(this.file, `${JSON.stringify({ journal_id: next.journalId, seq_ceiling: next.ceiling })}\n`, 0o640);
+      writeFileAtomic(this.file, leaseText(next), 0o640);
     } catch {
       this.failedAtSeq = seq;
       return ours && seq <= current.ceiling;
@@ -89,7 +89,12 @@ export class SeqLease {
   }
 }
 
-function parseLease(text: string): LeaseRecord | undefined {
+/** A lease record as its file holds it (memory-marker.ts writes the same). */
+export function leaseText(record: LeaseRecord): string {
+  return `${JSON.stringify({ journal_id: record.journalId, seq_ceiling: record.ceiling })}\n`;
+}
+
+export function parseLease(text: string): LeaseRecord | undefined {
   try {
     const v = JSON.parse(text) as { journal_id?: unknown; seq_ceiling?: unknown };
     if (typeof v.journal_id !== 'string' || !Number.isSafeInteger(v.seq_ceiling) || (v.seq_ceiling as number) < 0) return undefined;
